@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Regenerate the committed Python stubs in hector_nb/_wire from proto/.
+
+Usage: python scripts/gen_proto.py [--out DIR]
+
+grpc_tools.protoc writes ``import common_pb2`` for ``import "common.proto"``,
+a top-level import that breaks inside a package; the imports are rewritten to
+package-relative ones so the stubs work wherever ``_wire`` is copied (the
+exported plugins carry it too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROTO_DIR = ROOT / "proto"
+DEFAULT_OUT = ROOT / "hector_nb" / "_wire"
+PROTOS = [
+    "common.proto",
+    "llm.proto",
+    "database.proto",
+    "embedder.proto",
+    "grpc_controller.proto",
+    "grpc_stdio.proto",
+    "grpc_broker.proto",
+]
+_LOCAL_IMPORT = re.compile(r"^import (\w+_pb2) as", re.MULTILINE)
+
+
+def generate(out: Path) -> list[Path]:
+    """Run protoc into ``out`` and make the generated imports package-relative."""
+    import grpc_tools
+    from grpc_tools import protoc
+
+    out.mkdir(parents=True, exist_ok=True)
+    well_known = Path(grpc_tools.__file__).parent / "_proto"
+    args = [
+        "protoc",
+        f"-I{PROTO_DIR}",
+        f"-I{well_known}",
+        f"--python_out={out}",
+        f"--grpc_python_out={out}",
+        *PROTOS,
+    ]
+    if protoc.main(args) != 0:
+        raise SystemExit("protoc failed")
+    written = []
+    for path in sorted(out.glob("*_pb2*.py")):
+        text = _LOCAL_IMPORT.sub(r"from . import \1 as", path.read_text())
+        path.write_text(text)
+        written.append(path)
+    (out / "__init__.py").write_text('"""Generated protobuf and gRPC stubs (scripts/gen_proto.py)."""\n')
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory")
+    args = parser.parse_args(argv)
+    for path in generate(args.out):
+        print(path.relative_to(args.out.parent) if path.is_relative_to(args.out.parent) else path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
