@@ -1,0 +1,354 @@
+"""Provider objects behind Hector's gRPC services, with Hector's error semantics.
+
+The rules (CONTRACT.md section 3):
+
+- lifecycle and write RPCs never fail at the gRPC level: a provider error is
+  ``success=false, error=...`` (Health: ``healthy=false, message=...``);
+- ``Search`` and ``Embed`` carry a provider error in their ``error`` field;
+- ``Generate``, ``GetModelInfo`` and ``GetEmbedderInfo`` fail with status
+  UNKNOWN whose details are the provider's error text;
+- ``GenerateStreaming`` ends with exactly one DONE chunk, or one ERROR chunk
+  when the provider fails.
+
+Servicer methods use only ``context.abort``, ``context.is_active`` and
+``context.add_callback``, so the in-kernel transport can call them directly
+with a small context of its own, without serializing anything.
+
+This module, like ``sdk`` and ``serve``, imports nothing beyond the standard
+library, grpc and protobuf: exported plugins carry it as their runtime.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+import grpc
+
+from . import sdk
+from ._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
+
+
+def error_text(exc: BaseException) -> str:
+    """How a provider's exception reads on the wire: ``ValueError: bad prompt``."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+class _EventLoop:
+    """One asyncio loop in a daemon thread, where every ``async def`` provider method runs."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def get(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="hector-provider-loop", daemon=True).start()
+                cls._loop = loop
+            return cls._loop
+
+    @classmethod
+    def submit(cls, awaitable: Any) -> Future:
+        async def run() -> Any:
+            return await awaitable
+
+        return asyncio.run_coroutine_threadsafe(run(), cls.get())
+
+
+def resolve(value: Any) -> Any:
+    """The value itself, or what it resolves to when a provider method was ``async``."""
+    if inspect.isawaitable(value):
+        return _EventLoop.submit(value).result()
+    return value
+
+
+class ChunkStream(Iterator[sdk.StreamChunk]):
+    """The chunks of one ``GenerateStreaming`` call, as Hector expects them.
+
+    Turns what the provider yields (``str`` or ``StreamChunk``, from a generator
+    or an async generator) into wire chunks, turns an exception into one ERROR
+    chunk, adds the final DONE chunk when the provider does not send one, and
+    closes the provider's generator (or cancels its pending step) on
+    :meth:`close`, which may come from any thread.
+    """
+
+    def __init__(self, produce: Callable[[], Any]) -> None:
+        self._produce = produce
+        self._source: Any = None
+        self._lock = threading.Lock()
+        self._busy = False
+        self._closed = False
+        self._finished = False
+        self._pending: Future | None = None
+        self._text_chunks = 0
+        self._tokens_reported = 0
+
+    def __iter__(self) -> ChunkStream:
+        return self
+
+    def __next__(self) -> sdk.StreamChunk:
+        with self._lock:
+            if self._closed or self._finished:
+                raise StopIteration
+            self._busy = True
+        try:
+            chunk = self._next_chunk()
+        finally:
+            with self._lock:
+                self._busy = False
+                closed = self._closed
+        if closed:
+            self._close_source()
+            raise StopIteration
+        if self._finished:
+            self._close_source()
+        return chunk
+
+    def close(self) -> None:
+        """Stop the stream: the provider's generator is closed, its pending step cancelled."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            busy, pending = self._busy, self._pending
+        if busy:
+            # The serving thread is inside the provider; it closes the source when it returns.
+            if pending is not None:
+                pending.cancel()
+        else:
+            self._close_source()
+
+    def _close_source(self) -> None:
+        source, self._source = self._source, None
+        if source is None:
+            return
+        if hasattr(source, "aclose"):
+            try:
+                _EventLoop.submit(source.aclose()).result(timeout=5)
+            except Exception:  # noqa: BLE001 - a provider failing while closing changes nothing for the caller
+                pass
+        elif hasattr(source, "close"):
+            try:
+                source.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _pull(self) -> Any:
+        if self._source is None:
+            produced = resolve(self._produce())
+            if isinstance(produced, str):
+                produced = [produced]
+            self._source = produced if hasattr(produced, "__anext__") else iter(produced)
+        if hasattr(self._source, "__anext__"):
+            future = _EventLoop.submit(self._source.__anext__())
+            with self._lock:
+                self._pending = future
+            try:
+                return future.result()
+            finally:
+                with self._lock:
+                    self._pending = None
+        return next(self._source)
+
+    def _next_chunk(self) -> sdk.StreamChunk:
+        try:
+            item = self._pull()
+        except (StopIteration, StopAsyncIteration):
+            self._finished = True
+            return sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=self._tokens())
+        except BaseException as exc:  # noqa: BLE001 - any provider failure becomes an ERROR chunk
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            self._finished = True
+            return sdk.StreamChunk(type=sdk.CHUNK_TYPE_ERROR, error=error_text(exc))
+        if isinstance(item, str):
+            self._text_chunks += 1
+            return sdk.StreamChunk(type=sdk.CHUNK_TYPE_TEXT, text=item)
+        if not isinstance(item, sdk.StreamChunk):
+            self._finished = True
+            return sdk.StreamChunk(
+                type=sdk.CHUNK_TYPE_ERROR,
+                error=f"generate_streaming yielded a {type(item).__name__}; yield str or StreamChunk",
+            )
+        self._tokens_reported = max(self._tokens_reported, item.tokens_used)
+        if item.type == sdk.CHUNK_TYPE_TEXT:
+            self._text_chunks += 1
+        elif item.type == sdk.CHUNK_TYPE_DONE:
+            self._finished = True
+            if not item.tokens_used:
+                item = sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=self._tokens())
+        elif item.type == sdk.CHUNK_TYPE_ERROR:
+            self._finished = True
+        return item
+
+    def _tokens(self) -> int:
+        # Providers that never report usage get one token per TEXT chunk, as most LLM streams send.
+        return self._tokens_reported or self._text_chunks
+
+
+class _Lifecycle:
+    """The five RPCs every provider service shares, and the provider's status."""
+
+    def __init__(self, provider: sdk.Provider, plugin_name: str | None = None) -> None:
+        self.provider = provider
+        self.plugin_name = plugin_name or sdk.plugin_name(provider)
+        self.status = "loading"
+
+    def _call(self, method: str, *args: Any) -> Any:
+        return resolve(getattr(self.provider, method)(*args))
+
+    def _unary_or_abort(self, context: Any, method: str, *args: Any) -> Any:
+        try:
+            return self._call(method, *args)
+        except Exception as exc:  # noqa: BLE001 - reported as the contract says, below
+            failure = error_text(exc)
+        context.abort(grpc.StatusCode.UNKNOWN, failure)
+
+    def _outcome(self, response_type: type, method: str, *args: Any) -> Any:
+        try:
+            self._call(method, *args)
+        except Exception as exc:  # noqa: BLE001 - provider errors travel in the response
+            return response_type(success=False, error=error_text(exc))
+        return response_type(success=True)
+
+    def Initialize(self, request: sdk.InitializeRequest, context: Any) -> sdk.InitializeResponse:
+        config = {**dict(type(self.provider).config_defaults), **dict(request.config)}
+        response = self._outcome(sdk.InitializeResponse, "initialize", config)
+        self.status = "ready" if response.success else "error"
+        return response
+
+    def Shutdown(self, request: sdk.ShutdownRequest, context: Any) -> sdk.ShutdownResponse:
+        response = self._outcome(sdk.ShutdownResponse, "shutdown")
+        self.status = "shutdown"
+        return response
+
+    def Health(self, request: sdk.HealthRequest, context: Any) -> sdk.HealthResponse:
+        try:
+            result = self._call("health")
+        except Exception as exc:  # noqa: BLE001
+            return sdk.HealthResponse(healthy=False, message=error_text(exc))
+        if isinstance(result, tuple):
+            healthy, message = result
+            return sdk.HealthResponse(healthy=bool(healthy), message=str(message))
+        healthy = result is None or bool(result)
+        return sdk.HealthResponse(healthy=healthy, message="ok" if healthy else "unhealthy")
+
+    def GetManifest(self, request: sdk.ManifestRequest, context: Any) -> sdk.ManifestResponse:
+        manifest = sdk.manifest_of(self.provider)
+        manifest.name = self.plugin_name
+        return manifest
+
+    def GetStatus(self, request: sdk.StatusRequest, context: Any) -> sdk.StatusResponse:
+        return sdk.StatusResponse(status=self.status)
+
+
+class LLMServicer(_Lifecycle, llm_pb2_grpc.LLMProviderServicer):
+    """``hector.plugin.LLMProvider`` over an :class:`~hector_nb.sdk.LLMProvider`."""
+
+    def Generate(self, request: sdk.GenerateRequest, context: Any) -> sdk.GenerateResponse:
+        result = self._unary_or_abort(context, "generate", list(request.messages), list(request.tools))
+        if isinstance(result, str):
+            return sdk.GenerateResponse(text=result)
+        return result
+
+    def GenerateStreaming(self, request: sdk.GenerateRequest, context: Any) -> ChunkStream:
+        messages, tools = list(request.messages), list(request.tools)
+        stream = ChunkStream(lambda: self.provider.generate_streaming(messages, tools))
+        context.add_callback(stream.close)
+        return stream
+
+    def GetModelInfo(self, request: sdk.Empty, context: Any) -> sdk.ModelInfo:
+        return self._unary_or_abort(context, "get_model_info")
+
+
+def _search_result(item: sdk.SearchResult | Mapping[str, Any]) -> sdk.SearchResult:
+    if isinstance(item, sdk.SearchResult):
+        return item
+    fields = dict(item)
+    if "vector" in fields and hasattr(fields["vector"], "tolist"):
+        fields["vector"] = fields["vector"].tolist()
+    if "metadata" in fields:
+        fields["metadata"] = {str(k): str(v) for k, v in fields["metadata"].items()}
+    return sdk.SearchResult(**fields)
+
+
+class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
+    """``hector.plugin.DatabaseProvider`` over a :class:`~hector_nb.sdk.DatabaseProvider`."""
+
+    def Upsert(self, request: sdk.UpsertRequest, context: Any) -> sdk.UpsertResponse:
+        return self._outcome(
+            sdk.UpsertResponse, "upsert", request.collection, request.id, list(request.vector),
+            dict(request.metadata),
+        )
+
+    def Search(self, request: sdk.SearchRequest, context: Any) -> sdk.SearchResponse:
+        try:
+            found = self._call("search", request.collection, list(request.vector), request.top_k)
+            return sdk.SearchResponse(results=[_search_result(item) for item in found])
+        except Exception as exc:  # noqa: BLE001 - Search reports provider errors in its error field
+            return sdk.SearchResponse(error=error_text(exc))
+
+    def Delete(self, request: sdk.DeleteRequest, context: Any) -> sdk.DeleteResponse:
+        return self._outcome(sdk.DeleteResponse, "delete", request.collection, request.id)
+
+    def CreateCollection(
+        self, request: sdk.CreateCollectionRequest, context: Any
+    ) -> sdk.CreateCollectionResponse:
+        return self._outcome(
+            sdk.CreateCollectionResponse, "create_collection", request.collection, request.vector_size
+        )
+
+    def DeleteCollection(
+        self, request: sdk.DeleteCollectionRequest, context: Any
+    ) -> sdk.DeleteCollectionResponse:
+        return self._outcome(sdk.DeleteCollectionResponse, "delete_collection", request.collection)
+
+
+class EmbedderServicer(_Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
+    """``hector.plugin.EmbedderProvider`` over an :class:`~hector_nb.sdk.EmbedderProvider`."""
+
+    def Embed(self, request: sdk.EmbedRequest, context: Any) -> sdk.EmbedResponse:
+        try:
+            vector = self._call("embed", request.text)
+            if hasattr(vector, "tolist"):
+                vector = vector.tolist()
+            return sdk.EmbedResponse(vector=vector)
+        except Exception as exc:  # noqa: BLE001 - Embed reports provider errors in its error field
+            return sdk.EmbedResponse(error=error_text(exc))
+
+    def GetEmbedderInfo(self, request: sdk.Empty, context: Any) -> sdk.EmbedderInfo:
+        return self._unary_or_abort(context, "get_embedder_info")
+
+
+Servicer = LLMServicer | DatabaseServicer | EmbedderServicer
+
+_SERVICERS: dict[str, tuple[type, Callable[[Any, grpc.Server], None]]] = {
+    sdk.PLUGIN_TYPE_LLM: (LLMServicer, llm_pb2_grpc.add_LLMProviderServicer_to_server),
+    sdk.PLUGIN_TYPE_DATABASE: (DatabaseServicer, database_pb2_grpc.add_DatabaseProviderServicer_to_server),
+    sdk.PLUGIN_TYPE_EMBEDDER: (EmbedderServicer, embedder_pb2_grpc.add_EmbedderProviderServicer_to_server),
+}
+
+
+def servicer_for(provider: sdk.Provider, plugin_name: str | None = None) -> Servicer:
+    """The servicer for a provider, chosen by its ``plugin_type``."""
+    try:
+        servicer_type, _ = _SERVICERS[provider.plugin_type]
+    except (KeyError, AttributeError):
+        raise TypeError(
+            f"{type(provider).__name__} is not a provider: subclass hector_nb.sdk.LLMProvider, "
+            "DatabaseProvider or EmbedderProvider"
+        ) from None
+    return servicer_type(provider, plugin_name)
+
+
+def add_to_server(server: grpc.Server, servicer: Servicer) -> None:
+    """Register a servicer on a gRPC server under its ``hector.plugin`` service name."""
+    _, register = _SERVICERS[servicer.provider.plugin_type]
+    register(servicer, server)
