@@ -1,0 +1,279 @@
+"""Serve a provider as a Hector plugin process: the plugin side of go-plugin.
+
+What a go-plugin host (Hector) expects from its child, in order:
+
+1. the magic cookie ``HECTOR_PLUGIN=hector_plugin_v1`` is checked, and app
+   protocol version 1 must be among ``PLUGIN_PROTOCOL_VERSIONS``;
+2. a gRPC server listens on a unix socket in a fresh private directory (or on
+   127.0.0.1 inside ``PLUGIN_MIN_PORT..PLUGIN_MAX_PORT``) and carries the
+   provider service, ``grpc.health.v1.Health``, ``plugin.GRPCController``,
+   ``plugin.GRPCStdio`` and ``plugin.GRPCBroker``;
+3. exactly one line, ``1|1|unix|/path/plugin.sock|grpc``, goes to stdout;
+4. from then on file descriptors 1 and 2 are pipes whose bytes travel to the
+   host over ``GRPCStdio``, so ``print()`` never corrupts the handshake;
+5. the process exits when the host calls ``GRPCController.Shutdown``, on
+   SIGTERM, or when its parent dies; SIGINT is ignored.
+
+Like ``sdk`` and ``servicers``, this module needs only the standard library,
+grpc and protobuf: exported plugins carry it as their runtime.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from . import sdk
+from ._wire import (
+    grpc_broker_pb2_grpc,
+    grpc_controller_pb2,
+    grpc_controller_pb2_grpc,
+    grpc_stdio_pb2,
+    grpc_stdio_pb2_grpc,
+)
+from .servicers import Servicer, add_to_server, servicer_for
+
+MAGIC_COOKIE_KEY = "HECTOR_PLUGIN"
+MAGIC_COOKIE_VALUE = "hector_plugin_v1"
+CORE_PROTOCOL_VERSION = 1
+APP_PROTOCOL_VERSION = 1
+#: The name under which go-plugin's host pings ``grpc.health.v1.Health``.
+HEALTH_SERVICE = "plugin"
+#: Set to ``tcp`` to listen on 127.0.0.1 instead of a unix socket.
+TRANSPORT_ENV = "HECTOR_NB_PLUGIN_TRANSPORT"
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+GRPC_OPTIONS = [
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+]
+PARENT_POLL_SECONDS = 0.5
+STDIO_BACKLOG_CHUNKS = 4096
+
+
+class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
+    """Bytes written to fd 1 and fd 2 after the handshake, for the host's StreamStdio call.
+
+    Pipes are drained all the time, so a chatty provider never blocks on a full
+    pipe; what arrives before the host asks is kept, up to a bound.
+    """
+
+    def __init__(self) -> None:
+        self._chunks: collections.deque[grpc_stdio_pb2.StdioData] = collections.deque(
+            maxlen=STDIO_BACKLOG_CHUNKS
+        )
+        self._ready = threading.Condition()
+
+    def capture(self, fd: int, channel: int) -> None:
+        """Point ``fd`` at a pipe whose bytes are forwarded as ``channel``."""
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        threading.Thread(target=self._drain, args=(read_end, channel), daemon=True).start()
+
+    def _drain(self, read_end: int, channel: int) -> None:
+        while data := os.read(read_end, 65536):
+            with self._ready:
+                self._chunks.append(grpc_stdio_pb2.StdioData(channel=channel, data=data))
+                self._ready.notify_all()
+
+    def StreamStdio(self, request: Any, context: grpc.ServicerContext) -> Iterator[grpc_stdio_pb2.StdioData]:
+        while context.is_active():
+            with self._ready:
+                if not self._chunks:
+                    self._ready.wait(timeout=0.5)
+                    continue
+                chunk = self._chunks.popleft()
+            yield chunk
+
+
+class _Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
+    def __init__(self, servicer: Servicer, stop: threading.Event) -> None:
+        self._servicer = servicer
+        self._stop = stop
+
+    def Shutdown(self, request: Any, context: grpc.ServicerContext) -> grpc_controller_pb2.Empty:
+        if self._servicer.status != "shutdown":
+            self._servicer.Shutdown(sdk.ShutdownRequest(), context)
+        self._stop.set()
+        return grpc_controller_pb2.Empty()
+
+
+class _Broker(grpc_broker_pb2_grpc.GRPCBrokerServicer):
+    """Accepts the host's broker stream and holds it: these plugins never dial back."""
+
+    def StartStream(self, request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
+        for _ in request_iterator:
+            pass
+        return iter(())
+
+
+@dataclass
+class _Listener:
+    network: str
+    address: str
+    directory: str | None = None
+
+    def remove(self) -> None:
+        if self.directory:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _new_server(servicer: Servicer) -> tuple[grpc.Server, health.HealthServicer]:
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=GRPC_OPTIONS)
+    add_to_server(server, servicer)
+    health_servicer = health.HealthServicer()
+    health_servicer.set(HEALTH_SERVICE, health_pb2.HealthCheckResponse.SERVING)
+    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    return server, health_servicer
+
+
+def _unix_listener(server: grpc.Server, parent_dir: str | None) -> _Listener:
+    directory = tempfile.mkdtemp(prefix="plugin", dir=parent_dir)  # mode 0700
+    path = os.path.join(directory, "plugin.sock")
+    server.add_insecure_port(f"unix:{path}")
+    return _Listener("unix", path, directory)
+
+
+def _tcp_listener(server: grpc.Server, min_port: int, max_port: int) -> _Listener:
+    ports = list(range(min_port, max_port + 1))
+    random.shuffle(ports)
+    for port in ports[:200]:
+        try:
+            if server.add_insecure_port(f"127.0.0.1:{port}"):
+                return _Listener("tcp", f"127.0.0.1:{port}")
+        except RuntimeError:
+            continue
+    raise OSError(f"no free TCP port on 127.0.0.1 between {min_port} and {max_port}")
+
+
+def _fail(message: str) -> NoReturn:
+    sys.stderr.write(message.rstrip() + "\n")
+    sys.stderr.flush()
+    sys.exit(1)
+
+
+def _check_host(plugin: str) -> None:
+    if os.environ.get(MAGIC_COOKIE_KEY) != MAGIC_COOKIE_VALUE:
+        _fail(
+            f"{plugin}: this binary is a plugin, run it through Hector "
+            f"(or hector_nb's Session.load). It is not meant to be executed directly."
+        )
+    offered = [v.strip() for v in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(",") if v.strip()]
+    if offered and str(APP_PROTOCOL_VERSION) not in offered:
+        _fail(
+            f"{plugin}: the host offers plugin protocol version(s) {', '.join(offered)}, "
+            f"but this plugin speaks version {APP_PROTOCOL_VERSION}. Upgrade the plugin or the host."
+        )
+    if os.environ.get("PLUGIN_CLIENT_CERT"):
+        _fail(
+            f"{plugin}: the host asked for AutoMTLS (PLUGIN_CLIENT_CERT), which hector_nb plugins "
+            "do not support yet. Turn AutoMTLS off in the host."
+        )
+
+
+def _listen(server: grpc.Server, transport: str | None) -> _Listener:
+    transport = transport or os.environ.get(TRANSPORT_ENV, "unix")
+    if transport == "tcp":
+        min_port = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
+        max_port = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
+        return _tcp_listener(server, min_port, max_port)
+    if transport != "unix":
+        _fail(f"unknown plugin transport {transport!r}: use 'unix' or 'tcp'")
+    listener = _unix_listener(server, os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None)
+    group = os.environ.get("PLUGIN_UNIX_SOCKET_GROUP")
+    if group:
+        shutil.chown(listener.address, group=group)
+        os.chmod(listener.address, 0o770)
+    return listener
+
+
+def _watch_parent(stop: threading.Event) -> None:
+    # Polling rather than PR_SET_PDEATHSIG: that signal fires when the forking *thread*
+    # exits, which a Go host's scheduler may do at any time.
+    parent = os.getppid()
+    while not stop.wait(PARENT_POLL_SECONDS):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | None = None) -> NoReturn:
+    """Run ``provider`` as a go-plugin gRPC plugin of ``plugin_type`` until the host stops it.
+
+    ``transport`` is ``"unix"`` (the default, as Go plugins on Linux) or
+    ``"tcp"``; the environment variable ``HECTOR_NB_PLUGIN_TRANSPORT`` sets it too.
+    """
+    name = sdk.plugin_name(provider)
+    if provider.plugin_type != plugin_type:
+        _fail(f"{name}: is a {provider.plugin_type or 'non-provider'}, but was served as a {plugin_type}")
+    _check_host(name)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    servicer = servicer_for(provider)
+    server, _ = _new_server(servicer)
+    stdio = _Stdio()
+    grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(stdio, server)
+    grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(_Controller(servicer, stop), server)
+    grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(_Broker(), server)
+    listener = _listen(server, transport)
+    server.start()
+
+    handshake = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{listener.network}|{listener.address}|grpc\n"
+    sys.stdout.flush()
+    os.write(1, handshake.encode())
+    stdio.capture(1, grpc_stdio_pb2.StdioData.STDOUT)
+    stdio.capture(2, grpc_stdio_pb2.StdioData.STDERR)
+    # Unbuffered text streams on the new pipes, so each print() reaches the host at once.
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+
+    threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+    while not stop.wait(1.0):
+        pass
+    server.stop(grace=2).wait(timeout=5)
+    listener.remove()
+    os._exit(0)  # grpc's worker threads must not keep a stopped plugin alive
+
+
+@dataclass
+class InProcessServer:
+    """A provider served on a private unix socket by threads of this process."""
+
+    servicer: Servicer
+    address: str
+    _server: grpc.Server = field(repr=False)
+    _listener: _Listener = field(repr=False)
+
+    def stop(self, grace: float = 1.0) -> None:
+        """Stop serving and remove the socket and its directory."""
+        self._server.stop(grace).wait(timeout=grace + 5)
+        self._listener.remove()
+
+
+def start_server(provider: sdk.Provider, *, plugin_name: str | None = None) -> InProcessServer:
+    """Serve ``provider`` (its service and health) in threads of this process.
+
+    The in-process transport dials :attr:`InProcessServer.address` with the real
+    stubs, so calls cross exactly the bytes Hector would exchange.
+    """
+    servicer = servicer_for(provider, plugin_name)
+    server, _ = _new_server(servicer)
+    listener = _unix_listener(server, None)
+    server.start()
+    return InProcessServer(servicer, f"unix://{listener.address}", server, listener)
