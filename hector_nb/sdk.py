@@ -142,9 +142,9 @@ PROTOCOL = "grpc"
 HECTOR_VERSION = ">=0.1.0"
 
 #: What a provider's ``health()`` may return: a bool, or ``(healthy, message)``.
-HealthResult = Union[bool, tuple[bool, str], None]
+HealthResult = Union[bool, tuple[bool, str], None]  # noqa: UP007 - evaluated at import on 3.10
 #: What a streaming method may yield: a ``StreamChunk``, or a ``str`` for a TEXT chunk.
-ChunkLike = Union[StreamChunk, str]
+ChunkLike = Union[StreamChunk, str]  # noqa: UP007
 
 
 class Provider:

@@ -239,9 +239,9 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     os.write(1, handshake.encode())
     stdio.capture(1, grpc_stdio_pb2.StdioData.STDOUT)
     stdio.capture(2, grpc_stdio_pb2.StdioData.STDERR)
-    # Unbuffered text streams on the new pipes, so each print() reaches the host at once.
-    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
-    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+    # Line-buffered text streams on the new pipes, so each printed line reaches the host at once.
+    sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)
+    sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)
 
     threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     while not stop.wait(1.0):

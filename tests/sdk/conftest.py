@@ -2,47 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 import pytest
+from plugin_process import START_TIMEOUT, host_env, read_line
 
 PLUGINS = Path(__file__).parent / "plugins"
-HOST_ENV = {
-    "HECTOR_PLUGIN": "hector_plugin_v1",
-    "PLUGIN_PROTOCOL_VERSIONS": "1",
-    "PLUGIN_MIN_PORT": "10000",
-    "PLUGIN_MAX_PORT": "25000",
-}
-START_TIMEOUT = 30.0
-
-
-def host_env(**overrides: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in HOST_ENV}
-    env.update(HOST_ENV)
-    for key, value in overrides.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
-
-
 @dataclass
 class RunningPlugin:
     process: subprocess.Popen
@@ -55,18 +24,6 @@ class RunningPlugin:
     @property
     def target(self) -> str:
         return f"unix:{self.address}" if self.network == "unix" else self.address
-
-
-def read_line(process: subprocess.Popen, timeout: float) -> str:
-    """The first stdout line, or fail the test after ``timeout`` with the stderr."""
-    line: list[bytes] = []
-    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    if not line:
-        process.kill()
-        pytest.fail(f"no handshake within {timeout}s; stderr: {process.stderr.read().decode()}")
-    return line[0].decode()
 
 
 @pytest.fixture

@@ -56,7 +56,8 @@ def test_database_plugin_answers_every_rpc(start_plugin):
     assert stub.Initialize(sdk.InitializeRequest()).success
     assert stub.CreateCollection(sdk.CreateCollectionRequest(collection="docs", vector_size=2)).success
     for id, vector in {"a": [1, 0], "b": [0, 1], "c": [0.7, 0.7]}.items():
-        reply = stub.Upsert(sdk.UpsertRequest(collection="docs", id=id, vector=vector, metadata={"text": id * 2}))
+        request = sdk.UpsertRequest(collection="docs", id=id, vector=vector, metadata={"text": id * 2})
+        reply = stub.Upsert(request)
         assert reply == sdk.UpsertResponse(success=True)
 
     found = stub.Search(sdk.SearchRequest(collection="docs", vector=[1, 0.1], top_k=2))

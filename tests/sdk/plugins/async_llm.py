@@ -8,8 +8,14 @@ closed (the cancellation tests watch it).
 import asyncio
 from pathlib import Path
 
-from hector_nb.sdk import GenerateResponse, LLMProvider, ModelInfo, StreamChunk, serve_llm_plugin
-from hector_nb.sdk import CHUNK_TYPE_DONE
+from hector_nb.sdk import (
+    CHUNK_TYPE_DONE,
+    GenerateResponse,
+    LLMProvider,
+    ModelInfo,
+    StreamChunk,
+    serve_llm_plugin,
+)
 
 
 class AsyncLLM(LLMProvider):

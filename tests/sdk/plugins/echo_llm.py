@@ -1,10 +1,16 @@
 #!/usr/bin/env python3
 """An LLM plugin written with the SDK, as a user would (the README example)."""
 
-import asyncio
 
-from hector_nb.sdk import GenerateResponse, LLMProvider, ModelInfo, StreamChunk, ToolCall, serve_llm_plugin
-from hector_nb.sdk import CHUNK_TYPE_TOOL_CALL
+from hector_nb.sdk import (
+    CHUNK_TYPE_TOOL_CALL,
+    GenerateResponse,
+    LLMProvider,
+    ModelInfo,
+    StreamChunk,
+    ToolCall,
+    serve_llm_plugin,
+)
 
 
 class MyLLM(LLMProvider):

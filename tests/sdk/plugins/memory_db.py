@@ -25,7 +25,8 @@ class TinyDB(DatabaseProvider):
     def search(self, collection, vector, top_k):
         rows = self.collections[collection]["rows"]
         scored = sorted(
-            ((sum(a * b for a, b in zip(v, vector)), id, meta) for id, (v, meta) in rows.items()),
+            ((sum(a * b for a, b in zip(v, vector, strict=True)), id, meta)
+             for id, (v, meta) in rows.items()),
             reverse=True,
         )
         results = [SearchResult(id=id, score=score, metadata=meta, content=meta.get("text", ""))

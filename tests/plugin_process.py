@@ -1,0 +1,50 @@
+"""Helpers shared by tests that start plugin processes the way a go-plugin host does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+
+import pytest
+
+HOST_ENV = {
+    "HECTOR_PLUGIN": "hector_plugin_v1",
+    "PLUGIN_PROTOCOL_VERSIONS": "1",
+    "PLUGIN_MIN_PORT": "10000",
+    "PLUGIN_MAX_PORT": "25000",
+}
+START_TIMEOUT = 30.0
+
+
+def host_env(**overrides: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in HOST_ENV}
+    env.update(HOST_ENV)
+    for key, value in overrides.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return predicate()
+
+
+def read_line(process: subprocess.Popen, timeout: float) -> str:
+    """The first stdout line, or fail the test after ``timeout`` with the stderr."""
+    line: list[bytes] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if not line:
+        process.kill()
+        pytest.fail(f"no handshake within {timeout}s; stderr: {process.stderr.read().decode()}")
+    return line[0].decode()
