@@ -277,3 +277,22 @@ def start_server(provider: sdk.Provider, *, plugin_name: str | None = None) -> I
     listener = _unix_listener(server, None)
     server.start()
     return InProcessServer(servicer, f"unix://{listener.address}", server, listener)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """``python -m hector_nb.serve MODULE:CLASS``: serve an importable provider class as a plugin."""
+    import importlib
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or ":" not in args[0]:
+        _fail("usage: python -m hector_nb.serve MODULE:CLASS  (a provider class importable here)")
+    module_name, _, qualname = args[0].partition(":")
+    target: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        target = getattr(target, part)
+    provider = target()
+    serve_plugin(provider, provider.plugin_type)
+
+
+if __name__ == "__main__":
+    main()

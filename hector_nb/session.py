@@ -1,0 +1,204 @@
+"""Named plugins of one Python process (one kernel): load, call, restart, unload.
+
+::
+
+    from hector_nb import Session
+    with Session(timeout=30) as s:
+        llm = s.load("./plugins/my-llm")              # its .plugin.yaml beside it
+        db = s.add("mem", MemoryDatabase())            # a provider object, in-kernel
+        s.load_config("hector.yaml")                   # every enabled plugin
+        s.list()                                       # a DataFrame
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from . import sdk
+from .config import config_texts, load_hector_config
+from .errors import InvalidConfig, PluginError, PluginNotFound
+from .host.clients import CLIENTS, PluginClient
+from .host.process import executable_command
+from .host.transport import InKernelTransport, InProcessTransport, SubprocessTransport, Transport
+from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, read_manifest
+
+if TYPE_CHECKING:
+    import pandas
+
+TRANSPORTS = ("subprocess", "in-process", "in-kernel")
+BUILTIN_PREFIX = "builtin:"
+
+
+class Session:
+    """The plugins of this process, by name.
+
+    ``timeout`` is the default deadline of every call, in seconds; each client
+    method also takes ``timeout=``. ``start_timeout`` bounds a plugin's start.
+    """
+
+    def __init__(self, timeout: float = 30.0, start_timeout: float = 30.0, max_restarts: int = 3) -> None:
+        self.timeout = timeout
+        self.start_timeout = start_timeout
+        self.max_restarts = max_restarts
+        self._plugins: dict[str, PluginClient] = {}
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._plugins
+
+    def __iter__(self):
+        return iter(list(self._plugins.values()))
+
+    def load(self, path: str | os.PathLike[str], name: str | None = None,
+             config: dict[str, Any] | None = None, transport: str = "subprocess") -> PluginClient:
+        """Start the plugin at ``path`` (its executable, or its ``.plugin.yaml``) as Hector would.
+
+        ``name`` defaults to the manifest's name. ``config`` values may be any
+        scalar; each reaches ``Initialize`` as text. ``builtin:echo``,
+        ``builtin:memory`` and ``builtin:hashing`` name the built-in providers.
+        """
+        if str(path).startswith(BUILTIN_PREFIX):
+            return self._load_builtin(str(path)[len(BUILTIN_PREFIX):], name, config, transport)
+        if transport != "subprocess":
+            raise PluginError(name or str(path), "load", f"a plugin executable runs as a subprocess; to run a "
+                              f"provider {transport}, pass its object to session.add(name, provider)")
+        manifest = read_manifest(path)
+        executable = manifest.executable
+        assert executable is not None
+        return self._start_executable(manifest, executable_command(executable), name or manifest.name, config)
+
+    def _start_executable(self, manifest: PluginManifest, command: list[str], name: str,
+                          config: dict[str, Any] | None) -> PluginClient:
+        if manifest.type not in CLIENTS:
+            raise PluginError(name, "load", f"type {manifest.type!r} is not a provider hector_nb can run; "
+                              f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
+        texts = apply_config_schema(manifest, config_texts(config, name), name)
+        self._check_free(name)
+        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout, self.max_restarts)
+        return self._register(transport, texts, manifest)
+
+    def add(self, name: str, provider: sdk.Provider, transport: str = "in-kernel",
+            config: dict[str, Any] | None = None) -> PluginClient:
+        """Register a provider object under ``name``: ``in-kernel`` (direct calls), ``in-process``
+        (the SDK server in a thread, real stubs) or ``subprocess`` (its class served as a plugin)."""
+        if not isinstance(provider, sdk.Provider):
+            raise PluginError(name, "add", f"{type(provider).__name__} is not a provider; subclass "
+                              "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
+        manifest = manifest_from_provider(provider)
+        texts = apply_config_schema(manifest, config_texts(config, name), name)
+        self._check_free(name)
+        if transport == "in-kernel":
+            channel: Transport = InKernelTransport(name, provider)
+        elif transport == "in-process":
+            channel = InProcessTransport(name, provider, self.start_timeout)
+        elif transport == "subprocess":
+            command = _provider_command(provider)
+            channel = SubprocessTransport(name, provider.plugin_type, command, self.start_timeout,
+                                          self.max_restarts)
+        else:
+            raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
+        return self._register(channel, texts, manifest)
+
+    def _load_builtin(self, builtin: str, name: str | None, config: dict[str, Any] | None,
+                      transport: str) -> PluginClient:
+        from .providers import BUILTINS
+
+        if builtin not in BUILTINS:
+            raise PluginNotFound(builtin, "load", f"no built-in provider {builtin!r}; choose one of "
+                                 + ", ".join(f"builtin:{b}" for b in BUILTINS))
+        return self.add(name or builtin, BUILTINS[builtin](), transport=transport, config=config)
+
+    def _check_free(self, name: str) -> None:
+        if name in self._plugins:
+            raise PluginError(name, "load", f"a plugin named {name!r} is loaded already; unload it first "
+                              "or pass another name")
+
+    def _register(self, transport: Transport, config: dict[str, str], manifest: PluginManifest) -> PluginClient:
+        client = CLIENTS[transport.plugin_type](transport, self.timeout, manifest)
+        try:
+            client.initialize(config)
+        except BaseException:
+            transport.close(self.timeout)
+            raise
+        self._plugins[transport.name] = client
+        return client
+
+    def load_config(self, path: str | os.PathLike[str]) -> list[PluginClient]:
+        """Load every enabled plugin a ``hector.yaml`` declares (and any it discovers)."""
+        settings = load_hector_config(path)
+        loaded = []
+        for spec in settings.plugins:
+            manifest = read_manifest(spec.path)
+            if manifest.type != spec.plugin_type:
+                raise InvalidConfig(spec.name, "load", f"{spec.source}: listed as a {spec.plugin_type} but its "
+                                    f"manifest says {manifest.type}; move it to the right section")
+            loaded.append(self.load(spec.path, name=spec.name, config=spec.config))
+        if settings.discovery.enabled:
+            from .manifest import discover
+
+            for entry in discover(settings.discovery.paths, settings.discovery.scan_subdirectories):
+                if entry.valid and entry.type in CLIENTS and entry.name not in self._plugins:
+                    loaded.append(self.load(entry.executable, name=entry.name))
+        return loaded
+
+    def get(self, name: str) -> PluginClient:
+        """The plugin loaded under ``name``."""
+        try:
+            return self._plugins[name]
+        except KeyError:
+            known = ", ".join(self._plugins) or "none"
+            raise PluginNotFound(name, "get", f"no plugin named {name!r} is loaded (loaded: {known}); "
+                                 "load it first") from None
+
+    def list(self) -> pandas.DataFrame:
+        """The loaded plugins: name, type, transport, pid, status, version, restarts."""
+        import pandas
+
+        columns = ["name", "type", "transport", "pid", "status", "version", "restarts"]
+        rows = [
+            {"name": c.name, "type": c.plugin_type, "transport": c.transport, "pid": c.pid, "status": c.status,
+             "version": c.manifest.version, "restarts": c.restarts}
+            for c in self._plugins.values()
+        ]
+        return pandas.DataFrame(rows, columns=columns).astype({"pid": "Int64", "restarts": "int64"})
+
+    def unload(self, name: str) -> None:
+        """Shut the plugin down and forget it."""
+        client = self.get(name)
+        del self._plugins[name]
+        client.shutdown()
+
+    def restart(self, name: str) -> PluginClient:
+        """Restart the plugin with its last config."""
+        client = self.get(name)
+        client.restart()
+        return client
+
+    def close(self) -> None:
+        """Shut every plugin down."""
+        failures = []
+        for name in list(self._plugins):
+            try:
+                self.unload(name)
+            except PluginError as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
+
+def _provider_command(provider: sdk.Provider) -> list[str]:
+    """How to run a provider object's class as a plugin process with this interpreter."""
+    cls = type(provider)
+    module = sys.modules.get(cls.__module__)
+    if module is None or cls.__module__ == "__main__" or not getattr(module, "__file__", None):
+        raise PluginError(sdk.plugin_name(provider), "add", f"{cls.__qualname__} is defined in a notebook or "
+                          "script; a subprocess needs an importable class: use %%hector provider --subprocess, "
+                          "or move it into a module")
+    return [sys.executable, "-m", "hector_nb.serve", f"{cls.__module__}:{cls.__qualname__}"]
