@@ -9,8 +9,9 @@ What a go-plugin host (Hector) expects from its child, in order:
    provider service, ``grpc.health.v1.Health``, ``plugin.GRPCController``,
    ``plugin.GRPCStdio`` and ``plugin.GRPCBroker``;
 3. exactly one line, ``1|1|unix|/path/plugin.sock|grpc``, goes to stdout;
-4. from then on file descriptors 1 and 2 are pipes whose bytes travel to the
-   host over ``GRPCStdio``, so ``print()`` never corrupts the handshake;
+4. from then on file descriptor 1 and ``sys.stderr`` are pipes whose bytes
+   travel to the host over ``GRPCStdio``, so ``print()`` never corrupts the
+   handshake;
 5. the process exits when the host calls ``GRPCController.Shutdown``, on
    SIGTERM, or when its parent dies; SIGINT is ignored.
 
@@ -77,12 +78,11 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         )
         self._ready = threading.Condition()
 
-    def capture(self, fd: int, channel: int) -> None:
-        """Point ``fd`` at a pipe whose bytes are forwarded as ``channel``."""
+    def pipe(self, channel: int) -> int:
+        """A new pipe whose bytes are forwarded as ``channel``; returns its write end."""
         read_end, write_end = os.pipe()
-        os.dup2(write_end, fd)
-        os.close(write_end)
         threading.Thread(target=self._drain, args=(read_end, channel), daemon=True).start()
+        return write_end
 
     def _drain(self, read_end: int, channel: int) -> None:
         while data := os.read(read_end, 65536):
@@ -237,11 +237,14 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     handshake = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{listener.network}|{listener.address}|grpc\n"
     sys.stdout.flush()
     os.write(1, handshake.encode())
-    stdio.capture(1, grpc_stdio_pb2.StdioData.STDOUT)
-    stdio.capture(2, grpc_stdio_pb2.StdioData.STDERR)
-    # Line-buffered text streams on the new pipes, so each printed line reaches the host at once.
+    # fd 1 itself is redirected, so nothing (not even C code) can write after the handshake line.
+    # stderr is redirected at the Python level only, as go-plugin does in Go: fd 2 stays the host's
+    # stderr pipe, where a dying process's last words (fatal errors, faulthandler) still arrive.
+    stdout_pipe = stdio.pipe(grpc_stdio_pb2.StdioData.STDOUT)
+    os.dup2(stdout_pipe, 1)
+    os.close(stdout_pipe)
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)
-    sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)
+    sys.stderr = io.TextIOWrapper(open(stdio.pipe(grpc_stdio_pb2.StdioData.STDERR), "wb"), line_buffering=True)
 
     threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
     while not stop.wait(1.0):

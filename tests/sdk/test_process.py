@@ -89,9 +89,9 @@ def test_print_reaches_grpc_stdio_and_never_stdout(start_plugin):
     stub.Initialize(sdk.InitializeRequest(), timeout=10)
     stub.Generate(sdk.GenerateRequest(messages=[sdk.Message(role="user", content="hi")]), timeout=10)
     stream = grpc_stdio_pb2_grpc.GRPCStdioStub(plugin.channel).StreamStdio(empty_pb2.Empty(), timeout=30)
-    first = next(stream)
+    received = dict((data.channel, data.data) for data in (next(stream), next(stream)))
     stream.cancel()
-    assert (first.channel, first.data) == (1, b"generate called with 1 messages\n")
+    assert received == {1: b"generate called with 1 messages\n", 2: b"a warning\n"}
     controller = grpc_controller_pb2_grpc.GRPCControllerStub(plugin.channel)
     controller.Shutdown(grpc_controller_pb2.Empty(), timeout=10)
     assert plugin.process.wait(timeout=10) == 0

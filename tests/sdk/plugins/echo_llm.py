@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """An LLM plugin written with the SDK, as a user would (the README example)."""
 
+import sys
 
 from hector_nb.sdk import (
     CHUNK_TYPE_TOOL_CALL,
@@ -28,6 +29,7 @@ class MyLLM(LLMProvider):
 
     def generate(self, messages, tools):
         print("generate called with", len(messages), "messages")
+        print("a warning", file=sys.stderr)
         return GenerateResponse(text=self.prefix + messages[-1].content, tokens_used=3)
 
     def generate_streaming(self, messages, tools):

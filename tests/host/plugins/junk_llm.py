@@ -1,0 +1,39 @@
+"""Prints a line before its handshake, as Hector's example plugin does; then crashes or hangs on request."""
+
+import os
+import sys
+import time
+
+from hector_nb.sdk import GenerateResponse, LLMProvider, ModelInfo, serve_llm_plugin
+
+print("Starting junk plugin...", flush=True)
+
+
+class Junk(LLMProvider):
+    def initialize(self, config):
+        sys.stderr.write(f"initialized with {sorted(config.items())}\n")
+        if os.environ.get("JUNK_FAIL_START_MARKER") and os.path.exists(os.environ["JUNK_FAIL_START_MARKER"]):
+            raise RuntimeError("refusing to start")
+
+    def generate(self, messages, tools):
+        text = messages[-1].content
+        if text == "hang":
+            time.sleep(600)
+        if text == "crash":
+            os.write(2, b"about to crash\n")  # fd 2 is still the host's stderr pipe
+            os._exit(7)
+        return GenerateResponse(text=f"{os.getpid()}:{text}", tokens_used=1)
+
+    def generate_streaming(self, messages, tools):
+        yield "first "
+        if messages[-1].content == "crash":
+            os.write(2, b"crashing mid-stream\n")
+            os._exit(9)
+        yield "second"
+
+    def get_model_info(self):
+        return ModelInfo(model_name="junk")
+
+
+if __name__ == "__main__":
+    serve_llm_plugin(Junk())
