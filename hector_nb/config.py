@@ -111,7 +111,6 @@ def _resolve_path(value: str, base: Path) -> Path:
 
 
 def _plugin_spec(name: str, entry: Any, plugin_type: str, file: Path, environ: Mapping[str, str]) -> PluginSpec:
-    where = f"{file}: plugin {name!r}"
     if not isinstance(entry, dict):
         raise InvalidConfig(name, "read config", f"{file}: the entry must be a mapping with type, path, config")
     kind = _expand(entry.get("type", "grpc"), environ, name)
@@ -123,12 +122,12 @@ def _plugin_spec(name: str, entry: Any, plugin_type: str, file: Path, environ: M
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise InvalidConfig(name, "read config", f"{file}: 'config' must be a mapping of key: value")
-    enabled = entry.get("enabled", True)
+    enabled = _expand(entry.get("enabled", True), environ, name)
     return PluginSpec(
         name=name,
         plugin_type=plugin_type,
         path=_resolve_path(str(path), file.parent),
-        enabled=bool(_expand(enabled, environ, where) not in (False, "false", "False", "0")),
+        enabled=enabled not in (False, "false", "False", "0"),
         config={str(k): config_text(_expand(v, environ, name), str(k), name) for k, v in config.items()},
         source=file,
     )

@@ -195,3 +195,29 @@ def test_no_orphan_when_the_host_process_ends(install, how):
     finally:
         host.kill()
         host.communicate(timeout=10)
+
+
+def test_load_config_starts_every_enabled_plugin(session, install, tmp_path, monkeypatch):
+    install("junk_llm.py", "cfg-llm")
+    install("vectors.py", "cfg-db", "database_provider", args="database")
+    monkeypatch.setenv("LLM_MODE", "strict")
+    (tmp_path / "hector.yaml").write_text(textwrap.dedent("""
+        plugins:
+          llm_providers:
+            writer: {type: grpc, path: ./cfg-llm, config: {mode: "${LLM_MODE}", top_p: 0.9}}
+          database_providers:
+            store: {type: grpc, path: ./cfg-db, enabled: true}
+            disabled: {type: grpc, path: ./nowhere, enabled: false}
+    """))
+    loaded = session.load_config(tmp_path / "hector.yaml")
+    assert [c.name for c in loaded] == ["writer", "store"]
+    assert list(session.list()["name"]) == ["writer", "store"]
+    writer = session.get("writer")
+    assert wait_until(lambda: any("('mode', 'strict'), ('top_p', '0.9')" in line for line in writer.logs()), 10)
+
+
+def test_load_config_rejects_a_plugin_in_the_wrong_section(session, install, tmp_path):
+    install("junk_llm.py", "misplaced")
+    (tmp_path / "hector.yaml").write_text("plugins:\n  embedder_providers:\n    e: {path: ./misplaced}\n")
+    with pytest.raises(InvalidConfig, match="listed as a embedder_provider but its manifest says llm_provider"):
+        session.load_config(tmp_path / "hector.yaml")
