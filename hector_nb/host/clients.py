@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -127,7 +126,7 @@ class PluginClient:
               timeout: float | None) -> Iterator[Any]:
         """Pipelined unary calls, at most MAX_IN_FLIGHT on the wire, answers in order."""
         timeout = self.timeout if timeout is None else timeout
-        pending: collections.deque[Future] = collections.deque()
+        pending: collections.deque[Any] = collections.deque()
         show = total is None or total >= PROGRESS_THRESHOLD
         with tqdm(total=total, desc=f"{self.name}: {description}", disable=not show, leave=False) as bar:
             try:

@@ -74,8 +74,11 @@ class Transport:
         """One unary RPC."""
         raise NotImplementedError
 
-    def submit(self, method: str, request: Any, timeout: float) -> Future:
-        """A unary RPC that may run while the caller sends the next (bulk pipelining)."""
+    def submit(self, method: str, request: Any, timeout: float) -> Any:
+        """A unary RPC that may run while the caller sends the next (bulk pipelining).
+
+        Returns an object with ``result()`` and ``cancel()``.
+        """
         future: Future = Future()
         try:
             future.set_result(self.call(method, request, timeout))
@@ -225,21 +228,9 @@ class GrpcTransport(Transport):
         except grpc.RpcError as error:
             raise self._failure(error, method, timeout) from None
 
-    def submit(self, method: str, request: Any, timeout: float) -> Future:
+    def submit(self, method: str, request: Any, timeout: float) -> _Pending:
         self._before_call(timeout)
-        call = getattr(self.stub, method).future(request, timeout=timeout)
-        result: Future = Future()
-
-        def done(finished: Any) -> None:
-            try:
-                result.set_result(finished.result())
-            except grpc.RpcError as error:
-                result.set_exception(self._failure(error, method, timeout))
-            except grpc.FutureCancelledError:
-                result.cancel()
-
-        call.add_done_callback(done)
-        return result
+        return _Pending(self, method, getattr(self.stub, method).future(request, timeout=timeout), timeout)
 
     def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
         self._before_call(timeout)
@@ -250,6 +241,22 @@ class GrpcTransport(Transport):
             raise self._failure(error, method, timeout) from None
         finally:
             call.cancel()
+
+
+class _Pending:
+    """A call in flight; :meth:`result` translates its failure as :meth:`GrpcTransport.call` does."""
+
+    def __init__(self, transport: GrpcTransport, method: str, call: Any, timeout: float) -> None:
+        self._transport, self._method, self._call, self._timeout = transport, method, call, timeout
+
+    def result(self) -> Any:
+        try:
+            return self._call.result()
+        except grpc.RpcError as error:
+            raise self._transport._failure(error, self._method, self._timeout) from None
+
+    def cancel(self) -> bool:
+        return self._call.cancel()
 
 
 class InProcessTransport(GrpcTransport):
