@@ -1,7 +1,9 @@
 """hector_nb: build, run, compare and export Hector plugins from Jupyter.
 
-The public API is imported lazily, so that a plugin process importing
-``hector_nb.sdk`` does not pay for the notebook side (pandas, widgets).
+``%load_ext hector_nb`` registers the ``%hector`` magics; :func:`session`
+returns the kernel's one :class:`Session`, shared by magics and code. The public
+API is imported lazily, so a plugin process importing ``hector_nb.sdk`` does
+not pay for the notebook side (pandas, widgets).
 """
 
 from __future__ import annotations
@@ -9,15 +11,42 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Session", "__version__"]
+__all__ = ["Session", "session", "load_ipython_extension", "unload_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:
-    from .session import Session
+    from .sessions import Session
+
+_session: Session | None = None
 
 
 def __getattr__(name: str) -> Any:
     if name == "Session":
-        from .session import Session
+        from .sessions import Session
 
         return Session
     raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
+
+
+def session() -> Session:
+    """This process's Session, created on first use; the magics use the same one."""
+    global _session
+    if _session is None:
+        from .sessions import Session
+
+        _session = Session()
+    return _session
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext hector_nb``: register ``%hector`` / ``%%hector``."""
+    from .magics import HectorMagics
+
+    ipython.register_magics(HectorMagics(ipython, session()))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext hector_nb``: shut every plugin down."""
+    global _session
+    if _session is not None:
+        _session.close()
+        _session = None

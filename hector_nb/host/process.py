@@ -40,9 +40,9 @@ def _kill_leftovers() -> None:
 atexit.register(_kill_leftovers)
 
 
-def plugin_environment(socket_dir: str) -> dict[str, str]:
+def plugin_environment(socket_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The host's environment plus what go-plugin's host puts in a child's (CONTRACT.md section 1)."""
-    env = dict(os.environ)
+    env = {**os.environ, **(extra or {})}
     env[MAGIC_COOKIE[0]] = MAGIC_COOKIE[1]
     env["PLUGIN_PROTOCOL_VERSIONS"] = ",".join(map(str, APP_PROTOCOL_VERSIONS))
     env["PLUGIN_MIN_PORT"] = str(MIN_PORT)
@@ -56,9 +56,11 @@ def plugin_environment(socket_dir: str) -> dict[str, str]:
 class PluginProcess:
     """One running plugin executable: its handshake, log and exit."""
 
-    def __init__(self, name: str, command: Sequence[str | os.PathLike[str]], log: PluginLog) -> None:
+    def __init__(self, name: str, command: Sequence[str | os.PathLike[str]], log: PluginLog,
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.command = [str(part) for part in command]
+        self.env = env
         self.log = log
         self.handshake: Handshake | None = None
         self._handshake_ready = threading.Event()
@@ -82,7 +84,7 @@ class PluginProcess:
         try:
             self._process = subprocess.Popen(
                 self.command,
-                env=plugin_environment(self._socket_dir),
+                env=plugin_environment(self._socket_dir, self.env),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

@@ -299,9 +299,10 @@ class SubprocessTransport(GrpcTransport):
     kind = "subprocess"
 
     def __init__(self, name: str, plugin_type: str, command: Sequence[str], timeout: float,
-                 max_restarts: int = 3) -> None:
+                 max_restarts: int = 3, env: dict[str, str] | None = None) -> None:
         super().__init__(name, plugin_type)
         self.command = list(command)
+        self.env = env
         self.max_restarts = max_restarts
         self._failed_restarts = 0
         self._stopping = False
@@ -315,7 +316,7 @@ class SubprocessTransport(GrpcTransport):
 
     def _start(self, timeout: float) -> None:
         self._stopping = False
-        process = PluginProcess(self.name, self.command, self.log)
+        process = PluginProcess(self.name, self.command, self.log, self.env)
         handshake = process.start(timeout)
         self.process = process
         try:

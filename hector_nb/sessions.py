@@ -99,9 +99,10 @@ class Session:
         elif transport == "in-process":
             channel = InProcessTransport(name, provider, self.start_timeout)
         elif transport == "subprocess":
-            command = _provider_command(provider)
-            channel = SubprocessTransport(name, provider.plugin_type, command, self.start_timeout,
-                                          self.max_restarts)
+            # The plugin process imports the class by name, from the same import path as this one.
+            path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
+            channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider), self.start_timeout,
+                                          self.max_restarts, env={"PYTHONPATH": path})
         else:
             raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
         return self._register(channel, texts, manifest)

@@ -1,0 +1,168 @@
+"""What a person sees: live generation views, and search results as DataFrames.
+
+Display is kept apart from execution: :func:`run_stream` consumes a chunk
+iterator (from any client) and feeds a view; the views only render.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from . import sdk
+
+if TYPE_CHECKING:
+    import pandas
+
+#: Frontend updates per second at most, however fast chunks arrive.
+DEFAULT_FPS = 20.0
+
+
+@dataclass
+class Generation:
+    """The outcome of one streamed generation."""
+
+    plugin: str
+    text: str = ""
+    tool_calls: list[sdk.ToolCall] = field(default_factory=list)
+    tokens_used: int = 0
+    chunks: int = 0
+    error: str = ""
+    interrupted: bool = False
+    elapsed: float = 0.0
+    #: How many times the view was redrawn (coalesced, see ``DEFAULT_FPS``).
+    updates: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens_used / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def state(self) -> str:
+        if self.error:
+            return "error"
+        return "interrupted" if self.interrupted else "done"
+
+    def __repr__(self) -> str:
+        return (f"<Generation {self.plugin}: {self.state}, {self.tokens_used} tokens, {self.elapsed:.2f}s, "
+                f"{len(self.text)} chars>")
+
+    def add(self, chunk: sdk.StreamChunk) -> None:
+        """Take one chunk into account."""
+        self.chunks += 1
+        if chunk.type == sdk.CHUNK_TYPE_TEXT:
+            self.text += chunk.text
+        elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
+            self.tool_calls.append(chunk.tool_call)
+        elif chunk.type == sdk.CHUNK_TYPE_DONE:
+            self.tokens_used = chunk.tokens_used
+        elif chunk.type == sdk.CHUNK_TYPE_ERROR:
+            self.error = chunk.error
+
+
+class StreamView(Protocol):
+    """Where a generation is shown while it streams."""
+
+    def render(self, generation: Generation, final: bool) -> None: ...
+
+
+class WidgetView:
+    """An ipywidgets view: text, tool calls and a status line (tokens, time, tokens/s)."""
+
+    def __init__(self) -> None:
+        import ipywidgets as widgets
+        from IPython.display import display
+
+        self.text = widgets.HTML(layout=widgets.Layout(white_space="pre-wrap"))
+        self.tools = widgets.HTML()
+        self.status = widgets.HTML()
+        self.widget = widgets.VBox([self.text, self.tools, self.status])
+        display(self.widget)
+
+    def render(self, generation: Generation, final: bool) -> None:
+        self.text.value = f"<pre style='white-space: pre-wrap; margin: 0'>{html.escape(generation.text)}</pre>"
+        if generation.tool_calls:
+            calls = "".join(f"<li><code>{html.escape(c.name)}({html.escape(c.arguments_json)})</code></li>"
+                            for c in generation.tool_calls)
+            self.tools.value = f"<b>tool calls</b><ul>{calls}</ul>"
+        self.status.value = _status_html(generation, final)
+
+
+def _status_html(generation: Generation, final: bool) -> str:
+    facts = (f"{generation.plugin} · {generation.tokens_used} tokens · {generation.elapsed:.2f}s · "
+             f"{generation.tokens_per_second:.1f} tok/s")
+    if generation.error:
+        return f"<span style='color: #c00'><b>error:</b> {html.escape(generation.error)}</span> · {facts}"
+    state = generation.state if final else "streaming…"
+    return f"<span style='color: #666'>{state} · {facts}</span>"
+
+
+class TextView:
+    """Progressive plain text, where no widget frontend exists (terminal IPython, nbconvert)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stdout
+        self._shown = 0
+        self._tools = 0
+
+    def render(self, generation: Generation, final: bool) -> None:
+        self.stream.write(generation.text[self._shown:])
+        self._shown = len(generation.text)
+        for call in generation.tool_calls[self._tools:]:
+            self.stream.write(f"\n[tool call] {call.name}({call.arguments_json})")
+        self._tools = len(generation.tool_calls)
+        if final:
+            if generation.error:
+                self.stream.write(f"\n[error] {generation.error}")
+            self.stream.write(f"\n[{generation.state}: {generation.tokens_used} tokens, {generation.elapsed:.2f}s, "
+                              f"{generation.tokens_per_second:.1f} tok/s]\n")
+        self.stream.flush()
+
+
+def run_stream(plugin: str, chunks: Iterator[sdk.StreamChunk], view: StreamView,
+               fps: float = DEFAULT_FPS) -> Generation:
+    """Feed ``chunks`` into ``view``, redrawing at most ``fps`` times a second.
+
+    A KeyboardInterrupt (a kernel interrupt) closes the stream, which cancels
+    the call, and ends the generation as ``interrupted``.
+    """
+    generation = Generation(plugin)
+    interval = 1.0 / fps
+    start = last = time.monotonic()
+    try:
+        for chunk in chunks:
+            generation.add(chunk)
+            now = time.monotonic()
+            if now - last >= interval:
+                generation.elapsed = now - start
+                view.render(generation, final=False)
+                generation.updates += 1
+                last = now
+    except KeyboardInterrupt:
+        generation.interrupted = True
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        generation.elapsed = time.monotonic() - start
+        view.render(generation, final=True)
+        generation.updates += 1
+    return generation
+
+
+def results_frame(results: Iterable[sdk.SearchResult]) -> pandas.DataFrame:
+    """Search results as a table: rank, id, score, content, then one column per metadata key."""
+    import pandas
+
+    rows = [
+        {"rank": rank, "id": r.id, "score": r.score, "content": r.content, **dict(r.metadata)}
+        for rank, r in enumerate(results, start=1)
+    ]
+    frame = pandas.DataFrame(rows)
+    if frame.empty:
+        return pandas.DataFrame(columns=["rank", "id", "score", "content"])
+    return frame

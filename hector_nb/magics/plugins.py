@@ -1,0 +1,77 @@
+"""``%hector load | unload | restart | list | logs | discover``."""
+
+from __future__ import annotations
+
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..manifest import discover, discovery_table
+from .base import MagicContext, parse_settings, subcommand
+
+
+@subcommand("load")
+@magic_arguments()
+@argument("target", nargs="?", help="plugin executable, its .plugin.yaml, or builtin:echo|memory|hashing")
+@argument("--config", help="a hector.yaml: load every enabled plugin it declares")
+@argument("--name", help="name to load it under (default: the manifest's name)")
+@argument("--set", action="append", metavar="KEY=VALUE", help="config value (repeatable)")
+@argument("--in-kernel", dest="transport", action="store_const", const="in-kernel",
+          help="built-ins: call the provider object directly")
+@argument("--in-process", dest="transport", action="store_const", const="in-process",
+          help="built-ins: serve it in a thread of the kernel, over real gRPC")
+@argument("--subprocess", dest="transport", action="store_const", const="subprocess",
+          help="run it as a plugin process, as Hector would")
+def load(ctx: MagicContext, args, cell):
+    """Load a plugin, or every plugin of a hector.yaml."""
+    if args.config:
+        ctx.session.load_config(args.config)
+        return ctx.session.list()
+    if not args.target:
+        from IPython.core.error import UsageError
+
+        raise UsageError("%hector load needs a plugin path, builtin:NAME or --config hector.yaml")
+    transport = args.transport
+    if transport is None:
+        transport = ctx.settings.default_transport if args.target.startswith("builtin:") else "subprocess"
+    return ctx.session.load(args.target, name=args.name, config=parse_settings(args.set), transport=transport)
+
+
+@subcommand("unload")
+@magic_arguments()
+@argument("name")
+def unload(ctx: MagicContext, args, cell):
+    """Shut a plugin down and forget it."""
+    ctx.session.unload(args.name)
+
+
+@subcommand("restart")
+@magic_arguments()
+@argument("name")
+def restart(ctx: MagicContext, args, cell):
+    """Restart a plugin with its last config."""
+    return ctx.session.restart(args.name)
+
+
+@subcommand("list")
+@magic_arguments()
+def list_plugins(ctx: MagicContext, args, cell):
+    """The loaded plugins as a table."""
+    return ctx.session.list()
+
+
+@subcommand("logs")
+@magic_arguments()
+@argument("name")
+@argument("--tail", type=int, default=50, help="how many of the last lines (default 50)")
+def logs(ctx: MagicContext, args, cell):
+    """What a plugin wrote: stderr, GRPCStdio, stray stdout."""
+    lines = ctx.session.get(args.name).logs()[-args.tail:]
+    print("\n".join(lines) if lines else f"({args.name} has written nothing)")
+
+
+@subcommand("discover")
+@magic_arguments()
+@argument("paths", nargs="*", help="directories (default: ./plugins and ~/.hector/plugins)")
+@argument("--recursive", action="store_true", help="scan subdirectories too")
+def discover_plugins(ctx: MagicContext, args, cell):
+    """Find plugin manifests as Hector's discovery does."""
+    return discovery_table(discover(args.paths or None, scan_subdirectories=args.recursive))

@@ -1,0 +1,73 @@
+"""``%%hector provider``: the cell defines a provider class, registered at once under a name."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import sys
+import tempfile
+from pathlib import Path
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .. import sdk
+from .base import MagicContext, parse_settings, subcommand
+
+_CELL_MODULES = Path(tempfile.mkdtemp(prefix="hector-nb-cells-"))
+
+
+def _provider_class_names(cell: str) -> list[str]:
+    try:
+        tree = ast.parse(cell)
+    except SyntaxError as exc:
+        raise UsageError(f"the provider cell does not parse: {exc}") from None
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+
+
+def _pick(namespace: dict, names: list[str]) -> type[sdk.Provider]:
+    providers = [namespace[n] for n in names if isinstance(namespace.get(n), type)
+                 and issubclass(namespace[n], sdk.Provider) and namespace[n].plugin_type]
+    if not providers:
+        raise UsageError("the cell defines no provider class: subclass hector_nb.sdk.LLMProvider, "
+                         "DatabaseProvider or EmbedderProvider")
+    return providers[-1]
+
+
+def _cell_module(name: str, cell: str):
+    """The cell as an importable module, so a plugin process can import the class too."""
+    module_name = "hector_nb_cell_" + "".join(c if c.isalnum() else "_" for c in name)
+    if str(_CELL_MODULES) not in sys.path:
+        sys.path.insert(0, str(_CELL_MODULES))
+    (_CELL_MODULES / f"{module_name}.py").write_text(cell)
+    importlib.invalidate_caches()
+    try:
+        if module_name in sys.modules:
+            return importlib.reload(sys.modules[module_name])
+        return importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 - the user's cell failed: say how to fix it
+        raise UsageError(f"with --subprocess the cell runs on its own, as a module: {type(exc).__name__}: {exc}; "
+                         "put the imports and helpers it needs inside the cell") from None
+
+
+@subcommand("provider", cell=True)
+@magic_arguments()
+@argument("--name", help="register it under this name (default: the class's manifest name)")
+@argument("--subprocess", action="store_true", help="serve it as a real plugin process")
+@argument("--set", action="append", metavar="KEY=VALUE", help="config value (repeatable)")
+def provider(ctx: MagicContext, args, cell):
+    """Define a provider class in the cell and register it; running the cell again replaces it."""
+    if cell is None or not cell.strip():
+        raise UsageError("%%hector provider takes the provider's class in the cell body")
+    names = _provider_class_names(cell)
+    result = ctx.shell.run_cell(cell, store_history=False)
+    if not result.success:
+        raise UsageError("the provider cell raised (see above); fix it and run it again")
+    cls = _pick(ctx.shell.user_ns, names)
+    name = args.name or sdk.plugin_name(cls)
+    if args.subprocess:
+        cls = getattr(_cell_module(name, cell), cls.__name__)
+    if name in ctx.session:
+        ctx.session.unload(name)
+    transport = "subprocess" if args.subprocess else "in-kernel"
+    return ctx.session.add(name, cls(), transport=transport, config=parse_settings(args.set))

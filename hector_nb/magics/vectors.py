@@ -1,0 +1,111 @@
+"""``%hector embed | upsert | search | compare``: vectors in, tables out."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+from .. import sdk
+from ..compare import compare_search
+from ..display import results_frame
+from ..errors import ProviderError
+from .base import MagicContext, subcommand
+
+
+@subcommand("embed")
+@magic_arguments()
+@argument("name", help="an embedder plugin")
+@argument("text", help="the text, quoted")
+@argument("--out", metavar="VAR", help="store the vector in this variable")
+def embed(ctx: MagicContext, args, cell):
+    """Embed a text; the vector is a numpy array."""
+    return ctx.store(args.out, ctx.client(args.name, sdk.PLUGIN_TYPE_EMBEDDER).embed(args.text))
+
+
+@subcommand("upsert")
+@magic_arguments()
+@argument("db", help="a database plugin")
+@argument("collection")
+@argument("--from", dest="frame", metavar="DF_VAR", required=True, help="a DataFrame variable")
+@argument("--text-column", required=True, help="the column to embed")
+@argument("--id-column", help="the column of ids (default: the index)")
+@argument("--embedder", required=True, help="an embedder plugin")
+def upsert(ctx: MagicContext, args, cell):
+    """Embed a DataFrame's text column and upsert it; other columns become metadata."""
+    frame = ctx.variable(args.frame, "a pandas DataFrame")
+    for column in filter(None, (args.text_column, args.id_column)):
+        if column not in frame.columns:
+            columns = ", ".join(map(str, frame.columns))
+            raise UsageError(f"{args.frame} has no column {column!r}; its columns: {columns}")
+    db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
+    embedder = ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER)
+    vectors = embedder.embed_many(frame[args.text_column].astype(str))
+    ensure_collection(db, args.collection, vectors.shape[1])
+    ids = frame[args.id_column] if args.id_column else frame.index
+    metadata = frame.drop(columns=[c for c in (args.id_column,) if c]).astype(str)
+    metadata = metadata.rename(columns={args.text_column: "content"}).to_dict("records")
+    count = db.upsert_many(args.collection, list(zip(map(str, ids), vectors, metadata, strict=True)))
+    print(f"upserted {count} vectors of dimension {vectors.shape[1]} into {args.db}/{args.collection}")
+    return count
+
+
+def ensure_collection(db, collection: str, dimension: int) -> None:
+    """Create the collection unless it exists (a provider saying so is not an error)."""
+    try:
+        db.create_collection(collection, dimension)
+    except ProviderError as exc:
+        if "exist" not in exc.message.lower():
+            raise
+
+
+def query_vector(ctx: MagicContext, args):
+    if args.vector:
+        return ctx.variable(args.vector, "the query vector")
+    if not args.query:
+        raise UsageError("give a quoted query, or --vector VAR")
+    return ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER).embed(args.query)
+
+
+@subcommand("search")
+@magic_arguments()
+@argument("db", help="a database plugin")
+@argument("collection")
+@argument("query", nargs="?", help="the query text, quoted")
+@argument("--embedder", help="the embedder that embeds the query")
+@argument("--top-k", type=int, default=5)
+@argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
+def search(ctx: MagicContext, args, cell):
+    """Search a collection: a table of rank, id, score, content and metadata."""
+    if not args.vector and not args.embedder:
+        raise UsageError("%hector search needs --embedder E to embed the query (or --vector VAR)")
+    db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
+    return results_frame(db.search(args.collection, query_vector(ctx, args), args.top_k))
+
+
+@subcommand("compare")
+@magic_arguments()
+@argument("dbs", help="database plugins, comma-separated: DB1,DB2[,...]")
+@argument("collection")
+@argument("query", nargs="?", help="the query text, quoted")
+@argument("--embedder", help="the embedder that embeds the query")
+@argument("--top-k", type=int, default=5)
+@argument("--reference", help="a database to measure recall@k against")
+@argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
+def compare(ctx: MagicContext, args, cell):
+    """Search several databases with one query: results side by side, overlap@k and recall@k."""
+    names = [n.strip() for n in args.dbs.split(",") if n.strip()]
+    if len(names) < 2:
+        raise UsageError("%hector compare needs at least two databases: DB1,DB2")
+    if not args.vector and not args.embedder:
+        raise UsageError("%hector compare needs --embedder E to embed the query (or --vector VAR)")
+    if args.reference and args.reference not in names:
+        raise UsageError(f"--reference {args.reference} must be one of the compared databases: {', '.join(names)}")
+    databases = {name: ctx.client(name, sdk.PLUGIN_TYPE_DATABASE) for name in names}
+    frame = compare_search(databases, args.collection, query_vector(ctx, args), args.top_k, args.reference)
+    print(f"overlap@{args.top_k} between the databases:")
+    display(frame.attrs["overlap@k"].round(2))
+    if args.reference:
+        recall = ", ".join(f"{name} {value:.2f}" for name, value in frame.attrs["recall@k"].items())
+        print(f"recall@{args.top_k} against {args.reference}: {recall}")
+    return frame
