@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Write the notebooks under notebooks/ from the cell sources below (outputs cleared).
+
+The notebooks are executed end to end by the tests; edit here, then run this script.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+QUICKSTART = [
+    new_markdown_cell("""# hector_nb quickstart
+
+Prototype Hector plugins in a notebook: define a provider in a cell, call it at once,
+then load vector databases and an embedder and compare what they find.
+Everything here runs locally: no model download, no API key."""),
+    new_code_cell("%load_ext hector_nb"),
+    new_markdown_cell("""## An LLM provider, defined in a cell
+
+`%%hector provider` runs the cell and registers the provider class it defines.
+Run the cell again after editing it: the old instance is shut down and replaced."""),
+    new_code_cell('''%%hector provider --name storyteller --set pace=0.03
+import time
+from hector_nb.sdk import LLMProvider, GenerateResponse, ModelInfo
+
+class Storyteller(LLMProvider):
+    """Tells a (very) short story about the prompt, word by word."""
+
+    def initialize(self, config):
+        self.pace = float(config.get("pace", "0"))
+
+    def _story(self, messages):
+        topic = messages[-1].content
+        return (f"Once upon a time a plugin author wanted to try {topic}. "
+                "They wrote a provider in a notebook cell, streamed it at once, and lived happily ever after.")
+
+    def generate(self, messages, tools):
+        text = self._story(messages)
+        return GenerateResponse(text=text, tokens_used=len(text.split()))
+
+    def generate_streaming(self, messages, tools):
+        for word in self._story(messages).split(" "):
+            time.sleep(self.pace)
+            yield word + " "
+
+    def get_model_info(self):
+        return ModelInfo(model_name="storyteller", max_tokens=256, temperature=0.0)'''),
+    new_markdown_cell("Stream a generation into a live widget; `{topic}` comes from the notebook's variables."),
+    new_code_cell('''topic = "Hector plugins"
+story = %hector generate storyteller "{topic}"'''),
+    new_code_cell('''print(story.text)
+print("widget updates during the stream:", story.updates)'''),
+    new_markdown_cell("""## Vector search over a real corpus
+
+The built-in `hashing` embedder and `memory` database need no setup. We load the
+database twice: cosine similarity in the kernel, euclidean distance as a real
+plugin subprocess, started exactly as Hector would start it."""),
+    new_code_cell('''%hector load builtin:hashing
+%hector load builtin:memory --name cosine
+%hector load builtin:memory --name euclidean --set metric=euclidean --subprocess
+%hector list'''),
+    new_code_cell('''from hector_nb.data import load_corpus
+
+docs = load_corpus()   # Python standard-library docstrings, PSF licence
+print(len(docs), "documents")
+docs.head()'''),
+    new_code_cell('''%hector upsert cosine stdlib --from docs --text-column text --id-column id --embedder hashing
+%hector upsert euclidean stdlib --from docs --text-column text --id-column id --embedder hashing'''),
+    new_code_cell('%hector search cosine stdlib "copy a file to another directory" --embedder hashing --top-k 5'),
+    new_markdown_cell("## Two databases, side by side"),
+    new_code_cell('''comparison = %hector compare cosine,euclidean stdlib "copy a file to another directory" --embedder hashing --top-k 5 --reference cosine
+comparison'''),
+    new_markdown_cell("Everything the magics do is plain Python too:"),
+    new_code_cell('''import hector_nb
+
+session = hector_nb.session()
+hashing = session.get("hashing")
+hits = session.get("euclidean").search("stdlib", hashing.embed("parse a JSON document"), top_k=3)
+[(hit.id, round(hit.score, 3)) for hit in hits]'''),
+    new_code_cell("%unload_ext hector_nb"),
+]
+
+
+def write(name: str, cells: list) -> Path:
+    notebook = new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    })
+    path = NOTEBOOKS / name
+    nbformat.write(notebook, path)
+    return path
+
+
+def main() -> int:
+    NOTEBOOKS.mkdir(exist_ok=True)
+    print(write("quickstart.ipynb", QUICKSTART))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

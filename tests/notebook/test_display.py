@@ -1,0 +1,94 @@
+"""Coalesced redraws, generation bookkeeping, and the comparison measures."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from hector_nb import sdk
+from hector_nb.compare import comparison_frame, overlap_at_k, recall_at_k
+from hector_nb.display import TextView, run_stream
+
+
+class CountingView:
+    def __init__(self):
+        self.renders: list[tuple[str, bool]] = []
+
+    def render(self, generation, final):
+        self.renders.append((generation.text, final))
+
+
+def text(t):
+    return sdk.StreamChunk(type=sdk.CHUNK_TYPE_TEXT, text=t)
+
+
+def test_a_burst_of_chunks_is_drawn_once_and_the_text_is_exact():
+    chunks = [text(f"w{i} ") for i in range(5000)] + [sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=5000)]
+    view = CountingView()
+    generation = run_stream("llm", iter(chunks), view, fps=20)
+    assert generation.text == "".join(f"w{i} " for i in range(5000))
+    assert generation.tokens_used == 5000 and generation.state == "done"
+    assert generation.updates == len(view.renders) <= 3
+    assert view.renders[-1] == (generation.text, True)
+
+
+def test_slow_chunks_are_redrawn_at_most_fps_times_a_second():
+    def slow():
+        for i in range(40):
+            time.sleep(0.01)
+            yield text(f"{i},")
+
+    view = CountingView()
+    start = time.monotonic()
+    generation = run_stream("llm", slow(), view, fps=20)
+    elapsed = time.monotonic() - start
+    assert generation.updates > 1
+    assert generation.updates <= elapsed * 20 + 2
+    assert [final for _, final in view.renders].count(True) == 1
+
+
+def test_error_and_tool_call_chunks_and_text_view():
+    chunks = [text("partial "), sdk.StreamChunk(type=sdk.CHUNK_TYPE_TOOL_CALL,
+                                                 tool_call=sdk.ToolCall(name="lookup", arguments_json="{}")),
+              sdk.StreamChunk(type=sdk.CHUNK_TYPE_ERROR, error="model overloaded")]
+    out = io.StringIO()
+    generation = run_stream("llm", iter(chunks), TextView(out))
+    assert (generation.state, generation.error) == ("error", "model overloaded")
+    assert [c.name for c in generation.tool_calls] == ["lookup"]
+    printed = out.getvalue()
+    assert printed.startswith("partial \n[tool call] lookup({})\n[error] model overloaded\n[error: 0 tokens")
+
+
+def test_interrupt_closes_the_stream():
+    closed = []
+
+    class Chunks:
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            raise KeyboardInterrupt
+
+        def close(self):
+            closed.append(True)
+
+    generation = run_stream("llm", Chunks(), CountingView())
+    assert generation.interrupted and generation.state == "interrupted" and closed == [True]
+
+
+def test_overlap_and_recall():
+    assert overlap_at_k(["a", "b", "c"], ["c", "d", "a"], 3) == pytest.approx(2 / 3)
+    assert recall_at_k(["a", "x"], ["a", "b"], 2) == 0.5
+    results = {
+        "one": [sdk.SearchResult(id="a", score=0.9, content="A"), sdk.SearchResult(id="b", score=0.5)],
+        "two": [sdk.SearchResult(id="b", score=0.8), sdk.SearchResult(id="c", score=0.1)],
+    }
+    frame = comparison_frame(results, top_k=2, reference="one")
+    assert frame.loc[1, ("one", "id")] == "a" and frame.loc[2, ("two", "id")] == "c"
+    assert frame.loc[1, ("one", "content")] == "A"
+    assert frame.attrs["overlap@k"].loc["one", "two"] == 0.5
+    assert frame.attrs["recall@k"] == {"one": 1.0, "two": 0.5}
+    with pytest.raises(ValueError, match="reference 'three' is not among"):
+        comparison_frame(results, 2, reference="three")

@@ -1,0 +1,118 @@
+"""Notebooks on a real Jupyter kernel (nbclient / jupyter_client)."""
+
+from __future__ import annotations
+
+import queue
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.manager import start_new_kernel
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_notebook
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+
+def execute(notebook, **options):
+    NotebookClient(notebook, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}},
+                   **options).execute()
+    return notebook
+
+
+def text_of(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+        parts.append(output.get("ename", ""))
+    return "".join(parts)
+
+
+@pytest.mark.timeout(300)
+def test_quickstart_runs_end_to_end():
+    notebook = execute(nbformat.read(NOTEBOOKS / "quickstart.ipynb", as_version=4), store_widget_state=True)
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    everything = "\n".join(text_of(c) for c in code)
+    updates = int(re.search(r"widget updates during the stream: (\d+)", everything).group(1))
+    assert updates > 1, "the streaming widget must be redrawn during the generation, not only at its end"
+    assert "Once upon a time a plugin author wanted to try Hector plugins." in everything
+    widget_views = [o for c in code for o in c.outputs if "application/vnd.jupyter.widget-view+json" in
+                    o.get("data", {})]
+    assert widget_views, "the generation is shown in an ipywidget"
+    assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
+    assert "shutil.move" in everything and "recall@5 against cosine" in everything
+    assert "json.loads" in everything
+    assert notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+
+
+def test_a_failing_magic_fails_the_cell_without_a_traceback():
+    notebook = new_notebook(metadata={"kernelspec": KERNELSPEC}, cells=[
+        new_code_cell("%load_ext hector_nb"),
+        new_code_cell('%hector generate ghost "hello"'),
+    ])
+    with pytest.raises(CellExecutionError) as raised:
+        execute(notebook)
+    assert raised.value.ename == "UsageError"
+    output = notebook.cells[1].outputs
+    assert [o.get("text", "") for o in output] == [
+        "UsageError: plugin 'ghost', get: no plugin named 'ghost' is loaded (loaded: none); load it first\n"]
+
+
+SLOW_LLM = '''
+%load_ext hector_nb
+%config HectorMagics.widgets = "always"
+import time
+from hector_nb import sdk, session
+
+class Slow(sdk.LLMProvider):
+    def generate_streaming(self, messages, tools):
+        for i in range(2000):
+            time.sleep(0.02)
+            yield f"{i} "
+
+    def generate(self, messages, tools):
+        return sdk.GenerateResponse(text="still usable")
+
+'''
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("transport", ["in-kernel", "in-process"])
+def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        reply = client.execute_interactive(SLOW_LLM + f'session().add("slow", Slow(), transport="{transport}")',
+                                           timeout=60)
+        assert reply["content"]["status"] == "ok"
+        msg_id = client.execute('gen = %hector generate slow "go"')
+        deadline = time.monotonic() + 60
+        # Wait until the widget has been redrawn at least once with some text, then interrupt.
+        while time.monotonic() < deadline:
+            try:
+                message = client.get_iopub_msg(timeout=5)
+            except queue.Empty:
+                continue
+            if message["msg_type"] == "comm_msg" and "0 1 " in str(message["content"]):
+                break
+        else:
+            pytest.fail("the stream never showed up in the widget")
+        manager.interrupt_kernel()
+        reply = client.get_shell_msg(timeout=60)
+        while reply["parent_header"].get("msg_id") != msg_id:
+            reply = client.get_shell_msg(timeout=60)
+        assert reply["content"]["status"] == "ok"
+        outputs = []
+        reply = client.execute_interactive(
+            'again = %hector generate slow "again" --no-stream\nprint(gen.state, gen.chunks < 2000, again.text)',
+            output_hook=lambda m: outputs.append(m["content"].get("text", "")), timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        assert "".join(outputs) == "interrupted True still usable\n"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

@@ -1,0 +1,118 @@
+"""The %hector magics in a real IPython shell."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from IPython.core.error import UsageError
+
+import hector_nb
+from hector_nb.display import Generation
+
+
+def test_help_lists_every_subcommand(ip, capsys):
+    ip.run_line_magic("hector", "--help")
+    listing = capsys.readouterr().out
+    for name in ("load", "unload", "restart", "list", "logs", "discover", "generate", "embed", "upsert", "search",
+                 "compare", "provider"):
+        assert f"  {name} " in listing
+    ip.run_line_magic("hector", "search --help")
+    assert "%hector search [--embedder EMBEDDER]" in capsys.readouterr().out
+
+
+def test_load_generate_and_shared_session(ip, capsys):
+    client = ip.run_line_magic("hector", "load builtin:echo --set prefix='you said: '")
+    assert hector_nb.session().get("echo") is client
+    ip.user_ns["who"] = "Ada"
+    generation = ip.run_line_magic("hector", 'generate echo "hello {who}" --out result')
+    assert isinstance(generation, Generation) and ip.user_ns["result"] is generation
+    assert generation.text == "you said: hello Ada"
+    assert "you said: hello Ada" in capsys.readouterr().out  # no widget frontend here: printed progressively
+    reply = ip.run_line_magic("hector", 'generate echo "plain" --no-stream --system "be terse"')
+    assert reply.text == "you said: plain"
+    cell = ip.run_cell_magic("hector", "generate echo", "from the {who} cell\n")
+    assert cell.text == "you said: from the Ada cell"
+    table = ip.run_line_magic("hector", "list")
+    assert list(table["name"]) == ["echo"]
+
+
+def test_timeout_setting_reaches_the_session(ip):
+    ip.run_line_magic("config", "HectorMagics.timeout = 7.5")
+    assert hector_nb.session().timeout == 7.5
+
+
+def test_provider_cell_registers_and_replaces(ip):
+    cell = '''
+from hector_nb import sdk
+shutdowns = globals().setdefault("shutdowns", [])
+class Shout(sdk.LLMProvider):
+    version = "{version}"
+    def generate(self, messages, tools):
+        return sdk.GenerateResponse(text=messages[-1].content.upper() + "{mark}")
+    def shutdown(self):
+        shutdowns.append("{version}")
+'''
+    ip.run_cell_magic("hector", "provider --name loud", cell.format(version="1", mark="!"))
+    assert ip.run_line_magic("hector", 'generate loud "hi" --no-stream').text == "HI!"
+    ip.run_cell_magic("hector", "provider --name loud", cell.format(version="2", mark="?"))
+    assert ip.user_ns["shutdowns"] == ["1"]
+    assert ip.run_line_magic("hector", 'generate loud "hi" --no-stream').text == "HI?"
+    assert hector_nb.session().get("loud").manifest.version == "2"
+
+
+def test_provider_cell_as_subprocess(ip):
+    cell = '''
+from hector_nb import sdk
+class Reverse(sdk.LLMProvider):
+    def generate(self, messages, tools):
+        return sdk.GenerateResponse(text=messages[-1].content[::-1])
+'''
+    client = ip.run_cell_magic("hector", "provider --subprocess", cell)
+    assert (client.name, client.transport) == ("reverse", "subprocess") and client.pid
+    assert ip.run_line_magic("hector", 'generate reverse "abc" --no-stream').text == "cba"
+
+
+def test_upsert_search_and_compare(ip):
+    ip.user_ns["frame"] = pd.DataFrame({
+        "key": ["a", "b", "c", "d"],
+        "body": ["red apples and pears", "green apples", "blue evening sky", "dark night sky"],
+        "topic": ["fruit", "fruit", "sky", "sky"],
+    })
+    ip.run_line_magic("hector", "load builtin:hashing --set dimension=128")
+    ip.run_line_magic("hector", "load builtin:memory --name cos")
+    ip.run_line_magic("hector", "load builtin:memory --name dot --set metric=dot --in-process")
+    for db in ("cos", "dot"):
+        count = ip.run_line_magic("hector", f"upsert {db} things --from frame --text-column body --id-column key "
+                                            "--embedder hashing")
+        assert count == 4
+    # A second upsert finds the collection there already.
+    ip.run_line_magic("hector", "upsert cos things --from frame --text-column body --id-column key --embedder hashing")
+    found = ip.run_line_magic("hector", 'search cos things "apples" --embedder hashing --top-k 2')
+    assert list(found.columns) == ["rank", "id", "score", "content", "topic"]
+    assert set(found["id"]) == {"a", "b"} and list(found["topic"]) == ["fruit", "fruit"]
+    ip.user_ns["q"] = hector_nb.session().get("hashing").embed("sky")
+    by_vector = ip.run_line_magic("hector", "search cos things --vector q --top-k 2")
+    assert set(by_vector["id"]) == {"c", "d"}
+    frame = ip.run_line_magic("hector", 'compare cos,dot things "night sky" --embedder hashing --top-k 2 '
+                                        "--reference cos")
+    assert list(frame.columns.get_level_values(0).unique()) == ["cos", "dot"]
+    assert frame.loc[1, ("cos", "id")] == "d"
+    assert frame.attrs["recall@k"]["cos"] == 1.0
+
+
+@pytest.mark.parametrize("line, message", [
+    ('generate ghost "hi"', "plugin 'ghost', get: no plugin named 'ghost' is loaded"),
+    ('search echo c "q" --embedder echo', "plugin 'echo', use: is a llm_provider, but this needs a database_provider"),
+    ("frobnicate", "unknown subcommand 'frobnicate'"),
+    ("search db c --top-k many", "argument --top-k: invalid int value: 'many'"),
+    ('generate echo "unbalanced', "check the quotes"),
+    ("upsert mem c --from nothing --text-column t --embedder h", "no variable 'nothing' in the notebook"),
+    ("load builtin:nope", "no built-in provider 'nope'"),
+    ("load builtin:memory --name bad --set metric", "--set takes key=value, got 'metric'"),
+])
+def test_errors_are_one_line_usage_errors(ip, line, message):
+    ip.run_line_magic("hector", "load builtin:echo")
+    ip.run_line_magic("hector", "load builtin:memory --name mem")
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("hector", line)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
