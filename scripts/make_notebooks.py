@@ -72,10 +72,15 @@ print(len(docs), "documents")
 docs.head()'''),
     new_code_cell('''%hector upsert cosine stdlib --from docs --text-column text --id-column id --embedder hashing
 %hector upsert euclidean stdlib --from docs --text-column text --id-column id --embedder hashing'''),
-    new_code_cell('%hector search cosine stdlib "copy a file to another directory" --embedder hashing --top-k 5'),
-    new_markdown_cell("## Two databases, side by side"),
-    new_code_cell('''comparison = %hector compare cosine,euclidean stdlib "copy a file to another directory" --embedder hashing --top-k 5 --reference cosine
-comparison'''),
+    new_code_cell('''query = "copy a file to another directory"
+%hector search cosine stdlib "{query}" --embedder hashing --top-k 5'''),
+    new_markdown_cell("""## Two databases, side by side
+
+The same query against both: results per rank, overlap@k between them, and recall@k
+against the reference. The hashing embedder's vectors have unit length, so cosine and
+euclidean rank alike; the scores differ, and the subprocess answers exactly as the kernel."""),
+    new_code_cell('''both = %hector compare cosine,euclidean stdlib "{query}" --embedder hashing --reference cosine
+both'''),
     new_markdown_cell("Everything the magics do is plain Python too:"),
     new_code_cell('''import hector_nb
 
