@@ -1,0 +1,84 @@
+"""``python -m hector_nb``: the command line (``demo``, ``export``; ``--help`` for each)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def command(name: str, configure: Callable[[argparse.ArgumentParser], None]):
+    """Register ``run(args) -> exit code`` as a subcommand whose options ``configure`` adds."""
+
+    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS[name] = (configure, run)
+        return run
+
+    return register
+
+
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--query", default="copy a file to another directory", help="the search query")
+    parser.add_argument("--subprocess", action="store_true",
+                        help="run the built-in providers as plugin processes (as Hector would)")
+
+
+@command("demo", _demo_options)
+def demo(args: argparse.Namespace) -> int:
+    """Stream a generation, index the shipped corpus and compare two databases, in the terminal."""
+    from .compare import compare_search
+    from .data import load_corpus
+    from .display import TextView, results_frame, run_stream
+    from .sessions import Session
+
+    transport = "subprocess" if args.subprocess else "in-kernel"
+    with Session() as session:
+        llm = session.load("builtin:echo", config={"delay": 0.02, "prefix": "Echo: "}, transport=transport)
+        print(f"== {llm.name} ({llm.transport}) streams a generation")
+        run_stream(llm.name, llm.stream("hector_nb runs Hector plugins in a notebook"), TextView())
+
+        embedder = session.load("builtin:hashing", transport=transport)
+        cosine = session.load("builtin:memory", name="cosine", transport=transport)
+        euclidean = session.load("builtin:memory", name="euclidean", config={"metric": "euclidean"},
+                                 transport="subprocess")
+        corpus = load_corpus()
+        print(f"\n== indexing {len(corpus)} standard-library docstrings (PSF licence)")
+        vectors = embedder.embed_many(corpus.text)
+        for db in (cosine, euclidean):
+            db.create_collection("stdlib", vectors.shape[1])
+            db.upsert_many("stdlib", [(row.id, vector, {"text": row.text})
+                                      for row, vector in zip(corpus.itertuples(), vectors, strict=True)])
+        query = embedder.embed(args.query)
+        print(f"\n== search {args.query!r}")
+        table = results_frame(cosine.search("stdlib", query, 5))[["rank", "id", "score", "content"]]
+        print(table.assign(content=table.content.str.slice(0, 70)).to_string(index=False))
+        frame = compare_search({"cosine": cosine, "euclidean": euclidean}, "stdlib", query, 5, reference="cosine")
+        print("\n== cosine (in the process) beside euclidean (a plugin process)")
+        print(frame.xs("id", axis=1, level="field").to_string())
+        print("recall@5 against cosine:", frame.attrs["recall@k"])
+        print("\n", session.list().to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hector_nb",
+                                     description="Build, run, compare and export Hector plugins.")
+    subcommands = parser.add_subparsers(dest="command", required=True)
+    for name, (configure, run) in COMMANDS.items():
+        sub = subcommands.add_parser(name, help=(run.__doc__ or "").splitlines()[0], description=run.__doc__)
+        configure(sub)
+        sub.set_defaults(run=run)
+    args = parser.parse_args(argv)
+    from .errors import HectorError
+
+    try:
+        return args.run(args)
+    except HectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
