@@ -202,10 +202,9 @@ def _listen(server: grpc.Server, transport: str | None) -> _Listener:
     return listener
 
 
-def _watch_parent(stop: threading.Event) -> None:
+def _watch_parent(parent: int, stop: threading.Event) -> None:
     # Polling rather than PR_SET_PDEATHSIG: that signal fires when the forking *thread*
     # exits, which a Go host's scheduler may do at any time.
-    parent = os.getppid()
     while not stop.wait(PARENT_POLL_SECONDS):
         if os.getppid() != parent:
             stop.set()
@@ -217,6 +216,8 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     ``transport`` is ``"unix"`` (the default, as Go plugins on Linux) or
     ``"tcp"``; the environment variable ``HECTOR_NB_PLUGIN_TRANSPORT`` sets it too.
     """
+    # Taken first: a host that dies during start-up must not leave us waiting for a parent we never saw.
+    parent = os.getppid()
     name = sdk.plugin_name(provider)
     if provider.plugin_type != plugin_type:
         _fail(f"{name}: is a {provider.plugin_type or 'non-provider'}, but was served as a {plugin_type}")
@@ -246,7 +247,7 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False), line_buffering=True)
     sys.stderr = io.TextIOWrapper(open(stdio.pipe(grpc_stdio_pb2.StdioData.STDERR), "wb"), line_buffering=True)
 
-    threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     while not stop.wait(1.0):
         pass
     server.stop(grace=2).wait(timeout=5)

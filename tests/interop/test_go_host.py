@@ -49,6 +49,7 @@ def test_llm_plugin(go_bin, tmp_path):
     assert "generate called with 1 messages\n" in exit_record["stdout"]
     assert "a warning\n" in exit_record["stderr"]
     assert exit_record["alive"] is False, "the Python plugin outlived the Go host's Kill()"
+    assert exit_record["graceful"] is True, "the plugin had to be force-killed: GRPCController.Shutdown failed"
 
 
 def test_llm_provider_errors(go_bin, tmp_path):
@@ -61,7 +62,7 @@ def test_llm_provider_errors(go_bin, tmp_path):
     assert [(c["type"], c["text"], c["error"]) for c in chunks] == [
         ("TEXT", "partial ", ""), ("ERROR", "", "Boom: stream exploded")]
     assert seen["GetModelInfo"][0]["code"] == "Unknown"
-    assert seen["exit"][0]["alive"] is False
+    assert seen["exit"][0]["alive"] is False and seen["exit"][0]["graceful"] is True
 
 
 def test_database_plugin(go_bin, tmp_path):
@@ -74,7 +75,7 @@ def test_database_plugin(go_bin, tmp_path):
     assert [h["id"] for h in response(seen, "SearchAfterDelete")["results"]] == ["b"]
     assert response(seen, "SearchMissing") == {"results": [], "error": "KeyError: 'missing'"}
     assert response(seen, "DeleteCollection") == {"success": True, "error": ""}
-    assert seen["exit"][0]["alive"] is False
+    assert seen["exit"][0]["alive"] is False and seen["exit"][0]["graceful"] is True
 
 
 def test_database_provider_errors(go_bin, tmp_path):
@@ -89,7 +90,7 @@ def test_embedder_plugin_and_errors(go_bin, tmp_path):
     assert response(seen, "Embed") == {"vector": [1.0, 1.0, 1.0], "error": ""}
     assert response(seen, "GetEmbedderInfo") == {"model_name": "letters", "dimension": 3}
     assert response(seen, "Health") == {"healthy": True, "message": "counting"}
-    assert seen["exit"][0]["alive"] is False
+    assert seen["exit"][0]["alive"] is False and seen["exit"][0]["graceful"] is True
     failing = run_host(go_bin, python_plugin(tmp_path, SDK_PLUGINS / "failing.py", "embedder"), "embedder_provider")
     assert response(failing, "Embed") == {"vector": [], "error": "Boom: provider exploded"}
     info = failing["GetEmbedderInfo"][0]

@@ -1,6 +1,6 @@
 module hectornb/interop
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/hashicorp/go-hclog v1.6.3

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -91,10 +92,12 @@ func driveLLM(ctx context.Context, c pb.LLMProviderClient) {
 			chunks = append(chunks, marshal(chunk))
 		}
 	}
-	if errors.Is(err, io.EOF) {
-		err = nil
+	record := map[string]any{"rpc": "GenerateStreaming", "ok": true, "chunks": chunks}
+	if !errors.Is(err, io.EOF) {
+		st, _ := status.FromError(err)
+		record["ok"], record["code"], record["error"] = false, st.Code().String(), st.Message()
 	}
-	out.Encode(map[string]any{"rpc": "GenerateStreaming", "ok": err == nil, "chunks": chunks, "error": fmt.Sprint(err)})
+	out.Encode(record)
 	r7, err := c.GetModelInfo(ctx, &pb.Empty{})
 	report("GetModelInfo", r7, err)
 	r8, err := c.Shutdown(ctx, &pb.ShutdownRequest{})
@@ -149,14 +152,15 @@ func driveEmbedder(ctx context.Context, c pb.EmbedderProviderClient) {
 	report("Shutdown", r7, err)
 }
 
-func alive(pid int) bool {
-	return syscall.Kill(pid, 0) == nil && !zombie(pid)
-}
+// forcedKill watches go-plugin's log for its force-kill message. Kill() always ends the process
+// (it blocks, then SIGKILLs after ~2 s), so this is the only sign of whether the plugin honoured
+// GRPCController.Shutdown on its own.
+type forcedKill struct{ atomic.Bool }
 
-func zombie(pid int) bool {
-	var ws syscall.WaitStatus
-	got, _ := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
-	return got == pid
+func (f *forcedKill) Accept(_ string, _ hclog.Level, msg string, _ ...interface{}) {
+	if msg == "plugin failed to exit gracefully" {
+		f.Store(true)
+	}
 }
 
 func main() {
@@ -165,6 +169,9 @@ func main() {
 	flag.Parse()
 
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "host", Output: os.Stderr, Level: hclog.Debug})
+	forced := &forcedKill{}
+	logger.RegisterSink(forced)
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  shared.Handshake,
 		Plugins:          shared.PluginSet(),
@@ -172,18 +179,21 @@ func main() {
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		SyncStdout:       stdout,
 		SyncStderr:       stderr,
-		Logger:           hclog.New(&hclog.LoggerOptions{Name: "host", Output: os.Stderr, Level: hclog.Debug}),
+		Logger:           logger,
 	})
-	defer client.Kill()
+	// os.Exit skips deferred calls, so a failed start must kill the child itself or leave it running.
+	fail := func(what string, err error) {
+		client.Kill()
+		fmt.Fprintln(os.Stderr, what, "failed:", err)
+		os.Exit(1)
+	}
 	rpc, err := client.Client()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "start failed:", err)
-		os.Exit(1)
+		fail("start", err)
 	}
 	raw, err := rpc.Dispense(*kind)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "dispense failed:", err)
-		os.Exit(1)
+		fail("dispense", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -194,13 +204,14 @@ func main() {
 		driveDatabase(ctx, c)
 	case pb.EmbedderProviderClient:
 		driveEmbedder(ctx, c)
+	default:
+		fail("dispense", fmt.Errorf("%q gave an unexpected %T", *kind, raw))
 	}
 	pid := client.ReattachConfig().Pid
-	client.Kill() // go-plugin's graceful path: GRPCController.Shutdown, a wait, then a kill
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(pid) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	out.Encode(map[string]any{"rpc": "exit", "pid": pid, "alive": alive(pid),
+	// go-plugin's graceful path: GRPCController.Shutdown, up to 2 s for the exit, then SIGKILL.
+	// Kill() returns once go-plugin has reaped the child and drained GRPCStdio.
+	client.Kill()
+	alive := syscall.Kill(pid, 0) == nil
+	out.Encode(map[string]any{"rpc": "exit", "pid": pid, "alive": alive, "graceful": !forced.Load(),
 		"stdout": stdout.String(), "stderr": stderr.String()})
 }

@@ -26,6 +26,8 @@ type memdb struct {
 }
 
 func (m *memdb) Initialize(context.Context, *proto.InitializeRequest) (*proto.InitializeResponse, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.collections = map[string]map[string]entry{}
 	return &proto.InitializeResponse{Success: true}, nil
 }
@@ -49,7 +51,10 @@ func (m *memdb) GetStatus(context.Context, *proto.StatusRequest) (*proto.StatusR
 func (m *memdb) CreateCollection(_ context.Context, req *proto.CreateCollectionRequest) (*proto.CreateCollectionResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.collections[req.Collection] = map[string]entry{}
+	// Creating an existing collection keeps its vectors, so a host that re-creates on reload loses nothing.
+	if _, ok := m.collections[req.Collection]; !ok {
+		m.collections[req.Collection] = map[string]entry{}
+	}
 	return &proto.CreateCollectionResponse{Success: true}, nil
 }
 
@@ -117,7 +122,8 @@ func (m *memdb) Search(_ context.Context, req *proto.SearchRequest) (*proto.Sear
 		})
 	}
 	sort.Slice(results, func(i, j int) bool { return results[i].Score > results[j].Score })
-	if int(req.TopK) < len(results) {
+	// top_k <= 0 means no limit; a negative bound would panic in the slice below.
+	if req.TopK > 0 && int(req.TopK) < len(results) {
 		results = results[:req.TopK]
 	}
 	return &proto.SearchResponse{Results: results}, nil
@@ -126,7 +132,10 @@ func (m *memdb) Search(_ context.Context, req *proto.SearchRequest) (*proto.Sear
 func main() {
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: shared.Handshake,
-		Plugins:         map[string]plugin.Plugin{"database_provider": &shared.DatabasePlugin{Impl: &memdb{}}},
-		GRPCServer:      plugin.DefaultGRPCServer,
+		// Ready before Initialize: a nil map would panic in a handler, and gRPC-Go does not recover panics.
+		Plugins: map[string]plugin.Plugin{
+			"database_provider": &shared.DatabasePlugin{Impl: &memdb{collections: map[string]map[string]entry{}}},
+		},
+		GRPCServer: plugin.DefaultGRPCServer,
 	})
 }
