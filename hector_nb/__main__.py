@@ -62,6 +62,30 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", metavar="MODULE:CLASS", help="an importable provider class, or FILE.py:CLASS")
+    parser.add_argument("--out", required=True, help="directory to write the plugin into")
+    parser.add_argument("--name", help="plugin name (default: the class's manifest name)")
+    parser.add_argument("--version", help="manifest version (default: the class's)")
+    parser.add_argument("--author")
+    parser.add_argument("--description")
+    parser.add_argument("--requirement", action="append", default=[], metavar="PKG",
+                        help="extra requirement for requirements.txt (repeatable)")
+    parser.add_argument("--python", default="/usr/bin/env python3", help="the launcher's interpreter line")
+
+
+@command("export", _export_options)
+def export(args: argparse.Namespace) -> int:
+    """Export a provider class as a plugin Hector loads: executable, .plugin.yaml, requirements.txt."""
+    from .export import export_provider, load_provider_class
+
+    result = export_provider(load_provider_class(args.target), args.out, name=args.name, version=args.version,
+                             author=args.author, description=args.description, requirements=args.requirement,
+                             python=args.python)
+    print(f"wrote {result.executable}\n      {result.manifest}\n      {result.requirements}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hector_nb",
                                      description="Build, run, compare and export Hector plugins.")

@@ -105,6 +105,7 @@ class Session:
                                           self.max_restarts, env={"PYTHONPATH": path})
         else:
             raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
+        channel.provider = provider
         return self._register(channel, texts, manifest)
 
     def _load_builtin(self, builtin: str, name: str | None, config: dict[str, Any] | None,

@@ -92,6 +92,56 @@ hits = session.get("euclidean").search("stdlib", hashing.embed("parse a JSON doc
 ]
 
 
+EXPORT = [
+    new_markdown_cell("""# Export a notebook provider as a Hector plugin
+
+Write a provider across a few cells, try it, then `%hector export` it: the result is an
+executable, its `.plugin.yaml` and a `requirements.txt` that the real Hector loads
+unchanged. Config values given here (API keys!) never leave the notebook."""),
+    new_code_cell("%load_ext hector_nb"),
+    new_code_cell('''import textwrap
+from hector_nb.sdk import LLMProvider, GenerateResponse, ModelInfo
+
+GREETING = "Hello"'''),
+    new_code_cell('''def greet(name: str) -> str:
+    """A helper in its own cell: the export carries it along."""
+    return textwrap.shorten(f"{GREETING}, {name}! Welcome to Hector.", width=60)'''),
+    new_code_cell('''%%hector provider --name greeter --set api_key=sk-demo-not-a-real-key
+class Greeter(LLMProvider):
+    version = "1.0.0"
+    description = "Greets whoever the last message names"
+    config_required = ("api_key",)
+
+    def initialize(self, config):
+        self.key_length = len(config["api_key"])
+
+    def generate(self, messages, tools):
+        text = greet(messages[-1].content)
+        return GenerateResponse(text=text, tokens_used=len(text.split()))
+
+    def generate_streaming(self, messages, tools):
+        for word in greet(messages[-1].content).split(" "):
+            yield word + " "
+
+    def get_model_info(self):
+        return ModelInfo(model_name="greeter", max_tokens=64)'''),
+    new_code_cell('%hector generate greeter "Ada"'),
+    new_markdown_cell("Export it. The manifest lists the config keys, never their values."),
+    new_code_cell('''exported = %hector export greeter --out exported --author "hector_nb docs"
+exported'''),
+    new_code_cell('''from pathlib import Path
+
+print(sorted(path.name for path in Path("exported").iterdir()))
+print(exported.manifest.read_text())
+print(exported.requirements.read_text())'''),
+    new_markdown_cell("Load the exported plugin exactly as Hector would: a subprocess, its manifest beside it."),
+    new_code_cell('''%hector load exported/greeter --name greeter-plugin --set api_key=sk-another-demo-key
+reply = %hector generate greeter-plugin "Grace" --no-stream
+print(reply.text)'''),
+    new_code_cell("%unload_ext hector_nb"),
+]
+
+
 def write(name: str, cells: list) -> Path:
     notebook = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -105,6 +155,7 @@ def write(name: str, cells: list) -> Path:
 def main() -> int:
     NOTEBOOKS.mkdir(exist_ok=True)
     print(write("quickstart.ipynb", QUICKSTART))
+    print(write("export.ipynb", EXPORT))
     return 0
 
 

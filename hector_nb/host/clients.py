@@ -68,6 +68,11 @@ class PluginClient:
         return self._transport.status
 
     @property
+    def provider(self) -> sdk.Provider | None:
+        """The provider object behind this plugin, when it was given in Python."""
+        return self._transport.provider
+
+    @property
     def restarts(self) -> int:
         return self._transport.restarts
 

@@ -65,6 +65,8 @@ class Transport:
         self.log = PluginLog()
         #: The config of the last successful Initialize, replayed after a restart.
         self.config: dict[str, str] | None = None
+        #: The provider object, when it was given in Python (not loaded from an executable).
+        self.provider: sdk.Provider | None = None
 
     @property
     def pid(self) -> int | None:

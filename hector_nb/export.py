@@ -1,0 +1,345 @@
+"""Export a provider written in a notebook (or a module) as a plugin Hector loads unchanged.
+
+The output, for a plugin named ``NAME``::
+
+    DIR/NAME                 executable launcher (#!/usr/bin/env python3)
+    DIR/NAME.plugin.yaml     the manifest Hector's discovery reads
+    DIR/NAME.lib/            the provider's source and the minimal runtime it needs
+    DIR/requirements.txt     grpcio, grpcio-health-checking, protobuf and the provider's imports
+
+The source is what the notebook says (nbdev's idea: the notebook is the source
+of truth): the provider class as written, with the imports, functions, classes
+and constants of other cells that it uses. Values that exist only in the
+running notebook (a DataFrame, a client, a computed number) cannot be carried,
+and config values given in the notebook are never written: the manifest lists
+config keys only, with the defaults the class itself declares.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import sdk
+from .errors import ExportError
+from .manifest import manifest_from_provider, write_manifest
+
+RUNTIME_PACKAGE = "_hector_runtime"
+RUNTIME_MODULES = ("sdk.py", "servicers.py", "serve.py")
+BASE_REQUIREMENTS = ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8")
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_BUILTINS = set(dir(builtins))
+
+
+@dataclass
+class ExportResult:
+    """Where an exported plugin was written."""
+
+    name: str
+    directory: Path
+    executable: Path
+    manifest: Path
+    requirements: Path
+    source: Path
+
+    def __repr__(self) -> str:
+        return f"<exported plugin {self.name!r}: {self.executable} (+ .plugin.yaml, .lib/, requirements.txt)>"
+
+
+@dataclass
+class _Definition:
+    name: str
+    source: str
+    node: ast.AST
+    is_import: bool = False
+    #: False for a value computed by the notebook (not a literal): it cannot be carried.
+    carryable: bool = True
+
+
+def _statement_source(cell: str, node: ast.stmt) -> str:
+    lines = cell.splitlines()
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "\n".join(lines[first - 1:node.end_lineno])
+
+
+def _import_lines(node: ast.Import | ast.ImportFrom) -> dict[str, str]:
+    """Each name an import statement binds, with a statement binding just that name."""
+    bound = {}
+    for alias in node.names:
+        spelled = f"{alias.name} as {alias.asname}" if alias.asname else alias.name
+        if isinstance(node, ast.Import):
+            bound[alias.asname or alias.name.split(".")[0]] = f"import {spelled}"
+        else:
+            module = "." * node.level + (node.module or "")
+            bound[alias.asname or alias.name] = f"from {module} import {spelled}"
+    return bound
+
+
+def _code_of(cell: str) -> str:
+    """A cell's Python: the body of a ``%%hector provider`` cell, other cell magics dropped.
+
+    ``In`` holds cells as IPython transformed them, so a cell magic reads
+    ``get_ipython().run_cell_magic('hector', 'provider ...', body)``; raw
+    history (``%%hector provider`` on the first line) is understood too.
+    """
+    if cell.startswith("get_ipython().run_cell_magic("):
+        try:
+            magic, line, body = (arg.value for arg in ast.parse(cell).body[0].value.args)
+        except (SyntaxError, AttributeError, ValueError, IndexError):
+            return ""
+        return body if magic == "hector" and line.split()[:1] == ["provider"] else ""
+    lines = cell.splitlines()
+    if lines and lines[0].startswith("%%"):
+        if not lines[0].startswith("%%hector provider"):
+            return ""
+        lines = lines[1:]
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+
+
+def _is_literal(value: ast.expr | None) -> bool:
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return False
+    return True
+
+
+def _definitions(cells: list[str]) -> dict[str, _Definition]:
+    """Top-level names the cells define, the last definition winning as it does when cells run in order."""
+    found: dict[str, _Definition] = {}
+    for raw in cells:
+        cell = _code_of(raw)
+        try:
+            tree = ast.parse(cell)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for name, line in _import_lines(node).items():
+                    found[name] = _Definition(name, line, node, is_import=True)
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[node.name] = _Definition(node.name, _statement_source(cell, node), node)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                carryable = _is_literal(node.value)
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = _Definition(target.id, _statement_source(cell, node), node,
+                                                       carryable=carryable)
+    return found
+
+
+def _free_names(node: ast.AST) -> set[str]:
+    """Names a definition reads that it does not bind itself (approximately: any binding counts)."""
+    loaded, bound = set(), set()
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            (loaded if isinstance(child.ctx, ast.Load) else bound).add(child.id)
+        elif isinstance(child, ast.arg):
+            bound.add(child.arg)
+        elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and child is not node:
+            bound.add(child.name)
+        elif isinstance(child, (ast.Import, ast.ImportFrom)):
+            bound.update(_import_lines(child))
+        elif isinstance(child, ast.ExceptHandler) and child.name:
+            bound.add(child.name)
+    return loaded - bound - _BUILTINS
+
+
+def _runtime_import(line: str, plugin: str) -> str:
+    """hector_nb's SDK imports, pointed at the runtime the plugin carries; other hector_nb imports refused."""
+    if "hector_nb" not in line:
+        return line
+    if re.match(r"(from|import) hector_nb\.sdk\b", line) or re.match(r"from hector_nb import sdk\b", line):
+        return line.replace("hector_nb", RUNTIME_PACKAGE, 1)
+    raise ExportError(plugin, "export", f"the provider uses `{line}`, but an exported plugin carries only "
+                      "hector_nb.sdk; copy what it needs from hector_nb into a cell")
+
+
+def _collect(cls: type, definitions: dict[str, _Definition], namespace: dict[str, Any], plugin: str) -> str:
+    """The class's source with everything it uses from other cells, in an order that runs."""
+    ordered: list[_Definition] = []
+    seen: set[str] = set()
+
+    def visit(name: str) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        definition = definitions.get(name)
+        if definition is None or not definition.carryable:
+            if definition is not None or (name in namespace and not inspect.ismodule(namespace[name])):
+                raise ExportError(plugin, "export", f"the provider uses {name!r}, a value that exists only in the "
+                                  "running notebook; define it in a cell as code (a literal, a function), or pass "
+                                  "it through the plugin's config")
+            return  # a local name, or a name the provider binds at run time
+        if not definition.is_import:
+            for free in sorted(_free_names(definition.node)):
+                visit(free)
+        ordered.append(definition)
+
+    visit(cls.__name__)
+    imports = [_runtime_import(d.source, plugin) for d in ordered if d.is_import]
+    bodies = [d.source for d in ordered if not d.is_import]
+    header = f'"""Provider {cls.__name__}, exported by hector_nb: edit its notebook or module, not this."""\n\n'
+    return header + "\n".join(dict.fromkeys(imports)) + "\n\n\n" + "\n\n\n".join(bodies) + "\n"
+
+
+def _notebook_cells(namespace: dict[str, Any]) -> list[str]:
+    cells = namespace.get("In") or namespace.get("_ih") or []
+    return [cell for cell in cells if isinstance(cell, str)]
+
+
+def _source_cells(cls: type, namespace: dict[str, Any] | None, plugin: str) -> tuple[list[str], dict[str, Any]]:
+    """The code the class comes from: the notebook's cells, or its module's source."""
+    module = sys.modules.get(cls.__module__)
+    if cls.__module__ == "__main__" or module is None or not getattr(module, "__file__", None):
+        if namespace is None:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+            namespace = shell.user_ns if shell is not None else {}
+        cells = _notebook_cells(namespace)
+        if cls.__module__ != "__main__" and module is not None:
+            namespace = {**vars(module), **namespace}
+        return cells, namespace
+    try:
+        return [inspect.getsource(module)], vars(module)
+    except (OSError, TypeError):
+        raise ExportError(plugin, "export", f"no source for module {cls.__module__}") from None
+
+
+def _requirements(source: str, extra: tuple[str, ...] | list[str]) -> list[str]:
+    """The base runtime plus the distributions of the third-party modules the source imports."""
+    distributions = importlib.metadata.packages_distributions()
+    needed = list(BASE_REQUIREMENTS)
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        else:
+            continue
+        for module in modules:
+            top = module.split(".")[0]
+            if top in sys.stdlib_module_names or top == RUNTIME_PACKAGE:
+                continue
+            for distribution in distributions.get(top, [top]):
+                if not any(r.split(">")[0].split("=")[0].lower() == distribution.lower() for r in needed):
+                    needed.append(distribution)
+    return needed + [r for r in extra if r not in needed]
+
+
+def _launcher(module: str, class_name: str, name: str, python: str) -> str:
+    return f'''#!{python}
+"""Hector plugin {name!r}, exported by hector_nb. Hector starts it; run alone, it says so."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), {name + ".lib"!r}))
+
+from {RUNTIME_PACKAGE}.serve import serve_plugin  # noqa: E402
+from {module} import {class_name}  # noqa: E402
+
+if __name__ == "__main__":
+    provider = {class_name}()
+    serve_plugin(provider, provider.plugin_type)
+'''
+
+
+def _copy_runtime(target: Path) -> None:
+    target.mkdir(parents=True)
+    (target / "__init__.py").write_text('"""The part of hector_nb an exported plugin needs to serve."""\n')
+    for module in RUNTIME_MODULES:
+        shutil.copy(_PACKAGE_DIR / module, target / module)
+    wire = target / "_wire"
+    wire.mkdir()
+    for path in (_PACKAGE_DIR / "_wire").glob("*.py"):
+        shutil.copy(path, wire / path.name)
+
+
+def export_provider(
+    provider: sdk.Provider | type[sdk.Provider],
+    out_dir: str | Path,
+    *,
+    name: str | None = None,
+    version: str | None = None,
+    author: str | None = None,
+    description: str | None = None,
+    requirements: tuple[str, ...] | list[str] = (),
+    python: str = "/usr/bin/env python3",
+    namespace: dict[str, Any] | None = None,
+) -> ExportResult:
+    """Write ``provider``'s class as a plugin Hector loads, into ``out_dir``.
+
+    ``namespace`` is the notebook's (default: the running IPython's user
+    namespace); ``python`` the launcher's interpreter line.
+    """
+    cls = provider if isinstance(provider, type) else type(provider)
+    if not (issubclass(cls, sdk.Provider) and cls.plugin_type):
+        raise ExportError(getattr(cls, "__name__", "?"), "export", "not a provider class; subclass "
+                          "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
+    plugin = name or sdk.plugin_name(cls)
+    cells, names = _source_cells(cls, namespace, plugin)
+    definitions = _definitions(cells)
+    if cls.__name__ not in definitions or not isinstance(definitions[cls.__name__].node, ast.ClassDef):
+        raise ExportError(plugin, "export", f"no source for class {cls.__name__}: define it in a notebook cell or "
+                          "a module file (classes made with exec() or type() cannot be exported)")
+    source = _collect(cls, definitions, names, plugin)
+
+    directory = Path(out_dir).expanduser().resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    executable = directory / plugin
+    library = directory / f"{plugin}.lib"
+    if library.exists():
+        shutil.rmtree(library)
+    _copy_runtime(library / RUNTIME_PACKAGE)
+    module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
+    source_file = library / f"{module}.py"
+    source_file.write_text(source)
+    executable.write_text(_launcher(module, cls.__name__, plugin, python))
+    executable.chmod(0o755)
+
+    manifest = manifest_from_provider(cls)
+    manifest.name = plugin
+    manifest.version = version or manifest.version
+    manifest.author = author or manifest.author
+    manifest.description = description or manifest.description
+    manifest_file = write_manifest(manifest, executable)
+    requirements_file = directory / "requirements.txt"
+    requirements_file.write_text("\n".join(_requirements(source, requirements)) + "\n")
+    return ExportResult(plugin, directory, executable, manifest_file, requirements_file, source_file)
+
+
+def load_provider_class(target: str) -> type[sdk.Provider]:
+    """``module:Class`` or ``path/to/file.py:Class``, imported."""
+    location, _, qualname = target.rpartition(":")
+    if not location or not qualname:
+        raise ExportError(target, "export", "name the class as MODULE:CLASS or FILE.py:CLASS")
+    try:
+        if location.endswith(".py"):
+            path = Path(location).resolve()
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[path.stem] = module
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(location)
+        found: Any = module
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except (ImportError, AttributeError, OSError) as exc:
+        raise ExportError(target, "export", f"cannot import it: {exc}") from None
+    return found
