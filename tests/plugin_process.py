@@ -48,3 +48,16 @@ def read_line(process: subprocess.Popen, timeout: float) -> str:
         process.kill()
         pytest.fail(f"no handshake within {timeout}s; stderr: {process.stderr.read().decode()}")
     return line[0].decode()
+
+
+def process_gone(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie waiting for its reaper counts as exited)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return True

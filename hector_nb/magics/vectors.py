@@ -60,6 +60,9 @@ def ensure_collection(db, collection: str, dimension: int) -> None:
 
 
 def query_vector(ctx: MagicContext, args):
+    """The vector to search with: ``--vector VAR``, or the quoted query embedded by ``--embedder``."""
+    if not args.vector and not args.embedder:
+        raise UsageError("give --embedder E to embed the query (or --vector VAR)")
     if args.vector:
         return ctx.variable(args.vector, "the query vector")
     if not args.query:
@@ -77,8 +80,6 @@ def query_vector(ctx: MagicContext, args):
 @argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
 def search(ctx: MagicContext, args, cell):
     """Search a collection: a table of rank, id, score, content and metadata."""
-    if not args.vector and not args.embedder:
-        raise UsageError("%hector search needs --embedder E to embed the query (or --vector VAR)")
     db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
     return results_frame(db.search(args.collection, query_vector(ctx, args), args.top_k))
 
@@ -97,8 +98,6 @@ def compare(ctx: MagicContext, args, cell):
     names = [n.strip() for n in args.dbs.split(",") if n.strip()]
     if len(names) < 2:
         raise UsageError("%hector compare needs at least two databases: DB1,DB2")
-    if not args.vector and not args.embedder:
-        raise UsageError("%hector compare needs --embedder E to embed the query (or --vector VAR)")
     if args.reference and args.reference not in names:
         raise UsageError(f"--reference {args.reference} must be one of the compared databases: {', '.join(names)}")
     databases = {name: ctx.client(name, sdk.PLUGIN_TYPE_DATABASE) for name in names}

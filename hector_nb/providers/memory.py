@@ -25,6 +25,13 @@ class _Collection:
         return cls(dimension, np.empty((16, dimension), dtype=np.float32))
 
 
+def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
+    row = np.asarray(vector, dtype=np.float32)
+    if row.shape != (store.dimension,):
+        raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, {what} {row.size}")
+    return row
+
+
 class MemoryDatabase(sdk.DatabaseProvider):
     """An in-memory vector database with exact top-k search.
 
@@ -74,10 +81,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
     def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
         with self._lock:
             store = self._get(collection)
-            row = np.asarray(vector, dtype=np.float32)
-            if row.shape != (store.dimension,):
-                raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, "
-                                 f"got {row.size}")
+            row = _checked(vector, store, collection, "got")
             index = store.rows.get(id)
             if index is None:
                 index = len(store.ids)
@@ -115,10 +119,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
             store = self._get(collection)
-            query = np.asarray(vector, dtype=np.float32)
-            if query.shape != (store.dimension,):
-                raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, "
-                                 f"the query has {query.size}")
+            query = _checked(vector, store, collection, "the query has")
             count = len(store.ids)
             if count == 0 or top_k <= 0:
                 return []

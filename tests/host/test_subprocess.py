@@ -8,7 +8,7 @@ import sys
 import textwrap
 
 import pytest
-from plugin_process import wait_until
+from plugin_process import process_gone, wait_until
 
 from hector_nb import Session, sdk
 from hector_nb.errors import HandshakeError, InvalidConfig, PluginCrashed, PluginError, PluginTimeout
@@ -183,15 +183,7 @@ def test_no_orphan_when_the_host_process_ends(install, how):
             host.kill()
         host.wait(timeout=30)
 
-        def gone() -> bool:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return True
-            with open(f"/proc/{pid}/stat") as f:
-                return f.read().split(") ")[1].startswith("Z")
-
-        assert wait_until(gone, 5.0), f"plugin {pid} outlived its host ({how})"
+        assert wait_until(lambda: process_gone(pid), 5.0), f"plugin {pid} outlived its host ({how})"
     finally:
         host.kill()
         host.communicate(timeout=10)

@@ -108,6 +108,9 @@ def test_upsert_search_and_compare(ip):
     ('generate echo "unbalanced', "check the quotes"),
     ("upsert mem c --from nothing --text-column t --embedder h", "no variable 'nothing' in the notebook"),
     ("load builtin:nope", "no built-in provider 'nope'"),
+    ('search mem c "q"', "give --embedder E to embed the query (or --vector VAR)"),
+    ('compare mem c "q" --embedder h', "needs at least two databases"),
+    ('compare mem,echo c "q" --embedder h --reference other', "--reference other must be one of"),
     ("load builtin:memory --name bad --set metric", "--set takes key=value, got 'metric'"),
 ])
 def test_errors_are_one_line_usage_errors(ip, line, message):

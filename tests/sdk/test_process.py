@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from plugin_process import host_env, read_line, wait_until
+from plugin_process import host_env, process_gone, read_line, wait_until
 
 from hector_nb import sdk
 from hector_nb._wire import (
@@ -152,16 +152,7 @@ def test_plugin_exits_within_5s_when_its_parent_dies(tmp_path):
         parent.kill()
         parent.wait(timeout=10)
 
-        def gone() -> bool:
-            try:
-                os.kill(plugin_pid, 0)
-            except ProcessLookupError:
-                return True
-            # A zombie reparented to a reaper counts as gone once it has exited.
-            with open(f"/proc/{plugin_pid}/stat") as f:
-                return f.read().split(") ")[1].startswith("Z")
-
-        assert wait_until(gone, timeout=5.0), "plugin still alive 5 s after its parent died"
+        assert wait_until(lambda: process_gone(plugin_pid), 5.0), "plugin still alive 5 s after its parent died"
         assert wait_until(lambda: not os.path.exists(socket_dir), timeout=2.0)
     finally:
         parent.kill()

@@ -21,6 +21,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	gproto "google.golang.org/protobuf/proto"
@@ -67,15 +68,27 @@ func report(rpc string, response gproto.Message, err error) {
 	out.Encode(map[string]any{"rpc": rpc, "ok": true, "response": marshal(response)})
 }
 
+// lifecycle is what the three provider clients share: the contract's first five RPCs (Shutdown comes last).
+type lifecycle interface {
+	Initialize(context.Context, *pb.InitializeRequest, ...grpc.CallOption) (*pb.InitializeResponse, error)
+	Health(context.Context, *pb.HealthRequest, ...grpc.CallOption) (*pb.HealthResponse, error)
+	GetManifest(context.Context, *pb.ManifestRequest, ...grpc.CallOption) (*pb.ManifestResponse, error)
+	GetStatus(context.Context, *pb.StatusRequest, ...grpc.CallOption) (*pb.StatusResponse, error)
+}
+
+func driveLifecycle(ctx context.Context, c lifecycle, config map[string]string) {
+	initialized, err := c.Initialize(ctx, &pb.InitializeRequest{Config: config})
+	report("Initialize", initialized, err)
+	health, err := c.Health(ctx, &pb.HealthRequest{})
+	report("Health", health, err)
+	manifest, err := c.GetManifest(ctx, &pb.ManifestRequest{})
+	report("GetManifest", manifest, err)
+	state, err := c.GetStatus(ctx, &pb.StatusRequest{})
+	report("GetStatus", state, err)
+}
+
 func driveLLM(ctx context.Context, c pb.LLMProviderClient) {
-	r1, err := c.Initialize(ctx, &pb.InitializeRequest{Config: map[string]string{"prefix": "go: "}})
-	report("Initialize", r1, err)
-	r2, err := c.Health(ctx, &pb.HealthRequest{})
-	report("Health", r2, err)
-	r3, err := c.GetManifest(ctx, &pb.ManifestRequest{})
-	report("GetManifest", r3, err)
-	r4, err := c.GetStatus(ctx, &pb.StatusRequest{})
-	report("GetStatus", r4, err)
+	driveLifecycle(ctx, c, map[string]string{"prefix": "go: "})
 	user := func(text string) []*pb.Message { return []*pb.Message{{Role: "user", Content: text}} }
 	r5, err := c.Generate(ctx, &pb.GenerateRequest{Messages: user("hello from go")})
 	report("Generate", r5, err)
@@ -105,14 +118,7 @@ func driveLLM(ctx context.Context, c pb.LLMProviderClient) {
 }
 
 func driveDatabase(ctx context.Context, c pb.DatabaseProviderClient) {
-	r1, err := c.Initialize(ctx, &pb.InitializeRequest{Config: map[string]string{"metric": "cosine"}})
-	report("Initialize", r1, err)
-	r2, err := c.Health(ctx, &pb.HealthRequest{})
-	report("Health", r2, err)
-	r3, err := c.GetManifest(ctx, &pb.ManifestRequest{})
-	report("GetManifest", r3, err)
-	r4, err := c.GetStatus(ctx, &pb.StatusRequest{})
-	report("GetStatus", r4, err)
+	driveLifecycle(ctx, c, map[string]string{"metric": "cosine"})
 	r5, err := c.CreateCollection(ctx, &pb.CreateCollectionRequest{Collection: "docs", VectorSize: 2})
 	report("CreateCollection", r5, err)
 	r6, err := c.Upsert(ctx, &pb.UpsertRequest{Collection: "docs", Id: "a", Vector: []float32{1, 0},
@@ -136,14 +142,7 @@ func driveDatabase(ctx context.Context, c pb.DatabaseProviderClient) {
 }
 
 func driveEmbedder(ctx context.Context, c pb.EmbedderProviderClient) {
-	r1, err := c.Initialize(ctx, &pb.InitializeRequest{Config: map[string]string{"dimension": "8"}})
-	report("Initialize", r1, err)
-	r2, err := c.Health(ctx, &pb.HealthRequest{})
-	report("Health", r2, err)
-	r3, err := c.GetManifest(ctx, &pb.ManifestRequest{})
-	report("GetManifest", r3, err)
-	r4, err := c.GetStatus(ctx, &pb.StatusRequest{})
-	report("GetStatus", r4, err)
+	driveLifecycle(ctx, c, map[string]string{"dimension": "8"})
 	r5, err := c.Embed(ctx, &pb.EmbedRequest{Text: "abc"})
 	report("Embed", r5, err)
 	r6, err := c.GetEmbedderInfo(ctx, &pb.Empty{})
