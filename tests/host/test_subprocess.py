@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -213,3 +214,18 @@ def test_load_config_rejects_a_plugin_in_the_wrong_section(session, install, tmp
     (tmp_path / "hector.yaml").write_text("plugins:\n  embedder_providers:\n    e: {path: ./misplaced}\n")
     with pytest.raises(InvalidConfig, match="listed as a embedder_provider but its manifest says llm_provider"):
         session.load_config(tmp_path / "hector.yaml")
+
+
+@pytest.mark.parametrize("how", ["close", "abandon"])
+def test_closing_or_abandoning_a_stream_cancels_it_in_the_plugin(session, install, how):
+    llm = session.load(install("../../sdk/plugins/echo_llm.py", "sdk-echo"), config={"delay": "0.2"})
+    stream = llm.stream(" ".join(f"w{i}" for i in range(100)))
+    assert next(stream).text == "w0 "
+    if how == "close":
+        stream.close()
+    else:
+        del stream
+        gc.collect()
+    # The provider's generator was closed in the plugin: its finally clause printed this.
+    assert wait_until(lambda: "[stdout] stream closed" in llm.logs(), 10), llm.logs()
+    assert llm.generate("after").text == "Echo: after"

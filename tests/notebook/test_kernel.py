@@ -82,15 +82,24 @@ class Slow(sdk.LLMProvider):
 '''
 
 
+LOAD_SLOW = {
+    "in-kernel": 'session().add("slow", Slow(), transport="in-kernel")',
+    "in-process": 'session().add("slow", Slow(), transport="in-process")',
+    # A real plugin process: the built-in echo, slowed down, echoing a long prompt.
+    "subprocess": 'session().load("builtin:echo", name="slow", config={"delay": 0.02})\n'
+                  'PROMPT = " ".join(str(i) for i in range(2000))',
+}
+
+
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("transport", ["in-kernel", "in-process"])
+@pytest.mark.parametrize("transport", sorted(LOAD_SLOW))
 def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
     manager, client = start_new_kernel(kernel_name="python3")
     try:
-        reply = client.execute_interactive(SLOW_LLM + f'session().add("slow", Slow(), transport="{transport}")',
-                                           timeout=60)
+        reply = client.execute_interactive(SLOW_LLM + LOAD_SLOW[transport], timeout=60)
         assert reply["content"]["status"] == "ok"
-        msg_id = client.execute('gen = %hector generate slow "go"')
+        prompt = "{PROMPT}" if transport == "subprocess" else "go"
+        msg_id = client.execute(f'gen = %hector generate slow "{prompt}"')
         deadline = time.monotonic() + 60
         # Wait until the widget has been redrawn at least once with some text, then interrupt.
         while time.monotonic() < deadline:
@@ -112,7 +121,8 @@ def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
             'again = %hector generate slow "again" --no-stream\nprint(gen.state, gen.chunks < 2000, again.text)',
             output_hook=lambda m: outputs.append(m["content"].get("text", "")), timeout=60)
         assert reply["content"]["status"] == "ok", reply["content"]
-        assert "".join(outputs) == "interrupted True still usable\n"
+        expected = "again" if transport == "subprocess" else "still usable"
+        assert "".join(outputs) == f"interrupted True {expected}\n"
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
