@@ -71,7 +71,12 @@ class StreamView(Protocol):
 
 
 class WidgetView:
-    """An ipywidgets view: text, tool calls and a status line (tokens, time, tokens/s)."""
+    """An ipywidgets view: text, tool calls and a status line (tokens, time, tokens/s).
+
+    The display also carries the text as ``text/plain``, updated once at the end,
+    so a notebook saved where widgets do not render (nbconvert, GitHub) still
+    shows what was generated.
+    """
 
     def __init__(self) -> None:
         import ipywidgets as widgets
@@ -81,7 +86,11 @@ class WidgetView:
         self.tools = widgets.HTML()
         self.status = widgets.HTML()
         self.widget = widgets.VBox([self.text, self.tools, self.status])
-        display(self.widget)
+        self.handle = display(self._bundle("(streaming…)"), raw=True, display_id=True)
+
+    def _bundle(self, text: str) -> dict[str, Any]:
+        view = {"model_id": self.widget.model_id, "version_major": 2, "version_minor": 0}
+        return {"text/plain": text, "application/vnd.jupyter.widget-view+json": view}
 
     def render(self, generation: Generation, final: bool) -> None:
         self.text.value = f"<pre style='white-space: pre-wrap; margin: 0'>{html.escape(generation.text)}</pre>"
@@ -90,6 +99,18 @@ class WidgetView:
                             for c in generation.tool_calls)
             self.tools.value = f"<b>tool calls</b><ul>{calls}</ul>"
         self.status.value = _status_html(generation, final)
+        if final:
+            self.handle.update(self._bundle(_plain(generation)), raw=True)
+
+
+def _plain(generation: Generation) -> str:
+    lines = [generation.text]
+    lines += [f"[tool call] {call.name}({call.arguments_json})" for call in generation.tool_calls]
+    if generation.error:
+        lines.append(f"[error] {generation.error}")
+    lines.append(f"[{generation.state}: {generation.tokens_used} tokens, {generation.elapsed:.2f}s, "
+                 f"{generation.tokens_per_second:.1f} tok/s]")
+    return "\n".join(lines)
 
 
 def _status_html(generation: Generation, final: bool) -> str:
@@ -118,8 +139,7 @@ class TextView:
         if final:
             if generation.error:
                 self.stream.write(f"\n[error] {generation.error}")
-            self.stream.write(f"\n[{generation.state}: {generation.tokens_used} tokens, {generation.elapsed:.2f}s, "
-                              f"{generation.tokens_per_second:.1f} tok/s]\n")
+            self.stream.write("\n" + _plain(generation).rsplit("\n", 1)[-1] + "\n")
         self.stream.flush()
 
 

@@ -45,6 +45,8 @@ def test_quickstart_runs_end_to_end():
     widget_views = [o for c in code for o in c.outputs if "application/vnd.jupyter.widget-view+json" in
                     o.get("data", {})]
     assert widget_views, "the generation is shown in an ipywidget"
+    # ...whose plain-text side holds the final text, for readers without widgets.
+    assert widget_views[0]["data"]["text/plain"].startswith("Once upon a time a plugin author")
     assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
     assert "shutil.move" in everything and "recall@5 against cosine" in everything
     assert "json.loads" in everything
