@@ -53,9 +53,6 @@ class Session:
     def __contains__(self, name: str) -> bool:
         return name in self._plugins
 
-    def __iter__(self):
-        return iter(list(self._plugins.values()))
-
     def load(self, path: str | os.PathLike[str], name: str | None = None,
              config: dict[str, Any] | None = None, transport: str = "subprocess") -> PluginClient:
         """Start the plugin at ``path`` (its executable, or its ``.plugin.yaml``) as Hector would.
