@@ -119,3 +119,25 @@ def test_errors_are_one_line_usage_errors(ip, line, message):
     with pytest.raises(UsageError) as raised:
         ip.run_line_magic("hector", line)
     assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_plugin_management_subcommands(ip, capsys, tmp_path):
+    from hector_nb.providers import builtin_plugin_path
+
+    client = ip.run_line_magic("hector", f"load {builtin_plugin_path('echo')} --name disk-echo --set delay=0")
+    assert (client.name, client.transport) == ("disk-echo", "subprocess")
+    ip.run_line_magic("hector", "logs disk-echo")
+    assert "(disk-echo has written nothing)" in capsys.readouterr().out
+    first_pid = client.pid
+    assert ip.run_line_magic("hector", "restart disk-echo") is client and client.pid != first_pid
+    assert client.generate("x").text == "x"
+    ip.run_line_magic("hector", "unload disk-echo")
+    assert client.status == "shutdown" and list(ip.run_line_magic("hector", "list")["name"]) == []
+    table = ip.run_line_magic("hector", f"discover {builtin_plugin_path('echo').parent}")
+    assert sorted(table["name"]) == ["echo", "hashing", "memory"] and table["valid"].all()
+    (tmp_path / "hector.yaml").write_text(
+        f"plugins:\n  embedder_providers:\n    emb: {{path: {builtin_plugin_path('hashing')}, "
+        "config: {dimension: 16}}\n")
+    loaded = ip.run_line_magic("hector", f"load --config {tmp_path / 'hector.yaml'}")
+    assert list(loaded["name"]) == ["emb"]
+    assert hector_nb.session().get("emb").info().dimension == 16
