@@ -28,7 +28,7 @@ def _demo_options(parser: argparse.ArgumentParser) -> None:
 @command("demo", _demo_options)
 def demo(args: argparse.Namespace) -> int:
     """Stream a generation, index the shipped corpus and compare two databases, in the terminal."""
-    from .compare import compare_search
+    from .compare import RECALL_DEFINITION, compare_search
     from .data import load_corpus
     from .display import TextView, results_frame, run_stream
     from .sessions import Session
@@ -55,9 +55,10 @@ def demo(args: argparse.Namespace) -> int:
         table = results_frame(cosine.search("stdlib", query, 5))[["rank", "id", "score", "content"]]
         print(table.assign(content=table.content.str.slice(0, 70)).to_string(index=False))
         frame = compare_search({"cosine": cosine, "euclidean": euclidean}, "stdlib", query, 5, reference="cosine")
-        print("\n== cosine (in the process) beside euclidean (a plugin process)")
+        print(f"\n== cosine ({cosine.transport}) beside euclidean ({euclidean.transport}): the ids per rank")
         print(frame.xs("id", axis=1, level="field").to_string())
-        print("recall@5 against cosine:", frame.attrs["recall@k"])
+        print(f"\nrecall@5 against cosine: {RECALL_DEFINITION}")
+        print(frame.attrs["recall@k"].to_frame().to_string())
         print("\n", session.list().to_string(index=False))
     return 0
 

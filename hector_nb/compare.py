@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,32 +17,49 @@ if TYPE_CHECKING:
 
 FIELDS = ("id", "score", "content")
 
+#: How the two measures are defined, shown beside the numbers.
+OVERLAP_DEFINITION = ("ids both databases return in their top k, divided by the number of hits of the one "
+                      "that returned more (1.0: the same hits)")
+RECALL_DEFINITION = "share of the reference's returned top-k hits that the database also returns in its top k"
+
 
 def overlap_at_k(a: Sequence[str], b: Sequence[str], k: int) -> float:
-    """Share of the top ``k`` ids two result lists have in common."""
-    return len(set(a[:k]) & set(b[:k])) / k if k else 0.0
+    """Agreement of two result lists on the hits they actually returned in their top ``k``.
+
+    ``|top_k(a) & top_k(b)| / max(len(top_k(a)), len(top_k(b)))``: two databases
+    returning the same 4 hits for k=5 agree fully (1.0), and equals the usual
+    ``|a & b| / k`` whenever both return ``k`` hits. NaN when neither returned anything.
+    """
+    found_a, found_b = set(a[:k]), set(b[:k])
+    returned = max(len(found_a), len(found_b))
+    return len(found_a & found_b) / returned if returned else math.nan
 
 
 def recall_at_k(found: Sequence[str], reference: Sequence[str], k: int) -> float:
-    """Share of the reference's top ``k`` ids that ``found`` also returns in its top ``k``."""
+    """Share of the hits the reference returned in its top ``k`` that ``found`` also returns in its top ``k``.
+
+    NaN when the reference returned nothing (there was nothing to find).
+    """
     expected = set(reference[:k])
-    return len(set(found[:k]) & expected) / len(expected) if expected else 0.0
+    return len(set(found[:k]) & expected) / len(expected) if expected else math.nan
 
 
 def comparison_frame(results: Mapping[str, Sequence[sdk.SearchResult]], top_k: int,
                      reference: str | None = None) -> pandas.DataFrame:
     """One table, a row per rank and a column group (id, score, content) per database.
 
-    ``frame.attrs["overlap@k"]`` holds the pairwise overlap@k of the databases
-    (a DataFrame) and, with a ``reference``, ``frame.attrs["recall@k"]`` the
-    recall@k of each database against it (a dict).
+    Only ranks some database returned a hit for are rows. ``frame.attrs["overlap@k"]``
+    holds the pairwise overlap@k of the databases (a DataFrame, see :func:`overlap_at_k`)
+    and, with a ``reference``, ``frame.attrs["recall@k"]`` the recall@k of each
+    database against it (a Series indexed by database, see :func:`recall_at_k`).
     """
     import pandas
 
     if reference is not None and reference not in results:
         raise ValueError(f"reference {reference!r} is not among the compared databases: {', '.join(results)}")
+    ranks = max((len(hits[:top_k]) for hits in results.values()), default=0)
     columns = pandas.MultiIndex.from_product([list(results), FIELDS], names=["database", "field"])
-    frame = pandas.DataFrame(index=pandas.RangeIndex(1, top_k + 1, name="rank"), columns=columns, dtype=object)
+    frame = pandas.DataFrame(index=pandas.RangeIndex(1, ranks + 1, name="rank"), columns=columns, dtype=object)
     for name, hits in results.items():
         for rank, hit in enumerate(hits[:top_k], start=1):
             frame.loc[rank, (name, "id")] = hit.id
@@ -49,11 +67,15 @@ def comparison_frame(results: Mapping[str, Sequence[sdk.SearchResult]], top_k: i
             frame.loc[rank, (name, "content")] = hit.content
     ids = {name: [hit.id for hit in hits] for name, hits in results.items()}
     overlap = pandas.DataFrame(1.0, index=list(results), columns=list(results))
+    for name in results:
+        overlap.loc[name, name] = overlap_at_k(ids[name], ids[name], top_k)
     for a, b in itertools.combinations(results, 2):
         overlap.loc[a, b] = overlap.loc[b, a] = overlap_at_k(ids[a], ids[b], top_k)
     frame.attrs["overlap@k"] = overlap
     if reference is not None:
-        frame.attrs["recall@k"] = {name: recall_at_k(ids[name], ids[reference], top_k) for name in results}
+        frame.attrs["recall@k"] = pandas.Series(
+            {name: recall_at_k(ids[name], ids[reference], top_k) for name in results},
+            name=f"recall@{top_k}", dtype=float).rename_axis("database")
     return frame
 
 

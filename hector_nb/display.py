@@ -174,15 +174,43 @@ def run_stream(plugin: str, chunks: Iterator[sdk.StreamChunk], view: StreamView,
     return generation
 
 
+#: The columns every search result has, before its metadata.
+RESULT_FIELDS = ("rank", "id", "score", "content")
+#: Prefix of a metadata key that would otherwise shadow a result field (``meta.id``).
+METADATA_PREFIX = "meta."
+
+
+def metadata_columns(result: sdk.SearchResult) -> dict[str, str]:
+    """A result's metadata as columns, never shadowing the result's own fields.
+
+    A key named like a result field (``id``, ``score``, ``content``, ``rank``)
+    becomes ``meta.KEY``, unless it repeats the field's value exactly (Hector's
+    own databases store the text as ``content`` metadata too): then it is
+    left out, as it says nothing new.
+    """
+    own = {"id": result.id, "score": str(result.score), "content": result.content}
+    columns = {}
+    for key, value in result.metadata.items():
+        if key not in RESULT_FIELDS:
+            columns[key] = value
+        elif own.get(key) != value:
+            columns[METADATA_PREFIX + key] = value
+    return columns
+
+
 def results_frame(results: Iterable[sdk.SearchResult]) -> pandas.DataFrame:
-    """Search results as a table: rank, id, score, content, then one column per metadata key."""
+    """Search results as a table: rank, id, score, content, then one column per metadata key.
+
+    A metadata key that collides with one of those four is shown as ``meta.KEY``
+    (see :func:`metadata_columns`).
+    """
     import pandas
 
     rows = [
-        {"rank": rank, "id": r.id, "score": r.score, "content": r.content, **dict(r.metadata)}
+        {**metadata_columns(r), "rank": rank, "id": r.id, "score": r.score, "content": r.content}
         for rank, r in enumerate(results, start=1)
     ]
+    if not rows:
+        return pandas.DataFrame(columns=list(RESULT_FIELDS))
     frame = pandas.DataFrame(rows)
-    if frame.empty:
-        return pandas.DataFrame(columns=["rank", "id", "score", "content"])
-    return frame
+    return frame[list(RESULT_FIELDS) + [c for c in frame.columns if c not in RESULT_FIELDS]]

@@ -7,7 +7,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from .. import sdk
-from ..compare import compare_search
+from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
 from ..errors import ProviderError
 from .base import MagicContext, subcommand
@@ -29,12 +29,13 @@ def embed(ctx: MagicContext, args, cell):
 @argument("collection")
 @argument("--from", dest="frame", metavar="DF_VAR", required=True, help="a DataFrame variable")
 @argument("--text-column", required=True, help="the column to embed")
-@argument("--id-column", help="the column of ids (default: the index)")
+@argument("--id-column", help="the column of ids (default: a column named id, else the index)")
 @argument("--embedder", required=True, help="an embedder plugin")
 def upsert(ctx: MagicContext, args, cell):
     """Embed a DataFrame's text column and upsert it; other columns become metadata."""
     frame = ctx.variable(args.frame, "a pandas DataFrame")
-    for column in filter(None, (args.text_column, args.id_column)):
+    id_column = args.id_column or ("id" if "id" in frame.columns else None)
+    for column in filter(None, (args.text_column, id_column)):
         if column not in frame.columns:
             columns = ", ".join(map(str, frame.columns))
             raise UsageError(f"{args.frame} has no column {column!r}; its columns: {columns}")
@@ -42,8 +43,8 @@ def upsert(ctx: MagicContext, args, cell):
     embedder = ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER)
     vectors = embedder.embed_many(frame[args.text_column].astype(str))
     ensure_collection(db, args.collection, vectors.shape[1])
-    ids = frame[args.id_column] if args.id_column else frame.index
-    metadata = frame.drop(columns=[c for c in (args.id_column,) if c]).astype(str)
+    ids = frame[id_column] if id_column else frame.index
+    metadata = frame.drop(columns=[c for c in (id_column,) if c]).astype(str)
     metadata = metadata.rename(columns={args.text_column: "content"}).to_dict("records")
     count = db.upsert_many(args.collection, list(zip(map(str, ids), vectors, metadata, strict=True)))
     print(f"upserted {count} vectors of dimension {vectors.shape[1]} into {args.db}/{args.collection}")
@@ -102,9 +103,9 @@ def compare(ctx: MagicContext, args, cell):
         raise UsageError(f"--reference {args.reference} must be one of the compared databases: {', '.join(names)}")
     databases = {name: ctx.client(name, sdk.PLUGIN_TYPE_DATABASE) for name in names}
     frame = compare_search(databases, args.collection, query_vector(ctx, args), args.top_k, args.reference)
-    print(f"overlap@{args.top_k} between the databases:")
+    print(f"overlap@{args.top_k} between the databases: {OVERLAP_DEFINITION}")
     display(frame.attrs["overlap@k"].round(2))
     if args.reference:
-        recall = ", ".join(f"{name} {value:.2f}" for name, value in frame.attrs["recall@k"].items())
-        print(f"recall@{args.top_k} against {args.reference}: {recall}")
+        print(f"recall@{args.top_k} against {args.reference}: {RECALL_DEFINITION}")
+        display(frame.attrs["recall@k"].round(2).to_frame())
     return frame

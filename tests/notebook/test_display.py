@@ -89,6 +89,6 @@ def test_overlap_and_recall():
     assert frame.loc[1, ("one", "id")] == "a" and frame.loc[2, ("two", "id")] == "c"
     assert frame.loc[1, ("one", "content")] == "A"
     assert frame.attrs["overlap@k"].loc["one", "two"] == 0.5
-    assert frame.attrs["recall@k"] == {"one": 1.0, "two": 0.5}
+    assert frame.attrs["recall@k"].to_dict() == {"one": 1.0, "two": 0.5}
     with pytest.raises(ValueError, match="reference 'three' is not among"):
         comparison_frame(results, 2, reference="three")

@@ -1,0 +1,85 @@
+"""Search results and comparisons show the right ids and honest measures (issue 12, items 1 and 2)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from hector_nb import sdk
+from hector_nb.compare import comparison_frame, overlap_at_k, recall_at_k
+from hector_nb.display import results_frame
+
+
+def hit(id_, score=0.5, content="", metadata=None):
+    return sdk.SearchResult(id=id_, score=score, content=content, metadata=metadata or {})
+
+
+def test_metadata_never_shadows_the_results_own_fields():
+    frame = results_frame([hit("0", 0.5, "apples", {"id": "a", "score": "high", "rank": "7", "topic": "fruit"})])
+    assert list(frame.columns[:4]) == ["rank", "id", "score", "content"]
+    assert set(frame.columns[4:]) == {"meta.id", "meta.score", "meta.rank", "topic"}
+    row = frame.iloc[0]
+    assert (row["rank"], row["id"], row["score"], row["content"]) == (1, "0", 0.5, "apples")
+    assert (row["meta.id"], row["meta.score"], row["meta.rank"]) == ("a", "high", "7")
+
+
+def test_metadata_repeating_a_field_adds_no_column():
+    # Hector's databases keep the text as `content` metadata too: no duplicate column for it.
+    frame = results_frame([hit("a", content="apples", metadata={"content": "apples", "content_": "x"})])
+    assert list(frame.columns) == ["rank", "id", "score", "content", "content_"]
+    assert list(results_frame([]).columns) == ["rank", "id", "score", "content"]
+
+
+def test_a_dataframe_with_an_id_column_keeps_its_ids(ip):
+    ip.user_ns["notes"] = pd.DataFrame({
+        "id": ["a", "b", "c", "d"],
+        "text": ["red apples and pears", "green apples", "blue evening sky", "dark night sky"],
+    })
+    ip.run_line_magic("hector", "load builtin:hashing --set dimension=64")
+    ip.run_line_magic("hector", "load builtin:memory --name one")
+    ip.run_line_magic("hector", "load builtin:memory --name two")
+    for db in ("one", "two"):
+        # No --id-column: the `id` column is the id, not the DataFrame's index.
+        ip.run_line_magic("hector", f"upsert {db} notes --from notes --text-column text --embedder hashing")
+    found = ip.run_line_magic("hector", 'search one notes "apples" --embedder hashing --top-k 4')
+    compared = ip.run_line_magic("hector", 'compare one,two notes "apples" --embedder hashing --top-k 4')
+    assert sorted(found["id"]) == ["a", "b", "c", "d"]
+    assert list(found["id"]) == list(compared[("one", "id")])
+    assert "meta.id" not in found.columns
+
+
+def test_overlap_and_recall_count_the_hits_actually_returned():
+    same = [hit(i) for i in "abcd"]
+    frame = comparison_frame({"x": same, "y": list(same)}, top_k=5, reference="x")
+    assert frame.attrs["overlap@k"].loc["x", "y"] == 1.0
+    assert frame.attrs["recall@k"].to_dict() == {"x": 1.0, "y": 1.0}
+    assert list(frame.index) == [1, 2, 3, 4], "only ranks some database returned are rows"
+    assert not frame.isna().all(axis=1).any()
+
+
+def test_overlap_when_one_database_returns_fewer():
+    assert overlap_at_k(list("abcde"), list("abcd"), 5) == pytest.approx(4 / 5)
+    assert overlap_at_k(list("abc"), list("abc"), 5) == 1.0
+    assert overlap_at_k(list("ab"), list("xy"), 5) == 0.0
+    assert math.isnan(overlap_at_k([], [], 5))
+    assert recall_at_k(list("ab"), list("abcd"), 5) == 0.5
+    assert math.isnan(recall_at_k(list("ab"), [], 5))
+    frame = comparison_frame({"x": [hit("a"), hit("b")], "y": [hit("a")]}, top_k=5)
+    assert list(frame.index) == [1, 2] and pd.isna(frame.loc[2, ("y", "id")])
+
+
+def test_compare_prints_the_definitions_and_recall_as_a_table(ip, capsys):
+    ip.user_ns["few"] = pd.DataFrame({"id": ["p", "q"], "text": ["one apple", "two pears"]})
+    ip.run_line_magic("hector", "load builtin:hashing --set dimension=32")
+    ip.run_line_magic("hector", "load builtin:memory --name m1")
+    ip.run_line_magic("hector", "load builtin:memory --name m2 --set metric=dot")
+    for db in ("m1", "m2"):
+        ip.run_line_magic("hector", f"upsert {db} few --from few --text-column text --embedder hashing")
+    frame = ip.run_line_magic("hector", 'compare m1,m2 few "apple" --embedder hashing --top-k 5 --reference m1')
+    out = capsys.readouterr().out
+    assert "overlap@5 between the databases: ids both databases return in their top k" in out
+    assert "recall@5 against m1: share of the reference's returned top-k hits" in out
+    assert "{" not in out, "recall is a table, not a raw dict"
+    assert list(frame.index) == [1, 2]
