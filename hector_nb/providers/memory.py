@@ -1,8 +1,15 @@
-"""MemoryDatabase: exact vector search in numpy arrays, one per collection."""
+"""MemoryDatabase: exact vector search in numpy arrays, one per collection.
+
+Each collection keeps, beside its rows, what every search would otherwise
+recompute: the squared norm of each row (euclidean) and its inverse norm
+(cosine). A search is then one matrix-vector product and one partial sort,
+the same work as the numpy floor, and it stays exhaustive (exact).
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -10,19 +17,59 @@ import numpy as np
 from .. import sdk
 
 METRICS = ("cosine", "dot", "euclidean")
+#: float32's unit roundoff: the bound below on rounding in a dot product of n terms is (n + 2) * this.
+_ROUNDOFF = float(np.finfo(np.float32).eps) / 2
 
 
 @dataclass
 class _Collection:
     dimension: int
     vectors: np.ndarray
+    squared_norms: np.ndarray
+    inverse_norms: np.ndarray
     ids: list[str] = field(default_factory=list)
     metadata: list[dict[str, str]] = field(default_factory=list)
     rows: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, dimension: int) -> _Collection:
-        return cls(dimension, np.empty((16, dimension), dtype=np.float32))
+        return cls(dimension, np.empty((16, dimension), dtype=np.float32), np.empty(16, dtype=np.float32),
+                   np.empty(16, dtype=np.float32))
+
+    def reserve(self, count: int) -> None:
+        """Room for ``count`` rows, growing geometrically: appends cost amortised O(1)."""
+        capacity = len(self.vectors)
+        if count <= capacity:
+            return
+        capacity = max(count, 2 * capacity)
+        self.vectors = np.resize(self.vectors, (capacity, self.dimension))
+        self.squared_norms = np.resize(self.squared_norms, capacity)
+        self.inverse_norms = np.resize(self.inverse_norms, capacity)
+
+    def place(self, id: str, metadata: dict[str, str]) -> int:
+        """The row of ``id`` (a new one at the end when it is new), with its metadata replaced."""
+        index = self.rows.get(id)
+        if index is None:
+            index = len(self.ids)
+            self.ids.append(id)
+            self.metadata.append(metadata)
+            self.rows[id] = index
+        else:
+            self.metadata[index] = metadata
+        return index
+
+    def write(self, indices: np.ndarray | int, rows: np.ndarray) -> None:
+        """Store rows and the norms every search needs."""
+        squared = np.einsum("...i,...i->...", rows, rows)
+        self.vectors[indices] = rows
+        self.squared_norms[indices] = squared
+        norms = np.sqrt(squared)
+        self.inverse_norms[indices] = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
+
+    def move(self, source: int, target: int) -> None:
+        self.vectors[target] = self.vectors[source]
+        self.squared_norms[target] = self.squared_norms[source]
+        self.inverse_norms[target] = self.inverse_norms[source]
 
 
 def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
@@ -30,6 +77,15 @@ def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarr
     if row.shape != (store.dimension,):
         raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, {what} {row.size}")
     return row
+
+
+def _checked_rows(vectors, count: int, store: _Collection, collection: str) -> np.ndarray:
+    rows = np.asarray(vectors, dtype=np.float32)
+    if rows.ndim != 2 or rows.shape != (count, store.dimension):
+        got = rows.shape[1] if rows.ndim == 2 else "ragged"
+        raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, got {count} "
+                         f"vector(s) of {got} values")
+    return rows
 
 
 class MemoryDatabase(sdk.DatabaseProvider):
@@ -82,16 +138,25 @@ class MemoryDatabase(sdk.DatabaseProvider):
         with self._lock:
             store = self._get(collection)
             row = _checked(vector, store, collection, "got")
-            index = store.rows.get(id)
-            if index is None:
-                index = len(store.ids)
-                if index == len(store.vectors):  # grow geometrically: amortised O(1) appends
-                    store.vectors = np.resize(store.vectors, (2 * index, store.dimension))
-                store.ids.append(id)
-                store.metadata.append({})
-                store.rows[id] = index
-            store.vectors[index] = row
-            store.metadata[index] = dict(metadata)
+            store.reserve(len(store.ids) + 1)
+            store.write(store.place(id, dict(metadata)), row)
+
+    def upsert_many(self, collection: str, ids: Sequence[str], vectors, metadata: Sequence[dict[str, str]]
+                    ) -> None:
+        """All rows at once: checked first (nothing is written when one is wrong), the last of a repeated id wins."""
+        with self._lock:
+            store = self._get(collection)
+            rows = _checked_rows(vectors, len(ids), store, collection)
+            last = {id: position for position, id in enumerate(ids)}
+            if len(last) < len(ids):  # a repeated id: only its last row is written
+                positions = np.fromiter(last.values(), dtype=np.intp, count=len(last))
+                rows = rows[positions]
+                ids, metadata = list(last), [metadata[p] for p in positions]
+            store.reserve(len(store.ids) + len(ids))
+            place = store.place
+            indices = np.fromiter((place(id, dict(meta)) for id, meta in zip(ids, metadata, strict=True)),
+                                  dtype=np.intp, count=len(ids))
+            store.write(indices, rows)
 
     def delete(self, collection: str, id: str) -> None:
         with self._lock:
@@ -101,20 +166,40 @@ class MemoryDatabase(sdk.DatabaseProvider):
             index = store.rows.pop(id)
             last = len(store.ids) - 1
             if index != last:  # move the last row into the hole
-                store.vectors[index] = store.vectors[last]
+                store.move(last, index)
                 store.ids[index] = store.ids[last]
                 store.metadata[index] = store.metadata[last]
                 store.rows[store.ids[index]] = index
             store.ids.pop()
             store.metadata.pop()
 
-    def _scores(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        if self.metric == "dot":
-            return vectors @ query
+    def _best(self, store: _Collection, count: int, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the k best scores, best first, and their scores."""
+        products = store.vectors[:count] @ query
         if self.metric == "euclidean":
-            return -np.linalg.norm(vectors - query, axis=1)
-        norms = np.linalg.norm(vectors, axis=1) * (np.linalg.norm(query) or 1.0)
-        return (vectors @ query) / np.where(norms == 0, 1.0, norms)
+            return self._nearest(store, count, query, products, k)
+        if self.metric == "dot":
+            scores = products
+        else:
+            query_norm = float(np.linalg.norm(query))
+            scores = products * store.inverse_norms[:count] * (1.0 / query_norm if query_norm else 1.0)
+        best = np.argpartition(scores, count - k)[count - k:] if k < count else np.arange(count)
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return best, scores[best]
+
+    def _nearest(self, store: _Collection, count: int, query: np.ndarray, products: np.ndarray, k: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        # |v - q|^2 = |v|^2 - 2 v.q + |q|^2 costs one product, but float32 cancellation can swap
+        # near-ties. Every row within the rounding bound of the k-th is re-scored directly, so
+        # the answer is exactly that of computing every distance.
+        partial = store.squared_norms[:count] - 2 * products  # the squared distance minus |q|^2
+        largest = float(np.sqrt(store.squared_norms[:count].max()))
+        bound = (store.dimension + 2) * _ROUNDOFF * (largest + float(np.linalg.norm(query))) ** 2
+        kth = np.partition(partial, k - 1)[k - 1] if k < count else partial.max()
+        candidates = np.flatnonzero(partial <= kth + 2 * bound)
+        exact = -np.linalg.norm(store.vectors[candidates] - query, axis=1)
+        order = np.argsort(-exact, kind="stable")[:k]
+        return candidates[order], exact[order]
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
@@ -123,12 +208,9 @@ class MemoryDatabase(sdk.DatabaseProvider):
             count = len(store.ids)
             if count == 0 or top_k <= 0:
                 return []
-            scores = self._scores(store.vectors[:count], query)
-            k = min(top_k, count)
-            best = np.argpartition(-scores, k - 1)[:k]
-            best = best[np.argsort(-scores[best], kind="stable")]
+            best, scores = self._best(store, count, query, min(top_k, count))
             return [
-                sdk.SearchResult(id=store.ids[i], score=float(scores[i]), metadata=store.metadata[i],
+                sdk.SearchResult(id=store.ids[i], score=score, metadata=store.metadata[i],
                                  content=store.metadata[i].get("content", store.metadata[i].get("text", "")))
-                for i in best
+                for i, score in zip(best.tolist(), scores.tolist(), strict=True)
             ]
