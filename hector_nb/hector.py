@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
+import re
+import sys
 import threading
 import uuid
 import warnings
@@ -45,7 +48,12 @@ __all__ = [
     "normalize_role", "conversation",
     "AGENT_TOOLS", "agent_tools", "agent_tool_list_text", "agent_system_prompt", "agent_messages",
     "agent_request",
-    "string_config", "yaml_scalar",
+    "CAUSE_DROPPED_CONFIG", "CAUSE_REQUIRED_KEY", "CAUSE_DEFAULT_NOT_APPLIED", "CAUSE_CONFIG_KEY_NAME",
+    "CAUSE_AGENT_PLUGIN", "CAUSE_DOCUMENT_STORE_PLUGIN", "CAUSE_STREAM_TOOL_CALL",
+    "warn_dropped_config", "warn_missing_required", "warn_default_not_applied", "warn_config_key_differs",
+    "warn_agent_names_plugin", "warn_document_store_names_plugin", "warn_stream_tool_call",
+    "stdout_before_handshake_message", "STREAM_TOOL_CALL_NOTE",
+    "string_config", "initialize_config", "yaml_value", "yaml_scalar",
     "go_text", "DOCUMENT_METADATA_KEYS", "document_id", "document_metadata", "search_top_k",
     "select_hits",
     "AGENT_LLM_TYPES", "name_required_message",
@@ -112,7 +120,24 @@ CAUSE_DOCUMENT_STORE_PLUGIN = "document-store-plugin"
 CAUSE_STREAM_TOOL_CALL = "stream-tool-call"
 
 
-def warn(plugin: str, cause: str, hector_does: str, fix: str, stacklevel: int = 3) -> bool:
+# Frames of these packages are skipped, so a warning points at the user's cell or script.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_IPYTHON_DIR = f"{os.sep}IPython{os.sep}"
+
+
+def _internal(filename: str) -> bool:
+    return filename.startswith(_PACKAGE_DIR) or _IPYTHON_DIR in filename
+
+
+def _user_stacklevel() -> int:
+    level, frame = 1, sys._getframe(1)
+    while frame.f_back is not None and _internal(frame.f_code.co_filename):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def warn(plugin: str, cause: str, hector_does: str, fix: str) -> bool:
     """Warn ``"<plugin>: <hector_does>; <fix>"`` unless this (plugin, cause) was warned already.
 
     Returns whether the warning was emitted. ``hector_does`` and ``fix`` are
@@ -124,7 +149,7 @@ def warn(plugin: str, cause: str, hector_does: str, fix: str, stacklevel: int = 
             return False
         _warned.add(key)
     text = " ".join(f"{plugin}: {hector_does}; {fix}".split())
-    warnings.warn(HectorFidelityWarning(text, plugin, cause), stacklevel=stacklevel)
+    warnings.warn(HectorFidelityWarning(text, plugin, cause), stacklevel=_user_stacklevel())
     return True
 
 
@@ -194,6 +219,10 @@ def warn_document_store_names_plugin(store: str, plugin: str) -> bool:
                 "use the plugin from a Go program that embeds Hector")
 
 
+#: How a TOOL_CALL chunk of a stream is marked wherever it is shown.
+STREAM_TOOL_CALL_NOTE = "dropped by Hector in a stream; tool calls reach an agent only through unary Generate"
+
+
 def warn_stream_tool_call(plugin: str) -> bool:
     """A TOOL_CALL chunk in a stream: Hector's bridge drops it."""
     return warn(plugin, CAUSE_STREAM_TOOL_CALL,
@@ -203,11 +232,14 @@ def warn_stream_tool_call(plugin: str) -> bool:
                 "{enable_streaming: false})")
 
 
-def stdout_before_handshake_message(plugin: str, line: str) -> str:
-    """The error for a plugin that printed ``line`` on stdout before its handshake."""
-    return (f"{plugin} printed {line!r} on stdout before its handshake; Hector (go-plugin) refuses "
-            "such a plugin without a word ('Unrecognized remote plugin message'); print to stderr, "
-            "or after serving starts (load with --lenient / fidelity='lenient' to tolerate it here)")
+def stdout_before_handshake_message(line: str) -> str:
+    """Why a plugin that printed ``line`` on stdout before its handshake does not load.
+
+    Without the plugin's name: the host's error (``plugin 'x', start: ...``) names it.
+    """
+    return (f"printed {line.strip()!r} on stdout before its handshake; Hector (go-plugin) refuses such "
+            "a plugin silently ('Unrecognized remote plugin message', then 'provider not found'); "
+            "print to stderr instead (load with --lenient / fidelity='lenient' to tolerate it here)")
 
 
 # ---------------------------------------------------------------------------
@@ -489,6 +521,49 @@ def string_config(config: Mapping[Any, Any] | None) -> tuple[dict[str, str], dic
         else:
             dropped[str(key)] = value
     return kept, dropped
+
+
+def initialize_config(plugin: str, config: Mapping[Any, Any] | None, required: Iterable[str] = (),
+                      defaults: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The config ``Initialize`` receives from Hector, with a warning for each difference.
+
+    Only string values are kept (:func:`warn_dropped_config` names the rest);
+    the manifest's ``config_schema`` is neither enforced nor applied: a missing
+    ``required`` key and a ``defaults`` entry the config lacks are warnings.
+    """
+    kept, dropped = string_config(config)
+    warn_dropped_config(plugin, dropped)
+    warn_missing_required(plugin, [key for key in required if key not in kept])
+    warn_default_not_applied(plugin, {k: v for k, v in (defaults or {}).items() if k not in kept})
+    return kept
+
+
+# YAML 1.2 core schema (what Go's yaml.v3 resolves): decimal ints and floats, no underscores.
+_YAML_INT = re.compile(r"[-+]?[0-9]+")
+_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+
+
+def yaml_value(text: str) -> Any:
+    """A ``key=value`` setting's value as Hector's YAML would read it after ``key:``.
+
+    ``0.7`` is a float, ``100`` an int, ``true``/``false`` booleans, ``null`` or
+    ``~`` null, ``"0.7"`` (quoted) the string ``0.7``; anything else, and the
+    empty value, is the text itself.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return text
+    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
+        return stripped[1:-1]
+    if stripped.lower() in ("true", "false"):
+        return stripped.lower() == "true"
+    if stripped in ("null", "Null", "NULL", "~"):
+        return None
+    if _YAML_INT.fullmatch(stripped):
+        return int(stripped)
+    if _YAML_FLOAT.fullmatch(stripped):
+        return float(stripped)
+    return text
 
 
 def yaml_scalar(value: Any) -> str:
