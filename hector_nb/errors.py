@@ -10,6 +10,10 @@ class HectorError(Exception):
     """Base of every hector_nb error."""
 
 
+class DatasetError(HectorError, ValueError):
+    """A dataset file is malformed, or an evaluation cannot use it; names the file and line."""
+
+
 class PluginError(HectorError):
     """An operation on a plugin failed.
 

@@ -10,6 +10,10 @@ if TYPE_CHECKING:
 
 CORPUS = Path(__file__).parent / "stdlib_docs.csv"
 LICENSE = Path(__file__).parent / "LICENSE-stdlib-docs.txt"
+#: The same corpus as a BEIR dataset with 100 hand-written queries and graded judgements (0/1/2):
+#: ``hector_nb.datasets.load_beir(STDLIB_QRELS)``. The queries and judgements are the project's own
+#: work under its licence; the documents keep the PSF licence.
+STDLIB_QRELS = Path(__file__).parent / "stdlib_qrels"
 
 
 def load_corpus() -> pandas.DataFrame:
