@@ -30,14 +30,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import Requirement
+
 from . import sdk
 from .errors import ExportError
-from .manifest import manifest_from_provider, write_manifest
+from .manifest import manifest_from_provider, manifest_path, write_manifest
+from .requirements import merge_requirements, parse_requirement, read_requirements, requirements_text
 
 RUNTIME_PACKAGE = "_hector_runtime"
-RUNTIME_MODULES = ("sdk.py", "servicers.py", "serve.py")
 BASE_REQUIREMENTS = ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8")
-_PACKAGE_DIR = Path(__file__).resolve().parent
+#: hector_nb.plugin, which imports nothing else of hector_nb: copied whole as the plugin's runtime.
+_RUNTIME_DIR = Path(__file__).resolve().parent / "plugin"
 _BUILTINS = set(dir(builtins))
 
 
@@ -218,10 +221,10 @@ def _source_cells(cls: type, namespace: dict[str, Any] | None, plugin: str) -> t
         raise ExportError(plugin, "export", f"no source for module {cls.__module__}") from None
 
 
-def _requirements(source: str, extra: tuple[str, ...] | list[str]) -> list[str]:
-    """The base runtime plus the distributions of the third-party modules the source imports."""
+def _requirements(source: str, extra: tuple[str, ...] | list[str], plugin: str) -> list[Requirement]:
+    """The base runtime, the distributions of the third-party modules the source imports, and ``extra``."""
     distributions = importlib.metadata.packages_distributions()
-    needed = list(BASE_REQUIREMENTS)
+    imported: list[str] = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
@@ -231,41 +234,71 @@ def _requirements(source: str, extra: tuple[str, ...] | list[str]) -> list[str]:
             continue
         for module in modules:
             top = module.split(".")[0]
-            if top in sys.stdlib_module_names or top == RUNTIME_PACKAGE:
-                continue
-            for distribution in distributions.get(top, [top]):
-                if not any(r.split(">")[0].split("=")[0].lower() == distribution.lower() for r in needed):
-                    needed.append(distribution)
-    return needed + [r for r in extra if r not in needed]
+            if top not in sys.stdlib_module_names and top != RUNTIME_PACKAGE:
+                imported.extend(distributions.get(top, [top]))
+    return merge_requirements([
+        [Requirement(text) for text in BASE_REQUIREMENTS],
+        [parse_requirement(name, plugin, "the imported distribution") for name in imported],
+        [parse_requirement(text, plugin, "--requirement") for text in extra],
+    ], plugin)
 
 
-def _launcher(module: str, class_name: str, name: str, python: str) -> str:
+#: A plugin's name is also its executable's file name (the manifest ``NAME.plugin.yaml`` names the executable
+#: ``NAME`` beside it), so it must be one plain file name: POSIX's portable file name characters, starting with a
+#: letter or digit. Hector itself requires only a non-empty name, so every name allowed here loads in Hector.
+_PLUGIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def _checked_name(name: str) -> str:
+    if not isinstance(name, str) or not _PLUGIN_NAME.fullmatch(name):
+        raise ExportError(str(name), "export", f"plugin name {name!r} cannot be a file name beside its manifest; "
+                          "use 1 to 128 letters, digits, '.', '_' or '-', starting with a letter or digit")
+    return name
+
+
+def _check_interpreter(python: str, plugin: str) -> None:
+    """The launcher's ``#!`` line must be exactly one line, or text after it would run as code."""
+    if not python.strip() or any(c in python for c in "\n\r\0"):
+        raise ExportError(plugin, "export", f"--python {python!r} is not one interpreter line; give a path such "
+                          "as /usr/bin/python3 or '/usr/bin/env python3', without line breaks")
+
+
+def _inside(directory: Path, name: str, plugin: str) -> Path:
+    """``directory/name``, refused if it is a symbolic link or leads out of ``directory``."""
+    path = directory / name
+    if path.is_symlink() or path.resolve().parent != directory:
+        raise ExportError(plugin, "export", f"{path} is a symbolic link or leads outside {directory}; export writes "
+                          "only inside --out: remove it, or choose another --out")
+    return path
+
+
+def _launcher(module: str, class_name: str, python: str) -> str:
+    """The executable: only ``python`` (checked to be one line) and two repr() literals come from outside.
+
+    It finds its library as ``<its own path>.lib``, so neither the plugin's name
+    nor the directory is written into it.
+    """
     return f'''#!{python}
-"""Hector plugin {name!r}, exported by hector_nb. Hector starts it; run alone, it says so."""
+"""A Hector plugin exported by hector_nb. Hector starts it; run alone, it says so."""
 
+import importlib
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), {name + ".lib"!r}))
+PROVIDER_MODULE, PROVIDER_CLASS = {module!r}, {class_name!r}
+
+sys.path.insert(0, os.path.realpath(__file__) + ".lib")
 
 from {RUNTIME_PACKAGE}.serve import serve_plugin  # noqa: E402
-from {module} import {class_name}  # noqa: E402
 
 if __name__ == "__main__":
-    provider = {class_name}()
+    provider = getattr(importlib.import_module(PROVIDER_MODULE), PROVIDER_CLASS)()
     serve_plugin(provider, provider.plugin_type)
 '''
 
 
 def _copy_runtime(target: Path) -> None:
-    target.mkdir(parents=True)
-    (target / "__init__.py").write_text('"""The part of hector_nb an exported plugin needs to serve."""\n')
-    for module in RUNTIME_MODULES:
-        shutil.copy(_PACKAGE_DIR / module, target / module)
-    wire = target / "_wire"
-    wire.mkdir()
-    for path in (_PACKAGE_DIR / "_wire").glob("*.py"):
-        shutil.copy(path, wire / path.name)
+    shutil.copytree(_RUNTIME_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
 def export_provider(
@@ -289,7 +322,8 @@ def export_provider(
     if not (issubclass(cls, sdk.Provider) and cls.plugin_type):
         raise ExportError(getattr(cls, "__name__", "?"), "export", "not a provider class; subclass "
                           "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
-    plugin = name or sdk.plugin_name(cls)
+    plugin = _checked_name(name or sdk.plugin_name(cls))
+    _check_interpreter(python, plugin)
     cells, names = _source_cells(cls, namespace, plugin)
     definitions = _definitions(cells)
     if cls.__name__ not in definitions or not isinstance(definitions[cls.__name__].node, ast.ClassDef):
@@ -298,16 +332,21 @@ def export_provider(
     source = _collect(cls, definitions, names, plugin)
 
     directory = Path(out_dir).expanduser().resolve()
+    executable = _inside(directory, plugin, plugin)
+    library = _inside(directory, f"{plugin}.lib", plugin)
+    manifest_target = _inside(directory, manifest_path(executable).name, plugin)
+    requirements_file = _inside(directory, "requirements.txt", plugin)
+    requirements_needed = merge_requirements(
+        [read_requirements(requirements_file, plugin), _requirements(source, requirements, plugin)], plugin)
+
     directory.mkdir(parents=True, exist_ok=True)
-    executable = directory / plugin
-    library = directory / f"{plugin}.lib"
     if library.exists():
         shutil.rmtree(library)
     _copy_runtime(library / RUNTIME_PACKAGE)
     module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
     source_file = library / f"{module}.py"
     source_file.write_text(source)
-    executable.write_text(_launcher(module, cls.__name__, plugin, python))
+    executable.write_text(_launcher(module, cls.__name__, python))
     executable.chmod(0o755)
 
     manifest = manifest_from_provider(cls)
@@ -315,9 +354,8 @@ def export_provider(
     manifest.version = version or manifest.version
     manifest.author = author or manifest.author
     manifest.description = description or manifest.description
-    manifest_file = write_manifest(manifest, executable)
-    requirements_file = directory / "requirements.txt"
-    requirements_file.write_text("\n".join(_requirements(source, requirements)) + "\n")
+    manifest_file = write_manifest(manifest, manifest_target)
+    requirements_file.write_text(requirements_text(requirements_needed))
     return ExportResult(plugin, directory, executable, manifest_file, requirements_file, source_file)
 
 

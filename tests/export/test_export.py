@@ -64,7 +64,7 @@ def test_export_carries_helpers_from_other_cells_and_runs(notebook, tmp_path):
     assert manifest.config_required == ["api_key"] and manifest.config_defaults == {"suffix": "."}
     assert manifest.capabilities == {"streaming": True, "function_calling": True}
     assert result.requirements.read_text().split() == [
-        "grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8", "requests"]
+        "grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf<8,>=7.35.1", "requests"]
     with Session(timeout=30) as session:
         llm = session.load(result.executable, config={"api_key": "abcd"})
         assert llm.transport == "subprocess"

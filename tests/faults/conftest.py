@@ -1,0 +1,75 @@
+"""The fault suite: each test reproduces one defect an attacker or a careless user found.
+
+At the end of the suite, :func:`nothing_leaked` checks that the suite itself left
+nothing behind: no process started by it (orphans included: every child inherits
+a marker in its environment), no temporary directory (the suite runs with a private
+``TMPDIR``) and no open file descriptor beyond a few the gRPC runtime keeps.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from plugin_process import wait_until
+
+MARKER = "HECTOR_NB_FAULT_SUITE"
+#: File descriptors gRPC's runtime may keep open once it has started (its event engine and poller).
+FD_SLACK = 16
+
+
+def marked_processes(token: str) -> list[int]:
+    """Live processes (not zombies) whose environment carries this run's marker."""
+    needle = f"{MARKER}={token}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0") and \
+                    (entry / "stat").read_text().split(") ")[1][0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+@pytest.fixture(scope="package", autouse=True)
+def nothing_leaked(tmp_path_factory):
+    """Run the fault suite in a private TMPDIR with marked children; fail if anything is left at the end."""
+    tmp_path_factory.getbasetemp()  # pytest's own temporary root stays where it was
+    token = uuid.uuid4().hex
+    private = Path(tempfile.mkdtemp(prefix="hector-nb-faults-"))
+    saved = {key: os.environ.get(key) for key in (MARKER, "TMPDIR")}
+    saved_tempdir = tempfile.tempdir
+    os.environ[MARKER] = token
+    os.environ["TMPDIR"] = str(private)
+    tempfile.tempdir = str(private)
+    fds_before = len(os.listdir("/proc/self/fd"))
+    try:
+        yield private
+        # A plugin's own exit is bounded by its host's shutdown; give stragglers a generous bound.
+        wait_until(lambda: not marked_processes(token), timeout=15)
+        leaked_processes = marked_processes(token)
+        leaked_entries = sorted(p.name for p in private.iterdir())
+        fds_after = len(os.listdir("/proc/self/fd"))
+    finally:
+        tempfile.tempdir = saved_tempdir
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    for pid in leaked_processes:
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
+    shutil.rmtree(private, ignore_errors=True)
+    assert leaked_processes == [], f"the fault suite left processes running: {leaked_processes}"
+    assert leaked_entries == [], f"the fault suite left temporary entries: {leaked_entries}"
+    assert fds_after <= fds_before + FD_SLACK, f"file descriptors grew from {fds_before} to {fds_after}"

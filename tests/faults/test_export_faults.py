@@ -1,0 +1,123 @@
+"""Export: names and interpreters are validated, nothing is written outside --out, requirements merge."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+
+from hector_nb import Session
+from hector_nb.errors import ExportError
+from hector_nb.export import export_provider, load_provider_class
+
+
+def provider_class(directory: Path, name_attribute: str = ""):
+    """An importable LLM provider class, written as a module file under ``directory``."""
+    module = directory / f"provider_{uuid.uuid4().hex}.py"
+    module.write_text(textwrap.dedent(f'''
+        from hector_nb.sdk import GenerateResponse, LLMProvider
+
+        class Shout(LLMProvider):
+            {f"name = {name_attribute!r}" if name_attribute else ""}
+
+            def generate(self, messages, tools):
+                return GenerateResponse(text=messages[-1].content.upper())
+    '''))
+    return load_provider_class(f"{module}:Shout")
+
+
+@pytest.fixture
+def out(tmp_path):
+    directory = tmp_path / "sandbox" / "out"
+    directory.mkdir(parents=True)
+    return directory
+
+
+# Item 1: names that leave --out are refused; an existing ../victim.lib is not deleted.
+@pytest.mark.parametrize("name", ["../victim", "/tmp/absolute-victim", "a/b", "..", ".", "-rf", "x\ny",
+                                  'x"""', "name with space", "é" * 3, "a" * 200])
+def test_export_refuses_names_that_are_not_one_plain_file_name(tmp_path, out, name):
+    victim = out.parent / "victim.lib"
+    victim.mkdir()
+    (victim / "precious").write_text("keep me")
+    with pytest.raises(ExportError, match="plugin name"):
+        export_provider(provider_class(tmp_path), out, name=name)
+    assert (victim / "precious").read_text() == "keep me"
+    assert list(out.iterdir()) == []
+    assert not Path("/tmp/absolute-victim").exists()
+
+
+def test_export_refuses_a_class_declared_name_that_leaves_out(tmp_path, out):
+    with pytest.raises(ExportError, match=r"plugin name '\.\./x'"):
+        export_provider(provider_class(tmp_path, name_attribute="../x"), out)
+    assert not (out.parent / "x").exists() and list(out.iterdir()) == []
+
+
+def test_export_never_writes_through_a_symlink_out_of_the_directory(tmp_path, out):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched")
+    (out / "shout").symlink_to(outside)
+    outside_dir = tmp_path / "outside-lib"
+    outside_dir.mkdir()
+    (outside_dir / "keep").write_text("keep")
+    (out / "shout.lib").symlink_to(outside_dir)
+    with pytest.raises(ExportError, match="outside"):
+        export_provider(provider_class(tmp_path), out, name="shout")
+    assert outside.read_text() == "untouched" and (outside_dir / "keep").read_text() == "keep"
+
+
+# Item 2: nothing user-supplied is pasted into generated code.
+@pytest.mark.parametrize("python", ["/usr/bin/python3\nimport os; os.system('touch pwned')", "/bin/py\rthon",
+                                    "python\0", ""])
+def test_export_refuses_an_interpreter_line_that_is_not_one_line(tmp_path, out, python):
+    with pytest.raises(ExportError, match="--python"):
+        export_provider(provider_class(tmp_path), out, name="shout", python=python)
+    assert list(out.iterdir()) == []
+
+
+def test_the_launcher_carries_no_user_text_and_runs(tmp_path):
+    # A name full of the characters a valid name may hold, in a directory whose path holds quotes.
+    out = tmp_path / "it's \"\"\" here"
+    result = export_provider(provider_class(tmp_path), out, name="Shout.v2-x_1", python=sys.executable)
+    launcher = result.executable.read_text()
+    assert "Shout.v2-x_1" not in launcher and str(out) not in launcher
+    with Session(timeout=30, start_timeout=30) as session:
+        assert session.load(result.executable).generate("hi").text == "HI"
+
+
+# Item 3: requirements.txt is merged, parsed with packaging.
+def test_a_second_export_into_the_same_directory_keeps_the_first_ones_requirements(tmp_path, out):
+    export_provider(provider_class(tmp_path), out, name="first", requirements=["requests>=2"])
+    export_provider(provider_class(tmp_path), out, name="second", requirements=["numpy>=1.26"])
+    lines = (out / "requirements.txt").read_text().split()
+    assert "requests>=2" in lines and "numpy>=1.26" in lines
+    assert len([line for line in lines if line.startswith("grpcio>")]) == 1
+
+
+def test_a_requirement_and_the_import_it_covers_make_one_line(tmp_path, out):
+    module = tmp_path / f"uses_yaml_{uuid.uuid4().hex}.py"
+    module.write_text("import yaml\nfrom hector_nb.sdk import LLMProvider\n\n\nclass Dump(LLMProvider):\n"
+                      "    def generate(self, messages, tools):\n        return yaml.safe_dump(messages)\n")
+    # The import alone names the distribution PyYAML; the user's pyyaml>=6 is the same project.
+    export_provider(load_provider_class(f"{module}:Dump"), out, name="dump", requirements=["pyyaml>=6"])
+    lines = (out / "requirements.txt").read_text().split()
+    assert [line for line in lines if line.lower().startswith("pyyaml")] == ["pyyaml>=6"]
+
+
+def test_conflicting_and_unreadable_requirements_are_refused_and_nothing_is_written(tmp_path, out):
+    export_provider(provider_class(tmp_path), out, name="first", requirements=["requests<2"])
+    before = (out / "requirements.txt").read_text()
+    with pytest.raises(ExportError, match=r"requests<2.*requests>=2|requests>=2.*requests<2"):
+        export_provider(provider_class(tmp_path), out, name="second", requirements=["requests>=2"])
+    assert (out / "requirements.txt").read_text() == before and not (out / "second").exists()
+    with pytest.raises(ExportError, match="not a requirement"):
+        export_provider(provider_class(tmp_path), out, name="third", requirements=["requests >>>= 2"])
+    (out / "requirements.txt").write_text("-e git+https://example.invalid/x.git\n")
+    with pytest.raises(ExportError, match=r"requirements.txt line 1"):
+        export_provider(provider_class(tmp_path), out, name="fourth")
+    assert not (out / "third").exists() and not (out / "fourth").exists()
+    assert os.listdir(out).count("requirements.txt") == 1
