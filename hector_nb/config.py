@@ -10,9 +10,14 @@
     plugin_discovery: {enabled: true, paths: [./plugins], scan_subdirectories: false}
 
 ``${VAR}`` and ``${VAR:-default}`` come from the environment; paths are relative
-to the file. Unlike Hector, which silently drops config values that are not
-strings, hector_nb passes every scalar as its text: numbers as Python's ``str()``
-writes them, booleans as ``true``/``false``.
+to the file. Config values are kept as YAML read them: Hector passes only the
+strings to ``Initialize`` (a session in ``hector`` fidelity does the same and
+warns), while ``lenient`` fidelity passes every scalar as its text (numbers as
+Python's ``str()`` writes them, booleans as ``true``/``false``).
+
+In ``hector`` fidelity the file is also validated as Hector validates it: every
+entry needs ``name:``, and an agent or document store that names a plugin gets
+a warning, since the stock Hector CLI cannot route to plugins (CONTRACT section 5).
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from typing import Any
 
 import yaml
 
-from . import sdk
+from . import hector, sdk
 from .errors import InvalidConfig
+from .hector_yaml import NotABoolean, load_yaml, setting_bool
+from .plugin.constants import PROTOCOL, bool_text
 
 SECTIONS = {
     "llm_providers": sdk.PLUGIN_TYPE_LLM,
@@ -40,7 +47,7 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 def config_text(value: Any, key: str = "", plugin: str = "") -> str:
     """A scalar config value as the text ``Initialize`` receives."""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return bool_text(value)
     if value is None:
         return ""
     if isinstance(value, (str, int, float)):
@@ -79,7 +86,8 @@ class PluginSpec:
     plugin_type: str
     path: Path
     enabled: bool = True
-    config: dict[str, str] = field(default_factory=dict)
+    #: As YAML read it (after ``${VAR}`` expansion): what Hector keeps of it is up to the fidelity.
+    config: dict[str, Any] = field(default_factory=dict)
     source: Path | None = None
 
 
@@ -110,37 +118,109 @@ def _resolve_path(value: str, base: Path) -> Path:
     return path if path.is_absolute() else (base / path).resolve()
 
 
-def _plugin_spec(name: str, entry: Any, plugin_type: str, file: Path, environ: Mapping[str, str]) -> PluginSpec:
+def _plugin_spec(name: str, entry: Any, section: str, file: Path, environ: Mapping[str, str],
+                 mode: str) -> PluginSpec:
     if not isinstance(entry, dict):
         raise InvalidConfig(name, "read config", f"{file}: the entry must be a mapping with type, path, config")
-    kind = _expand(entry.get("type", "grpc"), environ, name)
-    if kind != "grpc":
-        raise InvalidConfig(name, "read config", f"{file}: type is {kind!r}; only 'grpc' plugins exist")
+    if mode == hector.HECTOR and not entry.get("name"):
+        raise InvalidConfig(name, "read config", f"{file}: Hector rejects the whole file: "
+                            f"\"{hector.name_required_message(section, name)}\"; add 'name: {name}' to the entry")
+    kind = _expand(entry.get("type", PROTOCOL), environ, name)
+    if kind != PROTOCOL:
+        raise InvalidConfig(name, "read config", f"{file}: type is {kind!r}; only {PROTOCOL!r} plugins exist")
     path = _expand(entry.get("path"), environ, name)
     if not path:
         raise InvalidConfig(name, "read config", f"{file}: 'path' is missing; point it at the executable")
+    if not isinstance(path, str):
+        raise InvalidConfig(name, "read config", f"{file}: 'path' must be text, the executable's path; got {path!r}")
     config = entry.get("config") or {}
     if not isinstance(config, dict):
         raise InvalidConfig(name, "read config", f"{file}: 'config' must be a mapping of key: value")
-    enabled = _expand(entry.get("enabled", True), environ, name)
+    enabled = _setting_bool(entry, "enabled", True, environ, file, name)
+    values = {str(k): _expand(v, environ, name) for k, v in config.items()}
+    if mode == hector.LENIENT:
+        config_texts(values, name)  # every value must become text: a list or map is an error here
     return PluginSpec(
         name=name,
-        plugin_type=plugin_type,
-        path=_resolve_path(str(path), file.parent),
-        enabled=enabled not in (False, "false", "False", "0"),
-        config={str(k): config_text(_expand(v, environ, name), str(k), name) for k, v in config.items()},
+        plugin_type=SECTIONS[section],
+        path=_resolve_path(path, file.parent),
+        enabled=enabled,
+        config=values,
         source=file,
     )
 
 
-def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> HectorConfig:
-    """Read the plugin declarations of a ``hector.yaml``; disabled plugins are left out."""
+def _setting_bool(block: Mapping[str, Any], key: str, default: bool, environ: Mapping[str, str], file: Path,
+                  where: str, prefix: str = "") -> bool:
+    """A boolean setting, ``${VAR}`` expanded, read by Hector's one rule (:func:`hector_yaml.setting_bool`)."""
+    try:
+        return setting_bool(_expand(block.get(key), environ, where), default)
+    except NotABoolean as exc:
+        raise InvalidConfig(where, "read config", f"{file}: '{prefix}{key}' is {exc}") from None
+
+
+def _discovery_paths(value: Any, environ: Mapping[str, str], file: Path) -> list[Path]:
+    """``paths:`` as Hector decodes it: a list of text, or one text split at commas; ``${VAR}`` expanded."""
+    value = _expand(value, environ, str(file))
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part]
+    if not isinstance(value, list) or not all(isinstance(p, (str, int, float)) and p is not True
+                                              and p is not False for p in value):
+        raise InvalidConfig(str(file), "read config", f"{file}: 'plugin_discovery.paths' must be a list of "
+                            f"directories, e.g. [./plugins]; got {value!r}")
+    return [_resolve_path(expand_env(str(p), environ, str(file)), file.parent) for p in value]
+
+
+def _discovery(data: Mapping[str, Any], section: Mapping[str, Any], environ: Mapping[str, str],
+               file: Path) -> DiscoverySettings:
+    raw = data.get("plugin_discovery") or section.get("plugin_discovery") or {}
+    if not isinstance(raw, dict):
+        raise InvalidConfig(str(file), "read config", f"{file}: 'plugin_discovery' must be a mapping of "
+                            "enabled, paths, scan_subdirectories")
+    prefix = "plugin_discovery."
+    return DiscoverySettings(
+        enabled=_setting_bool(raw, "enabled", False, environ, file, str(file), prefix),
+        paths=_discovery_paths(raw.get("paths") or [], environ, file),
+        scan_subdirectories=_setting_bool(raw, "scan_subdirectories", False, environ, file, str(file), prefix),
+    )
+
+
+def _mapping(data: Mapping[str, Any], key: str, file: Path) -> Mapping[str, Any]:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        raise InvalidConfig(str(file), "read config", f"{file}: '{key}' must be a mapping of names to settings")
+    return value
+
+
+def _warn_plugin_references(data: Mapping[str, Any], plugins: Mapping[str, Any]) -> None:
+    """Warn about agents and document stores that name a plugin: Hector cannot route to them."""
+    llm_plugins = set(plugins.get("llm_providers") or {})
+    store_plugins = set(plugins.get("database_providers") or {}) | set(plugins.get("embedder_providers") or {})
+    for agent, settings in data.get("agents", {}).items():
+        llm = settings.get("llm") if isinstance(settings, dict) else None
+        if isinstance(llm, str) and llm in llm_plugins:
+            hector.warn_agent_names_plugin(str(agent), llm)
+    for store, settings in data.get("document_stores", {}).items():
+        named = settings.values() if isinstance(settings, dict) else ()
+        for plugin in sorted({value for value in named if isinstance(value, str) and value in store_plugins}):
+            hector.warn_document_store_names_plugin(str(store), plugin)
+
+
+def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
+                       fidelity: str = hector.HECTOR) -> HectorConfig:
+    """Read the plugin declarations of a ``hector.yaml``; disabled plugins are left out.
+
+    ``fidelity="hector"`` validates and warns as described in this module's docstring.
+    """
+    mode = hector.fidelity_mode(fidelity)
     file = Path(path).expanduser().resolve()
     environ = os.environ if environ is None else environ
     try:
-        data = yaml.safe_load(file.read_text()) or {}
+        data = load_yaml(file) or {}
     except FileNotFoundError:
         raise InvalidConfig(str(file), "read config", f"{file} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidConfig(str(file), "read config", f"{file} cannot be read as UTF-8 text: {exc}") from None
     except yaml.YAMLError as exc:
         raise InvalidConfig(str(file), "read config", f"{file} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -149,18 +229,15 @@ def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] 
     if not isinstance(section, dict):
         raise InvalidConfig(str(file), "read config", f"{file}: 'plugins:' must be a mapping")
     plugins = []
-    for key, plugin_type in SECTIONS.items():
+    for key in SECTIONS:
         entries = section.get(key) or {}
         if not isinstance(entries, dict):
             raise InvalidConfig(str(file), "read config", f"{file}: 'plugins.{key}' must map names to plugins")
         for name, entry in entries.items():
-            spec = _plugin_spec(str(name), entry, plugin_type, file, environ)
+            spec = _plugin_spec(str(name), entry, key, file, environ, mode)
             if spec.enabled:
                 plugins.append(spec)
-    raw = data.get("plugin_discovery") or section.get("plugin_discovery") or {}
-    discovery = DiscoverySettings(
-        enabled=bool(raw.get("enabled", False)),
-        paths=[_resolve_path(expand_env(str(p), environ, str(file)), file.parent) for p in raw.get("paths") or []],
-        scan_subdirectories=bool(raw.get("scan_subdirectories", False)),
-    )
+    discovery = _discovery(data, section, environ, file)
+    if mode == hector.HECTOR:
+        _warn_plugin_references({key: _mapping(data, key, file) for key in ("agents", "document_stores")}, section)
     return HectorConfig(plugins, discovery, file)

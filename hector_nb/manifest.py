@@ -26,6 +26,8 @@ import yaml
 
 from . import sdk
 from .errors import InvalidConfig, InvalidManifest
+from .hector_yaml import ManifestLoader, load_yaml
+from .plugin.constants import bool_text
 
 if TYPE_CHECKING:
     import pandas
@@ -102,8 +104,34 @@ def _reject(file: Path, plugin: str, message: str) -> InvalidManifest:
 
 def _text(value: Any) -> str:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return bool_text(value)
     return "" if value is None else str(value)
+
+
+def _scalar(value: Any) -> bool:
+    return value is not None and not isinstance(value, (dict, list))
+
+
+def _schema_keys(schema: dict[str, Any], key: str, file: Path, label: str) -> list[str]:
+    """``config_schema.required`` or ``.optional``: a list of key names (Hector's ``[]string``)."""
+    value = schema.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(_scalar(item) for item in value):
+        raise _reject(file, label, f"field 'plugin.config_schema.{key}' must be a list of config keys, "
+                      f"e.g. [api_key]; got {value!r}")
+    return [_text(item) for item in value]
+
+
+def _schema_defaults(schema: dict[str, Any], file: Path, label: str) -> dict[str, str]:
+    """``config_schema.defaults``: a mapping of keys to scalar values."""
+    value = schema.get("defaults")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(v is None or _scalar(v) for v in value.values()):
+        raise _reject(file, label, "field 'plugin.config_schema.defaults' must be a mapping of config keys to "
+                      f"values, e.g. {{model: small}}; got {value!r}")
+    return {str(k): _text(v) for k, v in value.items()}
 
 
 def parse_manifest(data: Any, file: Path, check_executable: bool = True) -> PluginManifest:
@@ -111,17 +139,21 @@ def parse_manifest(data: Any, file: Path, check_executable: bool = True) -> Plug
     if not isinstance(data, dict) or not isinstance(data.get("plugin"), dict):
         raise _reject(file, file.name, "no 'plugin:' mapping at the top; start the file with 'plugin:'")
     plugin = data["plugin"]
+    for key in ("name", "version", "type", "protocol", *_OPTIONAL_TEXT):
+        if isinstance(plugin.get(key), (dict, list)):
+            raise _reject(file, file.name, f"field 'plugin.{key}' must be text, not a "
+                          f"{'mapping' if isinstance(plugin[key], dict) else 'list'}")
     name = _text(plugin.get("name"))
     label = name or file.name
     for key in ("name", "version", "type", "protocol"):
         if not _text(plugin.get(key)):
-            hint = {"name": "my-plugin", "version": "1.0.0", "type": "llm_provider", "protocol": "grpc"}[key]
+            hint = {"name": "my-plugin", "version": "1.0.0", "type": sdk.PLUGIN_TYPE_LLM, "protocol": sdk.PROTOCOL}[key]
             raise _reject(file, label, f"field 'plugin.{key}' is missing; add '{key}: {hint}'")
     if plugin["type"] not in MANIFEST_TYPES:
         raise _reject(file, label, f"field 'plugin.type' is {plugin['type']!r}; use one of "
                       + ", ".join(MANIFEST_TYPES))
     if plugin["protocol"] != sdk.PROTOCOL:
-        raise _reject(file, label, f"field 'plugin.protocol' is {plugin['protocol']!r}; only 'grpc' is valid")
+        raise _reject(file, label, f"field 'plugin.protocol' is {plugin['protocol']!r}; only {sdk.PROTOCOL!r} is valid")
     schema = plugin.get("config_schema") or {}
     capabilities = plugin.get("capabilities") or {}
     if not isinstance(schema, dict):
@@ -133,9 +165,9 @@ def parse_manifest(data: Any, file: Path, check_executable: bool = True) -> Plug
         version=_text(plugin["version"]),
         type=plugin["type"],
         protocol=plugin["protocol"],
-        config_required=[str(k) for k in schema.get("required") or []],
-        config_optional=[str(k) for k in schema.get("optional") or []],
-        config_defaults={str(k): _text(v) for k, v in (schema.get("defaults") or {}).items()},
+        config_required=_schema_keys(schema, "required", file, label),
+        config_optional=_schema_keys(schema, "optional", file, label),
+        config_defaults=_schema_defaults(schema, file, label),
         capabilities=dict(capabilities),
         path=file,
         **{key: _text(plugin.get(key)) for key in _OPTIONAL_TEXT},
@@ -153,10 +185,14 @@ def read_manifest(path: str | os.PathLike[str], check_executable: bool = True) -
     """Read and validate the manifest of a plugin (``path``: the executable or its ``.plugin.yaml``)."""
     file = manifest_path(path)
     try:
-        data = yaml.safe_load(file.read_text())
+        data = load_yaml(file, ManifestLoader)
     except FileNotFoundError:
         raise _reject(file, file.name, "no such manifest; write one beside the executable "
                       "(see hector_nb.manifest.write_manifest)") from None
+    except UnicodeDecodeError:
+        raise _reject(file, file.name, "not UTF-8 text; save the manifest as UTF-8") from None
+    except OSError as exc:
+        raise _reject(file, file.name, f"cannot be read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
         raise _reject(file, file.name, f"not valid YAML: {exc}") from None
     return parse_manifest(data, file, check_executable)
