@@ -36,6 +36,8 @@ class Generation:
     elapsed: float = 0.0
     #: How many times the view was redrawn (coalesced, see ``DEFAULT_FPS``).
     updates: int = 0
+    #: The IPython execution count of the cell whose view showed this generation live.
+    shown_in_cell: int | None = field(default=None, repr=False)
 
     @property
     def tokens_per_second(self) -> float:
@@ -51,15 +53,31 @@ class Generation:
         return (f"<Generation {self.plugin}: {self.state}, {self.tokens_used} tokens, {self.elapsed:.2f}s, "
                 f"{len(self.text)} chars>")
 
+    def _ipython_display_(self) -> None:
+        # The live view already shows this generation in the cell that streamed it: an unassigned
+        # `%hector generate` would otherwise print this object's repr under the widget.
+        from IPython import get_ipython
+        from IPython.display import display
+
+        shell = get_ipython()
+        if self.shown_in_cell is None or shell is None or shell.execution_count != self.shown_in_cell:
+            display({"text/plain": _plain(self)}, raw=True)
+
     def add(self, chunk: sdk.StreamChunk) -> None:
-        """Take one chunk into account."""
+        """Take one chunk into account.
+
+        Until the final DONE chunk reports the real usage, each TEXT chunk counts
+        as one token (most LLM streams send a token per chunk), so the status
+        line moves while the stream runs.
+        """
         self.chunks += 1
         if chunk.type == sdk.CHUNK_TYPE_TEXT:
             self.text += chunk.text
+            self.tokens_used += 1
         elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
             self.tool_calls.append(chunk.tool_call)
         elif chunk.type == sdk.CHUNK_TYPE_DONE:
-            self.tokens_used = chunk.tokens_used
+            self.tokens_used = chunk.tokens_used or self.tokens_used
         elif chunk.type == sdk.CHUNK_TYPE_ERROR:
             self.error = chunk.error
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
@@ -82,7 +85,26 @@ def query_vector(ctx: MagicContext, args):
 def search(ctx: MagicContext, args, cell):
     """Search a collection: a table of rank, id, score, content and metadata."""
     db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
-    return results_frame(db.search(args.collection, query_vector(ctx, args), args.top_k))
+    vector = query_vector(ctx, args)
+    with creating_hint(args.collection):
+        return results_frame(db.search(args.collection, vector, args.top_k))
+
+
+#: How providers word a missing collection (Hector's, Qdrant's, Milvus', hector_nb's own).
+_MISSING_COLLECTION = re.compile(r"no collection|not found|does ?n[o']t exist|unknown collection|no such", re.I)
+
+
+@contextlib.contextmanager
+def creating_hint(collection: str):
+    """A search of a collection that does not exist says which magic creates it."""
+    try:
+        yield
+    except ProviderError as exc:
+        if exc.operation == "search" and _MISSING_COLLECTION.search(exc.message):
+            raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; in a notebook, %hector upsert "
+                                f"{exc.plugin} {collection} --from DF --text-column COLUMN --embedder E "
+                                "creates and fills it") from exc
+        raise
 
 
 @subcommand("compare")
@@ -102,7 +124,9 @@ def compare(ctx: MagicContext, args, cell):
     if args.reference and args.reference not in names:
         raise UsageError(f"--reference {args.reference} must be one of the compared databases: {', '.join(names)}")
     databases = {name: ctx.client(name, sdk.PLUGIN_TYPE_DATABASE) for name in names}
-    frame = compare_search(databases, args.collection, query_vector(ctx, args), args.top_k, args.reference)
+    vector = query_vector(ctx, args)
+    with creating_hint(args.collection):
+        frame = compare_search(databases, args.collection, vector, args.top_k, args.reference)
     print(f"overlap@{args.top_k} between the databases: {OVERLAP_DEFINITION}")
     display(frame.attrs["overlap@k"].round(2))
     if args.reference:

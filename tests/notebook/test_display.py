@@ -92,3 +92,22 @@ def test_overlap_and_recall():
     assert frame.attrs["recall@k"].to_dict() == {"one": 1.0, "two": 0.5}
     with pytest.raises(ValueError, match="reference 'three' is not among"):
         comparison_frame(results, 2, reference="three")
+
+
+def test_the_status_counts_tokens_while_the_stream_runs():
+    seen = []
+
+    class StatusView:
+        def render(self, generation, final):
+            seen.append((generation.tokens_used, final))
+
+    def chunks():
+        for i in range(30):
+            time.sleep(0.01)
+            yield text(f"{i} ")
+        yield sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=42)
+
+    run_stream("llm", chunks(), StatusView(), fps=50)
+    during = [tokens for tokens, final in seen if not final]
+    assert during and during[0] > 0 and during == sorted(during), "counted as chunks arrive"
+    assert seen[-1] == (42, True), "the DONE chunk's real usage wins at the end"
