@@ -200,4 +200,4 @@ def _provider_command(provider: sdk.Provider) -> list[str]:
         raise PluginError(sdk.plugin_name(provider), "add", f"{cls.__qualname__} is defined in a notebook or "
                           "script; a subprocess needs an importable class: use %%hector provider --subprocess, "
                           "or move it into a module")
-    return [sys.executable, "-m", "hector_nb.serve", f"{cls.__module__}:{cls.__qualname__}"]
+    return [sys.executable, "-m", "hector_nb.plugin.serve", f"{cls.__module__}:{cls.__qualname__}"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate the committed Python stubs in hector_nb/_wire from proto/.
+"""Regenerate the committed Python stubs in hector_nb/plugin/_wire from proto/.
 
 Usage: python scripts/gen_proto.py [--out DIR]
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "proto"
-DEFAULT_OUT = ROOT / "hector_nb" / "_wire"
+DEFAULT_OUT = ROOT / "hector_nb" / "plugin" / "_wire"
 PROTOS = [
     "common.proto",
     "llm.proto",

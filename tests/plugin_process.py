@@ -9,11 +9,13 @@ import time
 
 import pytest
 
+from hector_nb.plugin import constants
+
 HOST_ENV = {
-    "HECTOR_PLUGIN": "hector_plugin_v1",
-    "PLUGIN_PROTOCOL_VERSIONS": "1",
-    "PLUGIN_MIN_PORT": "10000",
-    "PLUGIN_MAX_PORT": "25000",
+    constants.MAGIC_COOKIE_KEY: constants.MAGIC_COOKIE_VALUE,
+    constants.PROTOCOL_VERSIONS_ENV: ",".join(map(str, constants.APP_PROTOCOL_VERSIONS)),
+    constants.MIN_PORT_ENV: str(constants.MIN_PORT),
+    constants.MAX_PORT_ENV: str(constants.MAX_PORT),
 }
 START_TIMEOUT = 30.0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-CORE_PROTOCOL_VERSION = 1
-APP_PROTOCOL_VERSIONS = (1,)
+from ..plugin.constants import APP_PROTOCOL_VERSIONS, CORE_PROTOCOL_VERSION, PROTOCOL, TRUE_TEXT
+
 _CANDIDATE = re.compile(r"^\d+\|\d+\|")
 
 
@@ -47,8 +47,8 @@ def parse_handshake(line: str) -> Handshake:
                          + ", ".join(map(str, APP_PROTOCOL_VERSIONS)))
     if network not in ("unix", "tcp"):
         raise ValueError(f"network {network!r}; expected 'unix' or 'tcp'")
-    if protocol != "grpc":
-        raise ValueError(f"protocol {protocol!r}; Hector plugins must speak 'grpc'")
+    if protocol != PROTOCOL:
+        raise ValueError(f"protocol {protocol!r}; Hector plugins must speak {PROTOCOL!r}")
     return Handshake(
         core_version=int(core),
         app_version=int(app),
@@ -56,5 +56,5 @@ def parse_handshake(line: str) -> Handshake:
         address=address,
         protocol=protocol,
         server_cert=fields[5] if len(fields) > 5 else "",
-        multiplex=len(fields) > 6 and fields[6].strip().lower() == "true",
+        multiplex=len(fields) > 6 and fields[6].strip().lower() == TRUE_TEXT,
     )

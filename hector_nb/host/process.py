@@ -21,11 +21,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import HandshakeError, PluginCrashed, PluginTimeout
-from .handshake import APP_PROTOCOL_VERSIONS, Handshake, is_handshake, parse_handshake
+from ..plugin.constants import (
+    APP_PROTOCOL_VERSIONS,
+    CLIENT_CERT_ENV,
+    MAGIC_COOKIE_KEY,
+    MAGIC_COOKIE_VALUE,
+    MAX_PORT,
+    MAX_PORT_ENV,
+    MIN_PORT,
+    MIN_PORT_ENV,
+    MULTIPLEX_GRPC_ENV,
+    PROTOCOL_VERSIONS_ENV,
+    UNIX_SOCKET_DIR_ENV,
+)
+from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
 
-MAGIC_COOKIE = ("HECTOR_PLUGIN", "hector_plugin_v1")
-MIN_PORT, MAX_PORT = 10000, 25000
 STDERR_TAIL_LINES = 20
 
 _live: weakref.WeakSet[PluginProcess] = weakref.WeakSet()
@@ -43,12 +54,12 @@ atexit.register(_kill_leftovers)
 def plugin_environment(socket_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The host's environment plus what go-plugin's host puts in a child's (CONTRACT.md section 1)."""
     env = {**os.environ, **(extra or {})}
-    env[MAGIC_COOKIE[0]] = MAGIC_COOKIE[1]
-    env["PLUGIN_PROTOCOL_VERSIONS"] = ",".join(map(str, APP_PROTOCOL_VERSIONS))
-    env["PLUGIN_MIN_PORT"] = str(MIN_PORT)
-    env["PLUGIN_MAX_PORT"] = str(MAX_PORT)
-    env["PLUGIN_UNIX_SOCKET_DIR"] = socket_dir
-    for unsupported in ("PLUGIN_CLIENT_CERT", "PLUGIN_MULTIPLEX_GRPC"):
+    env[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE
+    env[PROTOCOL_VERSIONS_ENV] = ",".join(map(str, APP_PROTOCOL_VERSIONS))
+    env[MIN_PORT_ENV] = str(MIN_PORT)
+    env[MAX_PORT_ENV] = str(MAX_PORT)
+    env[UNIX_SOCKET_DIR_ENV] = socket_dir
+    for unsupported in (CLIENT_CERT_ENV, MULTIPLEX_GRPC_ENV):
         env.pop(unsupported, None)
     return env
 

@@ -24,8 +24,9 @@ import grpc
 from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from .. import sdk
-from .._wire import (
+from ..errors import PluginCrashed, PluginError, PluginTimeout, ProviderError
+from ..plugin import sdk
+from ..plugin._wire import (
     database_pb2_grpc,
     embedder_pb2_grpc,
     grpc_controller_pb2,
@@ -33,9 +34,9 @@ from .._wire import (
     grpc_stdio_pb2_grpc,
     llm_pb2_grpc,
 )
-from ..errors import PluginCrashed, PluginError, PluginTimeout, ProviderError
-from ..serve import GRPC_OPTIONS, start_server
-from ..servicers import Servicer, servicer_for
+from ..plugin.constants import HEALTH_SERVICE
+from ..plugin.serve import GRPC_OPTIONS, start_server
+from ..plugin.servicers import Servicer, servicer_for
 from .log import PluginLog
 from .process import PluginProcess
 
@@ -324,7 +325,7 @@ class SubprocessTransport(GrpcTransport):
         try:
             self._connect(handshake.target, timeout)
             health = health_pb2_grpc.HealthStub(self.channel)
-            health.Check(health_pb2.HealthCheckRequest(service="plugin"), timeout=timeout)
+            health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
         except (grpc.RpcError, PluginError) as exc:
             process.kill()
             detail = exc.details() if isinstance(exc, grpc.RpcError) else exc.message

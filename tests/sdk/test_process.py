@@ -17,7 +17,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from plugin_process import host_env, process_gone, read_line, wait_until
 
 from hector_nb import sdk
-from hector_nb._wire import (
+from hector_nb.plugin import constants
+from hector_nb.plugin._wire import (
     grpc_broker_pb2,
     grpc_broker_pb2_grpc,
     grpc_controller_pb2,
@@ -70,7 +71,7 @@ def test_unix_socket_in_private_directory_and_health(start_plugin, tmp_path):
     assert stat.S_IMODE(os.stat(socket_dir).st_mode) == 0o700
     assert stat.S_ISSOCK(os.stat(plugin.address).st_mode)
     health = health_pb2_grpc.HealthStub(plugin.channel)
-    reply = health.Check(health_pb2.HealthCheckRequest(service="plugin"), timeout=10)
+    reply = health.Check(health_pb2.HealthCheckRequest(service=constants.HEALTH_SERVICE), timeout=10)
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
 
 
@@ -110,7 +111,7 @@ def test_controller_shutdown_calls_provider_and_exits_0_removing_the_socket(star
 
     broker = grpc_broker_pb2_grpc.GRPCBrokerStub(plugin.channel).StartStream(broker_requests(), timeout=30)
     health = health_pb2_grpc.HealthStub(plugin.channel)
-    health.Check(health_pb2.HealthCheckRequest(service="plugin"), timeout=10)
+    health.Check(health_pb2.HealthCheckRequest(service=constants.HEALTH_SERVICE), timeout=10)
     assert not broker.done(), "the broker stream must stay open while the host holds it"
     controller = grpc_controller_pb2_grpc.GRPCControllerStub(plugin.channel)
     controller.Shutdown(grpc_controller_pb2.Empty(), timeout=10)

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from hector_nb import sdk
-from hector_nb._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
+from hector_nb.plugin._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 
 
 def _request(text: str, tools: tuple[str, ...] = ()) -> sdk.GenerateRequest:

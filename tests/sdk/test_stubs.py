@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-WIRE = ROOT / "hector_nb" / "_wire"
+WIRE = ROOT / "hector_nb" / "plugin" / "_wire"
 
 
 def test_committed_stubs_match_the_generator(tmp_path):
@@ -20,7 +20,7 @@ def test_committed_stubs_match_the_generator(tmp_path):
 
 def test_proto_field_numbers_match_the_contract():
     from hector_nb import sdk
-    from hector_nb._wire import grpc_broker_pb2, grpc_stdio_pb2
+    from hector_nb.plugin._wire import grpc_broker_pb2, grpc_stdio_pb2
 
     def fields(message):
         return {f.name: f.number for f in message.DESCRIPTOR.fields}

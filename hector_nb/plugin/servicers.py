@@ -14,8 +14,9 @@ Servicer methods use only ``context.abort``, ``context.is_active`` and
 ``context.add_callback``, so the in-kernel transport can call them directly
 with a small context of its own, without serializing anything.
 
-This module, like ``sdk`` and ``serve``, imports nothing beyond the standard
-library, grpc and protobuf: exported plugins carry it as their runtime.
+Like everything in ``hector_nb.plugin``, this module imports nothing beyond the
+standard library, grpc, protobuf and its own subpackage: exported plugins carry
+the subpackage as their runtime.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import grpc
 
 from . import sdk
 from ._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
+from .constants import Status
 
 
 def error_text(exc: BaseException) -> str:
@@ -199,7 +201,7 @@ class _Lifecycle:
     def __init__(self, provider: sdk.Provider, plugin_name: str | None = None) -> None:
         self.provider = provider
         self.plugin_name = plugin_name or sdk.plugin_name(provider)
-        self.status = "loading"
+        self.status: Status = Status.LOADING
 
     def _call(self, method: str, *args: Any) -> Any:
         return resolve(getattr(self.provider, method)(*args))
@@ -221,12 +223,12 @@ class _Lifecycle:
     def Initialize(self, request: sdk.InitializeRequest, context: Any) -> sdk.InitializeResponse:
         config = {**dict(type(self.provider).config_defaults), **dict(request.config)}
         response = self._outcome(sdk.InitializeResponse, "initialize", config)
-        self.status = "ready" if response.success else "error"
+        self.status = Status.READY if response.success else Status.ERROR
         return response
 
     def Shutdown(self, request: sdk.ShutdownRequest, context: Any) -> sdk.ShutdownResponse:
         response = self._outcome(sdk.ShutdownResponse, "shutdown")
-        self.status = "shutdown"
+        self.status = Status.SHUTDOWN
         return response
 
     def Health(self, request: sdk.HealthRequest, context: Any) -> sdk.HealthResponse:
@@ -246,7 +248,7 @@ class _Lifecycle:
         return manifest
 
     def GetStatus(self, request: sdk.StatusRequest, context: Any) -> sdk.StatusResponse:
-        return sdk.StatusResponse(status=self.status)
+        return sdk.StatusResponse(status=self.status.value)
 
 
 class LLMServicer(_Lifecycle, llm_pb2_grpc.LLMProviderServicer):

@@ -15,8 +15,9 @@ What a go-plugin host (Hector) expects from its child, in order:
 5. the process exits when the host calls ``GRPCController.Shutdown``, on
    SIGTERM, or when its parent dies; SIGINT is ignored.
 
-Like ``sdk`` and ``servicers``, this module needs only the standard library,
-grpc and protobuf: exported plugins carry it as their runtime.
+Like everything in ``hector_nb.plugin``, this module needs only the standard
+library, grpc, protobuf and its own subpackage: exported plugins carry the
+subpackage as their runtime.
 """
 
 from __future__ import annotations
@@ -46,14 +47,25 @@ from ._wire import (
     grpc_stdio_pb2,
     grpc_stdio_pb2_grpc,
 )
+from .constants import (
+    APP_PROTOCOL_VERSION,
+    CLIENT_CERT_ENV,
+    CORE_PROTOCOL_VERSION,
+    HEALTH_SERVICE,
+    MAGIC_COOKIE_KEY,
+    MAGIC_COOKIE_VALUE,
+    MAX_PORT,
+    MAX_PORT_ENV,
+    MIN_PORT,
+    MIN_PORT_ENV,
+    PROTOCOL,
+    PROTOCOL_VERSIONS_ENV,
+    UNIX_SOCKET_DIR_ENV,
+    UNIX_SOCKET_GROUP_ENV,
+    Status,
+)
 from .servicers import Servicer, add_to_server, servicer_for
 
-MAGIC_COOKIE_KEY = "HECTOR_PLUGIN"
-MAGIC_COOKIE_VALUE = "hector_plugin_v1"
-CORE_PROTOCOL_VERSION = 1
-APP_PROTOCOL_VERSION = 1
-#: The name under which go-plugin's host pings ``grpc.health.v1.Health``.
-HEALTH_SERVICE = "plugin"
 #: Set to ``tcp`` to listen on 127.0.0.1 instead of a unix socket.
 TRANSPORT_ENV = "HECTOR_NB_PLUGIN_TRANSPORT"
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -106,7 +118,7 @@ class _Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
         self._stop = stop
 
     def Shutdown(self, request: Any, context: grpc.ServicerContext) -> grpc_controller_pb2.Empty:
-        if self._servicer.status != "shutdown":
+        if self._servicer.status != Status.SHUTDOWN:
             self._servicer.Shutdown(sdk.ShutdownRequest(), context)
         self._stop.set()
         return grpc_controller_pb2.Empty()
@@ -173,15 +185,15 @@ def _check_host(plugin: str) -> None:
             f"{plugin}: this binary is a plugin, run it through Hector "
             f"(or hector_nb's Session.load). It is not meant to be executed directly."
         )
-    offered = [v.strip() for v in os.environ.get("PLUGIN_PROTOCOL_VERSIONS", "").split(",") if v.strip()]
+    offered = [v.strip() for v in os.environ.get(PROTOCOL_VERSIONS_ENV, "").split(",") if v.strip()]
     if offered and str(APP_PROTOCOL_VERSION) not in offered:
         _fail(
             f"{plugin}: the host offers plugin protocol version(s) {', '.join(offered)}, "
             f"but this plugin speaks version {APP_PROTOCOL_VERSION}. Upgrade the plugin or the host."
         )
-    if os.environ.get("PLUGIN_CLIENT_CERT"):
+    if os.environ.get(CLIENT_CERT_ENV):
         _fail(
-            f"{plugin}: the host asked for AutoMTLS (PLUGIN_CLIENT_CERT), which hector_nb plugins "
+            f"{plugin}: the host asked for AutoMTLS ({CLIENT_CERT_ENV}), which hector_nb plugins "
             "do not support yet. Turn AutoMTLS off in the host."
         )
 
@@ -189,13 +201,13 @@ def _check_host(plugin: str) -> None:
 def _listen(server: grpc.Server, transport: str | None) -> _Listener:
     transport = transport or os.environ.get(TRANSPORT_ENV, "unix")
     if transport == "tcp":
-        min_port = int(os.environ.get("PLUGIN_MIN_PORT") or 10000)
-        max_port = int(os.environ.get("PLUGIN_MAX_PORT") or 25000)
+        min_port = int(os.environ.get(MIN_PORT_ENV) or MIN_PORT)
+        max_port = int(os.environ.get(MAX_PORT_ENV) or MAX_PORT)
         return _tcp_listener(server, min_port, max_port)
     if transport != "unix":
         _fail(f"unknown plugin transport {transport!r}: use 'unix' or 'tcp'")
-    listener = _unix_listener(server, os.environ.get("PLUGIN_UNIX_SOCKET_DIR") or None)
-    group = os.environ.get("PLUGIN_UNIX_SOCKET_GROUP")
+    listener = _unix_listener(server, os.environ.get(UNIX_SOCKET_DIR_ENV) or None)
+    group = os.environ.get(UNIX_SOCKET_GROUP_ENV)
     if group:
         shutil.chown(listener.address, group=group)
         os.chmod(listener.address, 0o770)
@@ -235,7 +247,7 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     listener = _listen(server, transport)
     server.start()
 
-    handshake = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{listener.network}|{listener.address}|grpc\n"
+    handshake = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{listener.network}|{listener.address}|{PROTOCOL}\n"
     sys.stdout.flush()
     os.write(1, handshake.encode())
     # fd 1 itself is redirected, so nothing (not even C code) can write after the handshake line.
@@ -284,12 +296,12 @@ def start_server(provider: sdk.Provider, *, plugin_name: str | None = None) -> I
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """``python -m hector_nb.serve MODULE:CLASS``: serve an importable provider class as a plugin."""
+    """``python -m hector_nb.plugin.serve MODULE:CLASS``: serve an importable provider class as a plugin."""
     import importlib
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1 or ":" not in args[0]:
-        _fail("usage: python -m hector_nb.serve MODULE:CLASS  (a provider class importable here)")
+        _fail("usage: python -m hector_nb.plugin.serve MODULE:CLASS  (a provider class importable here)")
     module_name, _, qualname = args[0].partition(":")
     target: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
