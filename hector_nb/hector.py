@@ -21,7 +21,6 @@ import json
 import math
 import os
 import random
-import re
 import sys
 import threading
 import uuid
@@ -30,7 +29,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+import yaml
+
 from . import sdk
+from .hector_yaml import HectorLoader
 from .plugin.roles import (
     HECTOR_ROLES,
     OPENAI_TO_HECTOR,
@@ -167,11 +169,12 @@ def warn_dropped_config(plugin: str, dropped: Mapping[str, Any]) -> bool:
     if not dropped:
         return False
     pairs = ", ".join(f"{key}={yaml_scalar(value)}" for key, value in dropped.items())
-    quoted = ", ".join(f'{key}: "{yaml_scalar(value)}"' for key, value in dropped.items())
+    key, value = next(iter(dropped.items()))
     verb = "never reaches" if len(dropped) == 1 else "never reach"
     return warn(plugin, CAUSE_DROPPED_CONFIG,
                 f"Hector drops non-string config: {pairs} {verb} Initialize",
-                f"quote it in hector.yaml ({quoted})")
+                f'quote it ("{yaml_scalar(value)}") in hector.yaml, and here too '
+                f"(--set '{key}=\"{yaml_scalar(value)}\"' or config={{'{key}': '{yaml_scalar(value)}'}})")
 
 
 def warn_missing_required(plugin: str, keys: Iterable[str]) -> bool:
@@ -188,10 +191,11 @@ def warn_default_not_applied(plugin: str, defaults: Mapping[str, str]) -> bool:
     """The manifest declares defaults the config lacks; Hector does not apply them."""
     if not defaults:
         return False
-    pairs = ", ".join(f"{key}={value}" for key, value in defaults.items())
+    pairs = ", ".join(f"{key}={value!r}" for key, value in defaults.items())
     return warn(plugin, CAUSE_DEFAULT_NOT_APPLIED,
-                f"Hector ignores config_schema defaults: {pairs} never reaches Initialize",
-                "set the value under config: in hector.yaml, or apply the default in initialize()")
+                f"Hector ignores config_schema defaults: {pairs} is not sent to Initialize",
+                "unless the plugin applies it itself (hector_nb's SDK applies a provider's config_defaults), "
+                "set it under config: in hector.yaml")
 
 
 def warn_config_key_differs(key: str, manifest_name: str) -> bool:
@@ -530,6 +534,8 @@ def initialize_config(plugin: str, config: Mapping[Any, Any] | None, required: I
     Only string values are kept (:func:`warn_dropped_config` names the rest);
     the manifest's ``config_schema`` is neither enforced nor applied: a missing
     ``required`` key and a ``defaults`` entry the config lacks are warnings.
+    Pass no ``defaults`` for a plugin known to apply them itself (a provider
+    object: hector_nb's SDK applies its ``config_defaults`` inside the plugin).
     """
     kept, dropped = string_config(config)
     warn_dropped_config(plugin, dropped)
@@ -538,32 +544,21 @@ def initialize_config(plugin: str, config: Mapping[Any, Any] | None, required: I
     return kept
 
 
-# YAML 1.2 core schema (what Go's yaml.v3 resolves): decimal ints and floats, no underscores.
-_YAML_INT = re.compile(r"[-+]?[0-9]+")
-_YAML_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-
-
 def yaml_value(text: str) -> Any:
     """A ``key=value`` setting's value as Hector's YAML would read it after ``key:``.
 
+    Scalars resolve as go-yaml v3 resolves them (:mod:`hector_nb.hector_yaml`):
     ``0.7`` is a float, ``100`` an int, ``true``/``false`` booleans, ``null`` or
-    ``~`` null, ``"0.7"`` (quoted) the string ``0.7``; anything else, and the
-    empty value, is the text itself.
+    ``~`` null, ``"0.7"`` (quoted) the text ``0.7``. The empty value, and
+    anything that is not one scalar (``Echo: x``, ``[a, b]``), is the text itself.
     """
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         return text
-    if len(stripped) >= 2 and stripped[0] == stripped[-1] and stripped[0] in "\"'":
-        return stripped[1:-1]
-    if stripped.lower() in ("true", "false"):
-        return stripped.lower() == "true"
-    if stripped in ("null", "Null", "NULL", "~"):
-        return None
-    if _YAML_INT.fullmatch(stripped):
-        return int(stripped)
-    if _YAML_FLOAT.fullmatch(stripped):
-        return float(stripped)
-    return text
+    try:
+        value = yaml.load(text, Loader=HectorLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        return text
+    return value if value is None or isinstance(value, (str, bool, int, float)) else text
 
 
 def yaml_scalar(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""hector.yaml: plugin sections, ${VAR} expansion, relative paths, text config values."""
+"""hector.yaml: plugin sections, ${VAR} expansion, relative paths, config values as YAML reads them."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ HECTOR_YAML = textwrap.dedent("""
     plugins:
       llm_providers:
         my-llm:
+          name: my-llm
           type: grpc
           path: ./plugins/my-llm
           enabled: true
@@ -27,9 +28,9 @@ HECTOR_YAML = textwrap.dedent("""
             stream: true
             note: null
       database_providers:
-        off-db: {type: grpc, path: /opt/db, enabled: false}
+        off-db: {name: off-db, type: grpc, path: /opt/db, enabled: false}
       embedder_providers:
-        emb: {path: "~/emb", config: {dimension: 64}}
+        emb: {name: emb, path: "~/emb", config: {dimension: 64}}
     plugin_discovery:
       enabled: true
       paths: [./more-plugins, "${PLUGIN_HOME:-/srv/plugins}"]
@@ -46,9 +47,9 @@ def test_plugins_section(tmp_path, monkeypatch):
                                                                  ("emb", "embedder_provider")]
     llm, emb = config.plugins
     assert llm.path == tmp_path / "plugins" / "my-llm" and emb.path == tmp_path / "home" / "emb"
-    assert llm.config == {"api_key": "sk-123", "model": "small", "temperature": "0.7", "max_tokens": "512",
-                          "stream": "true", "note": ""}
-    assert emb.config == {"dimension": "64"}
+    assert llm.config == {"api_key": "sk-123", "model": "small", "temperature": 0.7, "max_tokens": 512,
+                          "stream": True, "note": None}
+    assert emb.config == {"dimension": 64}
     assert config.discovery.enabled and config.discovery.scan_subdirectories
     assert config.discovery.paths == [tmp_path / "more-plugins", Path("/srv/plugins")]
 
@@ -61,16 +62,16 @@ def test_unset_variable_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("entry, message", [
-    ("{type: grpc}", "'path' is missing"),
-    ("{type: http, path: x}", "type is 'http'; only 'grpc'"),
-    ("{path: x, config: {tags: [a, b]}}", "config key 'tags' is a list"),
+    ("{name: bad, type: grpc}", "'path' is missing"),
+    ("{name: bad, type: http, path: x}", "type is 'http'; only 'grpc'"),
+    ("{name: bad, path: x, config: {tags: [a, b]}}", "config key 'tags' is a list"),
     ("[not, a, mapping]", "the entry must be a mapping"),
 ])
 def test_bad_entries(tmp_path, entry, message):
     file = tmp_path / "hector.yaml"
     file.write_text(f"plugins:\n  llm_providers:\n    bad: {entry}\n")
     with pytest.raises(InvalidConfig, match=message):
-        load_hector_config(file)
+        load_hector_config(file, fidelity="lenient")
 
 
 def test_scalars_as_text_and_expansion():

@@ -145,12 +145,13 @@ def test_name_required_message_is_hectors():
 
 WARNINGS = [
     (lambda: hector.warn_dropped_config("p", {"temperature": 0.7}), hector.CAUSE_DROPPED_CONFIG,
-     r'^p: Hector drops non-string config: temperature=0.7 never reaches Initialize; quote it in hector.yaml '
-     r'\(temperature: "0.7"\)$'),
+     r'^p: Hector drops non-string config: temperature=0.7 never reaches Initialize; quote it \("0.7"\) in '
+     r'hector.yaml, and here too \(--set \'temperature="0.7"\' or config=\{\'temperature\': \'0.7\'\}\)$'),
     (lambda: hector.warn_missing_required("p", ["api_key"]), hector.CAUSE_REQUIRED_KEY,
      r"^p: Hector ignores config_schema .* required api_key; set it under config: in hector.yaml"),
     (lambda: hector.warn_default_not_applied("p", {"prefix": "Echo: "}), hector.CAUSE_DEFAULT_NOT_APPLIED,
-     r"^p: Hector ignores config_schema defaults: prefix=Echo: never reaches Initialize; set the value"),
+     r"^p: Hector ignores config_schema defaults: prefix='Echo: ' is not sent to Initialize; unless the plugin "
+     r"applies it itself \(hector_nb's SDK applies a provider's config_defaults\), set it under config:"),
     (lambda: hector.warn_config_key_differs("p", "real"), hector.CAUSE_CONFIG_KEY_NAME,
      r"^p: Hector unloads plugins by manifest name \('real'\).*; name the hector.yaml entry 'real'$"),
     (lambda: hector.warn_agent_names_plugin("a", "p"), hector.CAUSE_AGENT_PLUGIN + ":a",
