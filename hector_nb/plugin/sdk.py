@@ -73,6 +73,14 @@ from .constants import (
     Status,
     bool_text,
 )
+from .roles import (
+    HECTOR_ROLES,
+    ROLE_AGENT,
+    ROLE_UNSPECIFIED,
+    ROLE_USER,
+    normalize_role,
+    openai_role,
+)
 
 __all__ = [
     # provider base classes
@@ -97,6 +105,13 @@ __all__ = [
     "Status",
     "PROTOCOL",
     "HECTOR_VERSION",
+    # message roles as Hector sends them, and helpers that read either vocabulary
+    "ROLE_USER",
+    "ROLE_AGENT",
+    "ROLE_UNSPECIFIED",
+    "HECTOR_ROLES",
+    "normalize_role",
+    "openai_role",
     # manifest facts
     "plugin_name",
     "plugin_capabilities",

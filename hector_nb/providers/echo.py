@@ -1,4 +1,9 @@
-"""EchoLLM: answers with the last user message, streamed word by word. No model, no network."""
+"""EchoLLM: answers with the last user message, streamed word by word. No model, no network.
+
+It reads roles with :func:`hector_nb.sdk.normalize_role`, so it finds the user's
+message whether the caller speaks Hector's roles (``ROLE_USER``, what a Hector
+agent sends) or OpenAI's (``user``).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from .. import sdk
 
 
 class EchoLLM(sdk.LLMProvider):
-    """Echoes the last user message, prefixed by config ``prefix``.
+    """Echoes the last user message, prefixed by config ``prefix`` (default empty).
 
     Streams it word by word (the concatenated TEXT chunks equal ``generate``'s
     text exactly); when tools are offered, a TOOL_CALL chunk calls the first
@@ -29,14 +34,17 @@ class EchoLLM(sdk.LLMProvider):
         self.prefix = config.get("prefix", "")
         self.delay = float(config.get("delay") or 0)
 
+    @staticmethod
+    def _last_user_message(messages: list[sdk.Message]) -> str:
+        users = [m.content for m in messages if sdk.normalize_role(m.role) == sdk.ROLE_USER]
+        return users[-1] if users else ""
+
     def _answer(self, messages: list[sdk.Message]) -> str:
-        users = [m.content for m in messages if m.role == "user"]
-        return self.prefix + (users[-1] if users else "")
+        return self.prefix + self._last_user_message(messages)
 
     def _tool_call(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> sdk.ToolCall:
-        users = [m.content for m in messages if m.role == "user"]
         return sdk.ToolCall(id="call-1", name=tools[0].name,
-                            arguments_json=json.dumps({"text": users[-1] if users else ""}))
+                            arguments_json=json.dumps({"text": self._last_user_message(messages)}))
 
     def generate(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> sdk.GenerateResponse:
         text = self._answer(messages)
