@@ -1,0 +1,172 @@
+"""MilvusDatabase: Milvus, as Milvus Lite in a local file or as a Milvus server or cluster by URI.
+
+Needs the ``milvus`` extra: ``pip install "hector_nb[milvus]"`` (pymilvus and
+milvus-lite, a real Milvus engine shipped in a wheel). The engine is imported
+when the provider is initialized, so hector_nb imports without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from hector_nb import sdk
+
+#: Config ``metric`` -> Milvus's metric type.
+METRICS = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
+#: Milvus names collections with letters, digits and underscores only, starting with a letter or underscore.
+_VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+MAX_ID_LENGTH = 65535
+
+
+def collection_name(collection: str) -> str:
+    """A name Milvus accepts for ``collection``: itself when valid, else a sanitized name with a hash (stable)."""
+    if _VALID_NAME.fullmatch(collection):
+        return collection
+    digest = hashlib.blake2b(collection.encode(), digest_size=4).hexdigest()
+    return f"c_{re.sub(r'[^A-Za-z0-9_]', '_', collection)[:200]}_{digest}"
+
+
+def _positive_int(config: dict[str, str], key: str) -> int | None:
+    text = config.get(key) or ""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"config {key} must be a positive integer, got {text!r}")
+    return int(text)
+
+
+class MilvusDatabase(sdk.DatabaseProvider):
+    """Milvus through ``pymilvus``'s ``MilvusClient``.
+
+    Config ``uri``: a local file for Milvus Lite (default: a file in a temporary
+    directory, removed at shutdown), or a server or cluster URI
+    (``http://host:19530``) with ``token``: the scale-out path is the same
+    provider with one config key changed. ``metric``: cosine (default), dot or
+    euclidean; scores are higher-is-better (euclidean distance negated).
+    ``index_type``: AUTOINDEX (default), FLAT (exact), HNSW or IVF_FLAT, with
+    ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` for HNSW.
+
+    Collections are created on first upsert, sized by that vector, with strong
+    consistency (a search sees every upsert before it). Names Milvus refuses
+    (hyphens, dots) are mapped to valid ones. Metadata is a JSON field; a hit's
+    ``content`` is its ``content`` (or ``text``) metadata.
+    """
+
+    name = "milvus"
+    version = "0.1.0"
+    description = "Milvus vector database: Milvus Lite in a local file, or a server/cluster by uri."
+    config_optional = ("uri", "token", "metric", "index_type", "hnsw_m", "hnsw_ef_construct", "hnsw_ef")
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._scratch: Path | None = None
+        self._dimensions: dict[str, int] = {}
+
+    def initialize(self, config: dict[str, str]) -> None:
+        try:
+            from pymilvus import DataType, MilvusClient
+        except ImportError:
+            raise ImportError('builtin:milvus needs pymilvus and milvus-lite: pip install "hector_nb[milvus]"'
+                              ) from None
+        metric = config.get("metric") or "cosine"
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+        self.shutdown()
+        self.metric = metric
+        self.index_type = (config.get("index_type") or "AUTOINDEX").upper()
+        self._index_params = {k: v for k, v in (("M", _positive_int(config, "hnsw_m")),
+                                                ("efConstruction", _positive_int(config, "hnsw_ef_construct")))
+                              if v is not None}
+        ef = _positive_int(config, "hnsw_ef")
+        self._search_params = {"params": {"ef": ef}} if ef else {}
+        uri = config.get("uri") or ""
+        if not uri:
+            self._scratch = Path(tempfile.mkdtemp(prefix="hector-milvus-"))
+            uri = str(self._scratch / "milvus.db")
+        self._types, self._client_class = DataType, MilvusClient
+        self._client = MilvusClient(uri=uri, token=config.get("token") or "")
+        self._dimensions = {}
+
+    def shutdown(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    def _dimension(self, collection: str) -> int | None:
+        """The collection's vector size, or None when it does not exist."""
+        name = collection_name(collection)
+        if name not in self._dimensions and self._client.has_collection(name):
+            fields = self._client.describe_collection(name)["fields"]
+            self._dimensions[name] = next(int(f["params"]["dim"]) for f in fields if f["name"] == "vector")
+        return self._dimensions.get(name)
+
+    def _require(self, collection: str, vector: Any = None, what: str = "got") -> str:
+        dimension = self._dimension(collection)
+        if dimension is None:
+            raise KeyError(f"no collection {collection!r}; upsert into it or create it first")
+        if vector is not None and len(vector) != dimension:
+            raise ValueError(f"collection {collection!r} holds {dimension}-dimensional vectors, {what} {len(vector)}")
+        return collection_name(collection)
+
+    def _create(self, collection: str, vector_size: int) -> None:
+        schema = self._client_class.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", self._types.VARCHAR, is_primary=True, max_length=MAX_ID_LENGTH)
+        schema.add_field("vector", self._types.FLOAT_VECTOR, dim=vector_size)
+        schema.add_field("metadata", self._types.JSON)
+        index = self._client.prepare_index_params()
+        index.add_index("vector", index_type=self.index_type, metric_type=METRICS[self.metric],
+                        params=self._index_params)
+        self._client.create_collection(collection_name(collection), schema=schema, index_params=index,
+                                       consistency_level="Strong")
+        self._dimensions[collection_name(collection)] = vector_size
+
+    def create_collection(self, collection: str, vector_size: int) -> None:
+        if vector_size < 1:
+            raise ValueError(f"vector_size must be positive, got {vector_size}")
+        if self._dimension(collection) is not None:
+            raise ValueError(f"collection {collection!r} exists already")
+        self._create(collection, int(vector_size))
+
+    def delete_collection(self, collection: str) -> None:
+        name = self._require(collection)
+        self._client.drop_collection(name)
+        self._dimensions.pop(name, None)
+
+    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+        if len(id.encode()) > MAX_ID_LENGTH:
+            raise ValueError(f"id is {len(id.encode())} bytes long; Milvus keeps at most {MAX_ID_LENGTH}")
+        vector = [float(x) for x in vector]
+        if self._dimension(collection) is None:
+            self._create(collection, len(vector))
+        name = self._require(collection, vector)
+        self._client.upsert(name, [{"id": id, "vector": vector, "metadata": dict(metadata)}])
+
+    def delete(self, collection: str, id: str) -> None:
+        name = self._require(collection)
+        if not self._client.get(name, ids=[id], output_fields=["id"]):
+            raise KeyError(f"no id {id!r} in collection {collection!r}")
+        self._client.delete(name, ids=[id])
+
+    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+        vector = [float(x) for x in vector]
+        name = self._require(collection, vector, "the query has")
+        if top_k <= 0:
+            return []
+        hits = self._client.search(name, data=[vector], limit=top_k, output_fields=["metadata"],
+                                   search_params=self._search_params)[0]
+        results = []
+        for hit in hits:
+            metadata = {str(k): str(v) for k, v in (hit["entity"].get("metadata") or {}).items()}
+            # Milvus's L2 is the squared distance; report the negated distance, as builtin:memory does.
+            score = -max(float(hit["distance"]), 0.0) ** 0.5 if self.metric == "euclidean" else float(hit["distance"])
+            results.append(sdk.SearchResult(id=str(hit["id"]), score=score, metadata=metadata,
+                                            content=metadata.get("content", metadata.get("text", ""))))
+        return results

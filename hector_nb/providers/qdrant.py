@@ -1,0 +1,170 @@
+"""QdrantDatabase: the Qdrant vector database, embedded in the process or as a server or cluster.
+
+Needs the ``qdrant`` extra: ``pip install "hector_nb[qdrant]"``. The engine is
+imported when the provider is initialized, so hector_nb imports without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import uuid
+from typing import Any
+
+from hector_nb import sdk
+
+#: Config ``metric`` -> Qdrant's distance name.
+DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid", "manhattan": "Manhattan"}
+#: Payload key holding the caller's own id (Qdrant point ids must be UUIDs or integers).
+ID_KEY = "_hector_id"
+#: The namespace of the UUIDs that stand for ids that are not UUIDs themselves.
+ID_NAMESPACE = uuid.UUID("5d1c2f0e-8a47-4a53-9a8e-6f0c3b1e7d21")
+_WHERE = ("location", "path", "url")
+
+
+def point_id(id: str) -> str:
+    """The Qdrant point id for ``id``: the UUID itself, or a UUID derived from it (the same every time)."""
+    try:
+        return str(uuid.UUID(id))
+    except ValueError:
+        return str(uuid.uuid5(ID_NAMESPACE, id))
+
+
+def _positive_int(config: dict[str, str], key: str) -> int | None:
+    text = config.get(key) or ""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"config {key} must be a positive integer, got {text!r}")
+    return int(text)
+
+
+class QdrantDatabase(sdk.DatabaseProvider):
+    """Qdrant through ``qdrant-client``.
+
+    Where the data lives, one of: ``location`` (default ``:memory:``, embedded and
+    gone at shutdown), ``path`` (embedded, persisted in that directory) or ``url``
+    (a Qdrant server or cluster, with ``api_key``): the scale-out path is the
+    same provider with one config key changed. ``metric``: cosine (default), dot,
+    euclidean or manhattan; scores are higher-is-better (distances negated).
+    ``hnsw_m``, ``hnsw_ef_construct`` (index build) and ``hnsw_ef`` (search) tune
+    the HNSW index of a server; ``exact=true`` searches exhaustively. Embedded
+    Qdrant always searches exactly, so these change nothing there.
+
+    Collections are created on first upsert, sized by that vector, as Hector
+    expects. Metadata is the point's payload; a hit's ``content`` is its
+    ``content`` (or ``text``) metadata. Ids that are not UUIDs are mapped to
+    UUIDs deterministically; the hit carries the original id.
+    """
+
+    name = "qdrant"
+    version = "0.1.0"
+    description = "Qdrant vector database: embedded (memory or path) or a server/cluster by url."
+    config_optional = ("location", "path", "url", "api_key", "metric", "hnsw_m", "hnsw_ef_construct", "hnsw_ef",
+                       "exact")
+
+    def __init__(self) -> None:
+        self._client: Any = None
+        self._lock: Any = contextlib.nullcontext()
+        self._dimensions: dict[str, int] = {}
+
+    def initialize(self, config: dict[str, str]) -> None:
+        try:
+            from qdrant_client import QdrantClient, models
+        except ImportError:
+            raise ImportError('builtin:qdrant needs qdrant-client: pip install "hector_nb[qdrant]"') from None
+        metric = config.get("metric") or "cosine"
+        if metric not in DISTANCES:
+            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(DISTANCES)}")
+        where = {key: config[key] for key in _WHERE if config.get(key)}
+        if len(where) > 1:
+            raise ValueError(f"give one of location, path or url, not {' and '.join(where)}")
+        key, value = next(iter(where.items()), ("location", ":memory:"))
+        self.shutdown()
+        self._models = models
+        self._distance = models.Distance(DISTANCES[metric])
+        self._hnsw = models.HnswConfigDiff(m=_positive_int(config, "hnsw_m"),
+                                           ef_construct=_positive_int(config, "hnsw_ef_construct"))
+        self._search_params = models.SearchParams(hnsw_ef=_positive_int(config, "hnsw_ef"),
+                                                  exact=(config.get("exact") or "false").lower() == "true")
+        self._negate = metric in ("euclidean", "manhattan")
+        if key == "url":
+            self._client = QdrantClient(url=value, api_key=config.get("api_key") or None, check_compatibility=False)
+            self._client.get_collections()  # fail here, not at the first upsert, when the server is unreachable
+        else:
+            self._client = QdrantClient(**{key: value})
+            # Embedded Qdrant is not thread-safe; the plugin server calls from several threads.
+            self._lock = threading.Lock()
+        self._dimensions = {}
+
+    def shutdown(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _dimension(self, collection: str) -> int | None:
+        """The collection's vector size, or None when it does not exist."""
+        if collection not in self._dimensions and self._client.collection_exists(collection):
+            params = self._client.get_collection(collection).config.params
+            self._dimensions[collection] = params.vectors.size
+        return self._dimensions.get(collection)
+
+    def _require(self, collection: str, vector: list[float] | None = None, what: str = "got") -> None:
+        dimension = self._dimension(collection)
+        if dimension is None:
+            raise KeyError(f"no collection {collection!r}; upsert into it or create it first")
+        if vector is not None and len(vector) != dimension:
+            raise ValueError(f"collection {collection!r} holds {dimension}-dimensional vectors, {what} {len(vector)}")
+
+    def _create(self, collection: str, vector_size: int) -> None:
+        params = self._models.VectorParams(size=vector_size, distance=self._distance, hnsw_config=self._hnsw)
+        self._client.create_collection(collection, vectors_config=params)
+        self._dimensions[collection] = vector_size
+
+    def create_collection(self, collection: str, vector_size: int) -> None:
+        if vector_size < 1:
+            raise ValueError(f"vector_size must be positive, got {vector_size}")
+        with self._lock:
+            if self._dimension(collection) is not None:
+                raise ValueError(f"collection {collection!r} exists already")
+            self._create(collection, int(vector_size))
+
+    def delete_collection(self, collection: str) -> None:
+        with self._lock:
+            self._require(collection)
+            self._client.delete_collection(collection)
+            self._dimensions.pop(collection, None)
+
+    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+        if ID_KEY in metadata:
+            raise ValueError(f"metadata key {ID_KEY!r} is reserved for the original id")
+        vector = [float(x) for x in vector]
+        point = self._models.PointStruct(id=point_id(id), vector=vector, payload={**metadata, ID_KEY: id})
+        with self._lock:
+            if self._dimension(collection) is None:
+                self._create(collection, len(vector))
+            self._require(collection, vector)
+            self._client.upsert(collection, points=[point])
+
+    def delete(self, collection: str, id: str) -> None:
+        with self._lock:
+            self._require(collection)
+            if not self._client.retrieve(collection, ids=[point_id(id)], with_payload=False):
+                raise KeyError(f"no id {id!r} in collection {collection!r}")
+            self._client.delete(collection, points_selector=self._models.PointIdsList(points=[point_id(id)]))
+
+    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+        query = [float(x) for x in vector]
+        with self._lock:
+            self._require(collection, query, "the query has")
+            if top_k <= 0:
+                return []
+            hits = self._client.query_points(collection, query=query, limit=top_k,
+                                             search_params=self._search_params, with_payload=True).points
+        results = []
+        for hit in hits:
+            metadata = {k: str(v) for k, v in (hit.payload or {}).items() if k != ID_KEY}
+            results.append(sdk.SearchResult(
+                id=str((hit.payload or {}).get(ID_KEY, hit.id)), score=-hit.score if self._negate else hit.score,
+                content=metadata.get("content", metadata.get("text", "")), metadata=metadata))
+        return results

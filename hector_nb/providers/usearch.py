@@ -1,0 +1,138 @@
+"""USearchDatabase: approximate nearest neighbours with USearch's HNSW index, one index per collection.
+
+Needs the ``usearch`` extra: ``pip install "hector_nb[usearch]"``. The engine is
+imported when the provider is initialized, so hector_nb imports without it.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hector_nb import sdk
+
+#: Config ``metric`` -> USearch's metric name.
+METRICS = {"cosine": "cos", "dot": "ip", "euclidean": "l2sq"}
+#: Config key -> (USearch's parameter, its default).
+HNSW_DEFAULTS = {"connectivity": 16, "expansion_add": 128, "expansion_search": 64}
+
+
+@dataclass
+class _Collection:
+    index: Any
+    #: USearch keys are integers: each id gets the next one, and the hit maps back.
+    keys: dict[str, int] = field(default_factory=dict)
+    entries: dict[int, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    next_key: int = 0
+
+
+class USearchDatabase(sdk.DatabaseProvider):
+    """An in-memory HNSW index (USearch): approximate top-k, so recall may fall below 1.0.
+
+    Config ``metric``: cosine (default), dot or euclidean; scores are
+    higher-is-better, on the same scale as ``builtin:memory`` (cosine
+    similarity, dot product, negated euclidean distance), so the two compare
+    rank by rank. HNSW parameters: ``connectivity`` (edges per node, default
+    16), ``expansion_add`` (candidates while building, 128) and
+    ``expansion_search`` (candidates while searching, 64): lower them for speed
+    at the cost of recall. Collections are created on first upsert.
+    """
+
+    name = "usearch"
+    version = "0.1.0"
+    description = "USearch HNSW index in memory: approximate top-k with tunable recall."
+    config_optional = ("metric", *HNSW_DEFAULTS)
+
+    def __init__(self) -> None:
+        self._collections: dict[str, _Collection] = {}
+        self._lock = threading.Lock()
+
+    def initialize(self, config: dict[str, str]) -> None:
+        try:
+            from usearch.index import Index
+        except ImportError:
+            raise ImportError('builtin:usearch needs usearch: pip install "hector_nb[usearch]"') from None
+        metric = config.get("metric") or "cosine"
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
+        params = {}
+        for key, default in HNSW_DEFAULTS.items():
+            text = config.get(key) or str(default)
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(f"config {key} must be a positive integer, got {text!r}")
+            params[key] = int(text)
+        self._new_index = lambda dimension: Index(ndim=dimension, metric=METRICS[metric], **params)
+        self.metric = metric
+        self._collections = {}
+
+    def _get(self, collection: str) -> _Collection:
+        try:
+            return self._collections[collection]
+        except KeyError:
+            raise KeyError(f"no collection {collection!r}; upsert into it or create it first") from None
+
+    def _vector(self, vector, store: _Collection, what: str) -> np.ndarray:
+        row = np.asarray(vector, dtype=np.float32)
+        if row.shape != (store.index.ndim,):
+            raise ValueError(f"the collection holds {store.index.ndim}-dimensional vectors, {what} {row.size}")
+        return row
+
+    def create_collection(self, collection: str, vector_size: int) -> None:
+        if vector_size < 1:
+            raise ValueError(f"vector_size must be positive, got {vector_size}")
+        with self._lock:
+            if collection in self._collections:
+                raise ValueError(f"collection {collection!r} exists already")
+            self._collections[collection] = _Collection(self._new_index(int(vector_size)))
+
+    def delete_collection(self, collection: str) -> None:
+        with self._lock:
+            self._get(collection)
+            del self._collections[collection]
+
+    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+        with self._lock:
+            if collection not in self._collections:
+                self._collections[collection] = _Collection(self._new_index(len(vector)))
+            store = self._collections[collection]
+            row = self._vector(vector, store, "got")
+            old = store.keys.get(id)
+            if old is not None:  # the high-level index refuses duplicate keys: replace = remove + add
+                store.index.remove(old)
+                del store.entries[old]
+            key = store.next_key
+            store.next_key += 1
+            store.index.add(key, row)
+            store.keys[id] = key
+            store.entries[key] = (id, dict(metadata))
+
+    def delete(self, collection: str, id: str) -> None:
+        with self._lock:
+            store = self._get(collection)
+            if id not in store.keys:
+                raise KeyError(f"no id {id!r} in collection {collection!r}")
+            key = store.keys.pop(id)
+            store.index.remove(key)
+            del store.entries[key]
+
+    def _score(self, distance: float) -> float:
+        # USearch's distances: cos = 1 - cosine, ip = 1 - dot, l2sq = squared euclidean.
+        if self.metric == "euclidean":
+            return -float(np.sqrt(max(distance, 0.0)))
+        return 1.0 - float(distance)
+
+    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+        with self._lock:
+            store = self._get(collection)
+            query = self._vector(vector, store, "the query has")
+            if top_k <= 0 or not store.keys:
+                return []
+            matches = store.index.search(query, min(top_k, len(store.keys)))
+            hits = [(store.entries[int(key)], self._score(distance))
+                    for key, distance in zip(matches.keys, matches.distances, strict=True)]
+        return [sdk.SearchResult(id=id, score=score, metadata=metadata,
+                                 content=metadata.get("content", metadata.get("text", "")))
+                for (id, metadata), score in hits]
