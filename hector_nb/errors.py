@@ -75,3 +75,7 @@ class HandshakeError(PluginError):
 
 class ExportError(PluginError):
     """A provider cannot be exported as a plugin; says why and what to change."""
+
+
+class InvalidInput(PluginError):
+    """What the caller passed cannot be sent (a NaN vector, text that is not UTF-8, top_k out of range)."""

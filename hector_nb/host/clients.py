@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from .. import sdk
-from ..errors import ProviderError
+from .. import hector, sdk
+from ..errors import InvalidInput, ProviderError
 from ..manifest import PluginManifest
+from ..plugin.constants import bool_text
+from . import inputs
 from .transport import Transport
 
 #: How many bulk requests may be on the wire at once.
@@ -23,11 +25,30 @@ MessagesLike = str | Sequence[sdk.Message | Mapping[str, Any]]
 ToolsLike = Sequence[sdk.ToolDefinition | Mapping[str, Any]] | None
 
 
-def as_messages(prompt: MessagesLike) -> list[sdk.Message]:
-    """A plain string is one user message; mappings become :class:`Message` objects."""
+def as_messages(prompt: MessagesLike, system: str | None = None, agent: bool = False,
+                fidelity: str = hector.HECTOR) -> list[sdk.Message]:
+    """The messages of a request, as a Hector agent would send them.
+
+    A string is one ``ROLE_USER`` message, after ``system`` as a
+    ``ROLE_UNSPECIFIED`` one; a sequence of messages or mappings keeps its
+    order, roles translated from OpenAI's words (``assistant`` becomes
+    ``ROLE_AGENT``). ``agent=True`` sends what a default Hector agent sends: its
+    system prompt (or ``system``) and tool list before the prompt
+    (:func:`hector_nb.hector.agent_messages`). ``fidelity="lenient"`` keeps the
+    roles as given, and a string prompt and ``system`` become ``user`` and ``system``.
+    """
+    if agent:
+        if not isinstance(prompt, str):
+            raise TypeError("agent=True reproduces a Hector agent's request for one prompt; pass a string")
+        return hector.agent_messages(prompt, system)
+    if fidelity == hector.LENIENT:
+        messages = [sdk.Message(role="system", content=system)] if system else []
+        if isinstance(prompt, str):
+            return [*messages, sdk.Message(role="user", content=prompt)]
+        return messages + [m if isinstance(m, sdk.Message) else sdk.Message(**m) for m in prompt]
     if isinstance(prompt, str):
-        return [sdk.Message(role="user", content=prompt)]
-    return [m if isinstance(m, sdk.Message) else sdk.Message(**m) for m in prompt]
+        return hector.conversation(prompt, system)
+    return hector.conversation(system=system, history=prompt)
 
 
 def as_tools(tools: ToolsLike) -> list[sdk.ToolDefinition]:
@@ -37,10 +58,13 @@ def as_tools(tools: ToolsLike) -> list[sdk.ToolDefinition]:
 class PluginClient:
     """What every plugin client offers: lifecycle, status, manifest and logs."""
 
-    def __init__(self, transport: Transport, timeout: float, manifest: PluginManifest | None = None) -> None:
+    def __init__(self, transport: Transport, timeout: float, manifest: PluginManifest | None = None,
+                 fidelity: str = hector.HECTOR) -> None:
         self._transport = transport
         self.timeout = timeout
         self._manifest = manifest
+        #: ``"hector"`` or ``"lenient"``, see :class:`hector_nb.Session`.
+        self.fidelity = hector.fidelity_mode(fidelity)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.transport} {self.status}>"
@@ -75,6 +99,16 @@ class PluginClient:
     @property
     def restarts(self) -> int:
         return self._transport.restarts
+
+    @property
+    def last_failure(self) -> BaseException | None:
+        """The provider's last exception with its traceback, when it runs in this process (else None)."""
+        return self._transport.last_failure
+
+    @property
+    def config(self) -> dict[str, str]:
+        """The config of the last successful Initialize (empty before one)."""
+        return dict(self._transport.config or {})
 
     @property
     def manifest(self) -> PluginManifest:
@@ -133,7 +167,10 @@ class PluginClient:
         timeout = self.timeout if timeout is None else timeout
         pending: collections.deque[Any] = collections.deque()
         show = total is None or total >= PROGRESS_THRESHOLD
-        with tqdm(total=total, desc=f"{self.name}: {description}", disable=not show, leave=False) as bar:
+        # disable=None: a bar in a notebook or a terminal, none where output is not a terminal (a log,
+        # a pipe), where redrawn bars would run together on one line.
+        with tqdm(total=total, desc=f"{self.name}: {description}", disable=None if show else True,
+                  leave=False) as bar:
             try:
                 for request in requests:
                     if len(pending) >= MAX_IN_FLIGHT:
@@ -151,17 +188,35 @@ class PluginClient:
 class LLMClient(PluginClient):
     """An LLM provider: ``generate``, ``stream``, ``model_info``."""
 
-    def generate(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None
-                 ) -> sdk.GenerateResponse:
-        """Answer a prompt (a string is one user message) at once."""
-        request = sdk.GenerateRequest(messages=as_messages(prompt), tools=as_tools(tools))
-        return self._call("Generate", request, timeout)
+    def request(self, prompt: MessagesLike, tools: ToolsLike = None, system: str | None = None,
+                agent: bool = False) -> sdk.GenerateRequest:
+        """The ``GenerateRequest`` that :meth:`generate` and :meth:`stream` send (see :func:`as_messages`).
 
-    def stream(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None
-               ) -> Iterator[sdk.StreamChunk]:
-        """The answer chunk by chunk, ending with DONE (or ERROR). Closing it cancels the call."""
-        request = sdk.GenerateRequest(messages=as_messages(prompt), tools=as_tools(tools))
-        return self._transport.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+        With ``agent=True`` and no ``tools``, the ten tools of a default Hector agent are offered.
+        """
+        with inputs.building(self.name, "generate", "the prompt, system text or tools"):
+            if agent and tools is None:
+                return sdk.GenerateRequest(messages=as_messages(prompt, system, agent=True),
+                                           tools=hector.agent_tools())
+            return sdk.GenerateRequest(messages=as_messages(prompt, system, agent, self.fidelity),
+                                       tools=as_tools(tools))
+
+    def generate(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
+                 system: str | None = None, agent: bool = False) -> sdk.GenerateResponse:
+        """Answer at once: a string prompt is a ``ROLE_USER`` message (after ``system``, a
+        ``ROLE_UNSPECIFIED`` one); ``agent=True`` sends a whole Hector agent request."""
+        return self._call("Generate", self.request(prompt, tools, system, agent), timeout)
+
+    def stream(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
+               system: str | None = None, agent: bool = False) -> Iterator[sdk.StreamChunk]:
+        """The answer chunk by chunk, ending with DONE (or ERROR). Closing it cancels the call.
+
+        Arguments as for :meth:`generate`. A ``TOOL_CALL`` chunk is passed on, with a
+        warning in ``hector`` fidelity: Hector drops tool calls in streams.
+        """
+        request = self.request(prompt, tools, system, agent)
+        chunks = self._transport.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+        return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
     def model_info(self, timeout: float | None = None) -> sdk.ModelInfo:
         return self._call("GetModelInfo", sdk.Empty(), timeout)
@@ -180,23 +235,37 @@ class DatabaseClient(PluginClient):
 
     def upsert(self, collection: str, id: str, vector: Sequence[float] | np.ndarray,
                metadata: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
-        self._check("upsert", self._call("Upsert", _upsert_request(collection, id, vector, metadata), timeout))
+        request = self._upsert_request("upsert", collection, id, vector, metadata)
+        self._check("upsert", self._call("Upsert", request, timeout))
 
     def upsert_many(self, collection: str, items: Iterable[tuple[str, Any, Mapping[str, Any] | None]],
                     timeout: float | None = None) -> int:
-        """Upsert ``(id, vector, metadata)`` tuples, pipelined over one channel; returns the count."""
-        total = len(items) if hasattr(items, "__len__") else None
-        requests = (_upsert_request(collection, id, vector, metadata) for id, vector, metadata in items)
+        """Upsert ``(id, vector, metadata)`` tuples, pipelined over one channel; returns how many ids were written.
+
+        A repeated id is written once, with its last item: pipelined requests may
+        be served in any order, so sending every occurrence would let a random one win.
+        """
+        last = {str(item[0]): item for item in items}
+        requests = (self._upsert_request("upsert_many", collection, *item) for item in last.values())
         count = 0
-        for reply in self._bulk("Upsert", requests, total, f"upsert into {collection}", timeout):
+        for reply in self._bulk("Upsert", requests, len(last), f"upsert into {collection}", timeout):
             self._check("upsert_many", reply)
             count += 1
         return count
 
+    def _upsert_request(self, operation: str, collection: str, id: Any, vector: Any,
+                        metadata: Mapping[str, Any] | None) -> sdk.UpsertRequest:
+        floats = inputs.vector(self.name, operation, vector, f"the vector of id {str(id)!r}")
+        with inputs.building(self.name, operation, f"the id, collection or metadata of id {str(id)!r}"):
+            meta = {str(k): _metadata_text(v) for k, v in (metadata or {}).items()}
+            return sdk.UpsertRequest(collection=collection, id=str(id), vector=floats, metadata=meta)
+
     def search(self, collection: str, vector: Sequence[float] | np.ndarray, top_k: int = 5,
                timeout: float | None = None) -> list[sdk.SearchResult]:
         """The ``top_k`` nearest entries, best first."""
-        request = sdk.SearchRequest(collection=collection, vector=_floats(vector), top_k=int(top_k))
+        floats = inputs.vector(self.name, "search", vector, "the query vector")
+        with inputs.building(self.name, "search", "the collection name"):
+            request = sdk.SearchRequest(collection=collection, vector=floats, top_k=inputs.top_k(self.name, top_k))
         reply = self._call("Search", request, timeout)
         if reply.error:
             raise ProviderError(self.name, "search", reply.error)
@@ -210,17 +279,24 @@ class EmbedderClient(PluginClient):
     """An embedder provider: text in, numpy vectors out."""
 
     def embed(self, text: str, timeout: float | None = None) -> np.ndarray:
-        return self._vector(self._call("Embed", sdk.EmbedRequest(text=text), timeout))
+        return self._vector(self._call("Embed", self._embed_request("embed", text, "the text"), timeout))
 
     def embed_many(self, texts: Iterable[str], timeout: float | None = None) -> np.ndarray:
         """Embeddings of many texts as one 2-D array, pipelined over one channel."""
         texts = list(texts)
-        requests = (sdk.EmbedRequest(text=text) for text in texts)
+        requests = [self._embed_request("embed_many", text, f"text {index}") for index, text in enumerate(texts)]
         rows = [self._vector(reply) for reply in self._bulk("Embed", requests, len(texts), "embed", timeout)]
         return np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32)
 
     def info(self, timeout: float | None = None) -> sdk.EmbedderInfo:
         return self._call("GetEmbedderInfo", sdk.Empty(), timeout)
+
+    def _embed_request(self, operation: str, text: Any, what: str) -> sdk.EmbedRequest:
+        if not isinstance(text, str):
+            raise InvalidInput(self.name, operation, f"{what} is {type(text).__name__} {text!r:.40}, not text; "
+                               "embed strings (drop or fill missing values first)")
+        with inputs.building(self.name, operation, what):
+            return sdk.EmbedRequest(text=text)
 
     def _vector(self, reply: sdk.EmbedResponse) -> np.ndarray:
         if reply.error:
@@ -228,20 +304,26 @@ class EmbedderClient(PluginClient):
         return np.asarray(reply.vector, dtype=np.float32)
 
 
-def _floats(vector: Sequence[float] | np.ndarray) -> Any:
-    return vector.tolist() if isinstance(vector, np.ndarray) else vector
+def _warn_on_tool_calls(plugin: str, chunks: Iterator[sdk.StreamChunk]) -> Iterator[sdk.StreamChunk]:
+    """``chunks`` unchanged, with :func:`hector_nb.hector.warn_stream_tool_call` at the first TOOL_CALL.
+
+    Closing this generator closes ``chunks``, which cancels the call.
+    """
+    try:
+        for chunk in chunks:
+            if chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
+                hector.warn_stream_tool_call(plugin)
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
 def _metadata_text(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
+        return bool_text(value)
     return str(value)
-
-
-def _upsert_request(collection: str, id: Any, vector: Any, metadata: Mapping[str, Any] | None
-                    ) -> sdk.UpsertRequest:
-    meta = {str(k): _metadata_text(v) for k, v in (metadata or {}).items()}
-    return sdk.UpsertRequest(collection=collection, id=str(id), vector=_floats(vector), metadata=meta)
 
 
 CLIENTS: dict[str, type[PluginClient]] = {

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import atexit
 import importlib
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -14,7 +16,17 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .. import sdk
 from .base import MagicContext, parse_settings, subcommand
 
-_CELL_MODULES = Path(tempfile.mkdtemp(prefix="hector-nb-cells-"))
+_cell_modules: Path | None = None
+
+
+def _cell_modules_dir() -> Path:
+    """Where ``--subprocess`` cells become modules: made on first use, removed when the kernel exits."""
+    global _cell_modules
+    if _cell_modules is None:
+        _cell_modules = Path(tempfile.mkdtemp(prefix="hector-nb-cells-"))
+        atexit.register(shutil.rmtree, _cell_modules, ignore_errors=True)
+        sys.path.insert(0, str(_cell_modules))
+    return _cell_modules
 
 
 def _provider_class_names(cell: str) -> list[str]:
@@ -37,9 +49,7 @@ def _pick(namespace: dict, names: list[str]) -> type[sdk.Provider]:
 def _cell_module(name: str, cell: str):
     """The cell as an importable module, so a plugin process can import the class too."""
     module_name = "hector_nb_cell_" + "".join(c if c.isalnum() else "_" for c in name)
-    if str(_CELL_MODULES) not in sys.path:
-        sys.path.insert(0, str(_CELL_MODULES))
-    (_CELL_MODULES / f"{module_name}.py").write_text(cell)
+    (_cell_modules_dir() / f"{module_name}.py").write_text(cell)
     importlib.invalidate_caches()
     try:
         if module_name in sys.modules:

@@ -34,9 +34,16 @@ def embed(ctx: MagicContext, args, cell):
 @argument("--text-column", required=True, help="the column to embed")
 @argument("--id-column", help="the column of ids (default: a column named id, else the index)")
 @argument("--embedder", required=True, help="an embedder plugin")
+@argument("--create", action="store_true",
+          help="call CreateCollection first; Hector's document store never does, so by default the plugin "
+               "must create the collection on the first upsert, as under Hector")
 def upsert(ctx: MagicContext, args, cell):
-    """Embed a DataFrame's text column and upsert it; other columns become metadata."""
-    frame = ctx.variable(args.frame, "a pandas DataFrame")
+    """Embed a DataFrame's text column and upsert it; other columns become metadata.
+
+    As Hector's document store does, no CreateCollection is sent (unless --create):
+    a database plugin that needs one fails here as it would under Hector.
+    """
+    frame = upsert_frame(ctx.variable(args.frame, "a pandas DataFrame"), args.frame, args.text_column)
     id_column = args.id_column or ("id" if "id" in frame.columns else None)
     for column in filter(None, (args.text_column, id_column)):
         if column not in frame.columns:
@@ -45,22 +52,39 @@ def upsert(ctx: MagicContext, args, cell):
     db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
     embedder = ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER)
     vectors = embedder.embed_many(frame[args.text_column].astype(str))
-    ensure_collection(db, args.collection, vectors.shape[1])
+    if args.create:
+        db.create_collection(args.collection, vectors.shape[1])
     ids = frame[id_column] if id_column else frame.index
     metadata = frame.drop(columns=[c for c in (id_column,) if c]).astype(str)
     metadata = metadata.rename(columns={args.text_column: "content"}).to_dict("records")
-    count = db.upsert_many(args.collection, list(zip(map(str, ids), vectors, metadata, strict=True)))
+    try:
+        count = db.upsert_many(args.collection, list(zip(map(str, ids), vectors, metadata, strict=True)))
+    except ProviderError as exc:
+        if args.create:
+            raise
+        raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; Hector's document store upserts without "
+                            "CreateCollection too, so a plugin must create a collection on its first upsert "
+                            "(--create calls CreateCollection here first)") from exc
     print(f"upserted {count} vectors of dimension {vectors.shape[1]} into {args.db}/{args.collection}")
     return count
 
 
-def ensure_collection(db, collection: str, dimension: int) -> None:
-    """Create the collection unless it exists (a provider saying so is not an error)."""
-    try:
-        db.create_collection(collection, dimension)
-    except ProviderError as exc:
-        if "exist" not in exc.message.lower():
-            raise
+def upsert_frame(frame, variable: str, text_column: str):
+    """``frame`` if it is a DataFrame with rows and text in every ``text_column`` cell; else a UsageError."""
+    import pandas
+
+    if not isinstance(frame, pandas.DataFrame):
+        raise UsageError(f"--from {variable}: {variable} is a {type(frame).__name__}, not a pandas DataFrame; "
+                         f"make one, e.g. pandas.DataFrame({{'{text_column}': texts}})")
+    if frame.empty:
+        raise UsageError(f"--from {variable}: the DataFrame {variable} is empty (no rows); nothing to upsert")
+    if text_column in frame.columns:
+        missing = frame.index[frame[text_column].isna()].tolist()
+        if missing:
+            raise UsageError(f"--from {variable}: column {text_column!r} has {len(missing)} empty (NaN) cell(s), "
+                             f"at rows {missing[:5]}; fill or drop them: "
+                             f"{variable}.dropna(subset=[{text_column!r}])")
+    return frame
 
 
 def query_vector(ctx: MagicContext, args):

@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import numbers
+import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -39,6 +42,39 @@ def error_text(exc: BaseException) -> str:
     """How a provider's exception reads on the wire: ``ValueError: bad prompt``."""
     message = str(exc)
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def report_to_stderr(plugin: str, operation: str, exc: BaseException) -> None:
+    """Write a provider's traceback to stderr: in a plugin process that is the host's log (and Hector's)."""
+    sys.stderr.write(f"plugin {plugin!r}, {operation} raised:\n" + "".join(traceback.format_exception(exc)))
+    sys.stderr.flush()
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def returned(method: str, value: Any, expected: type | tuple[type, ...], what: str) -> Any:
+    """``value`` if a provider's ``method`` returned the right type; otherwise a TypeError saying what to return.
+
+    Checked before anything is serialized, so every transport reports the same
+    error (in-kernel calls never serialize; gRPC would fail with "Failed to
+    serialize response").
+    """
+    if not isinstance(value, expected):
+        raise TypeError(f"{method} returned {_shown(value)}; it must return {what}")
+    return value
+
+
+def returned_vector(method: str, value: Any) -> list[float]:
+    """A provider's vector (list, tuple or numpy array of numbers) as a list of floats, or a TypeError."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or not all(
+            isinstance(x, numbers.Real) and not isinstance(x, bool) for x in value):
+        raise TypeError(f"{method} returned {_shown(value)}; it must return a list (or numpy array) of numbers")
+    return list(value)
 
 
 class _EventLoop:
@@ -67,8 +103,17 @@ class _EventLoop:
 def resolve(value: Any) -> Any:
     """The value itself, or what it resolves to when a provider method was ``async``."""
     if inspect.isawaitable(value):
-        return _EventLoop.submit(value).result()
+        return _outcome_of(_EventLoop.submit(value))
     return value
+
+
+def _outcome_of(future: Future) -> Any:
+    """The future's result; when the wait is interrupted (the kernel's interrupt), the coroutine is cancelled."""
+    try:
+        return future.result()
+    except BaseException:
+        future.cancel()
+        raise
 
 
 class ChunkStream(Iterator[sdk.StreamChunk]):
@@ -81,8 +126,10 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
     :meth:`close`, which may come from any thread.
     """
 
-    def __init__(self, produce: Callable[[], Any]) -> None:
+    def __init__(self, produce: Callable[[], Any],
+                 on_error: Callable[[BaseException], None] | None = None) -> None:
         self._produce = produce
+        self._on_error = on_error
         self._source: Any = None
         self._lock = threading.Lock()
         self._busy = False
@@ -153,7 +200,7 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
             with self._lock:
                 self._pending = future
             try:
-                return future.result()
+                return _outcome_of(future)
             finally:
                 with self._lock:
                     self._pending = None
@@ -169,6 +216,8 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             self._finished = True
+            if self._on_error is not None:
+                self._on_error(exc)
             return sdk.StreamChunk(type=sdk.CHUNK_TYPE_ERROR, error=error_text(exc))
         if isinstance(item, str):
             self._text_chunks += 1
@@ -203,12 +252,33 @@ class _Lifecycle:
         self.plugin_name = plugin_name or sdk.plugin_name(provider)
         self.status: Status = Status.LOADING
 
-    def _call(self, method: str, *args: Any) -> Any:
-        return resolve(getattr(self.provider, method)(*args))
+    def report_failure(self, operation: str, exc: BaseException) -> None:
+        """Called whenever the provider raises, with its exception; the host may replace it.
 
-    def _unary_or_abort(self, context: Any, method: str, *args: Any) -> Any:
+        The caller gets the one-line error the contract prescribes; the traceback
+        (the frames in the provider's own code) goes here, to stderr by default.
+        """
+        report_to_stderr(self.plugin_name, operation, exc)
+
+    def _call(self, method: str, *args: Any) -> Any:
         try:
-            return self._call(method, *args)
+            return resolve(getattr(self.provider, method)(*args))
+        except Exception as exc:
+            self.report_failure(method, exc)
+            raise
+
+    def _call_checked(self, method: str, check: Callable[[Any], Any], *args: Any) -> Any:
+        """The provider's answer through ``check`` (its type checked); a wrong type is reported as a failure."""
+        result = self._call(method, *args)
+        try:
+            return check(result)
+        except Exception as exc:
+            self.report_failure(method, exc)
+            raise
+
+    def _unary_or_abort(self, context: Any, method: str, check: Callable[[Any], Any], *args: Any) -> Any:
+        try:
+            return self._call_checked(method, check, *args)
         except Exception as exc:  # noqa: BLE001 - reported as the contract says, below
             failure = error_text(exc)
         context.abort(grpc.StatusCode.UNKNOWN, failure)
@@ -255,24 +325,37 @@ class LLMServicer(_Lifecycle, llm_pb2_grpc.LLMProviderServicer):
     """``hector.plugin.LLMProvider`` over an :class:`~hector_nb.sdk.LLMProvider`."""
 
     def Generate(self, request: sdk.GenerateRequest, context: Any) -> sdk.GenerateResponse:
-        result = self._unary_or_abort(context, "generate", list(request.messages), list(request.tools))
-        if isinstance(result, str):
-            return sdk.GenerateResponse(text=result)
-        return result
+        return self._unary_or_abort(context, "generate", _generate_response, list(request.messages),
+                                    list(request.tools))
 
     def GenerateStreaming(self, request: sdk.GenerateRequest, context: Any) -> ChunkStream:
         messages, tools = list(request.messages), list(request.tools)
-        stream = ChunkStream(lambda: self.provider.generate_streaming(messages, tools))
+        stream = ChunkStream(lambda: self.provider.generate_streaming(messages, tools),
+                             lambda exc: self.report_failure("generate_streaming", exc))
         context.add_callback(stream.close)
         return stream
 
     def GetModelInfo(self, request: sdk.Empty, context: Any) -> sdk.ModelInfo:
-        return self._unary_or_abort(context, "get_model_info")
+        return self._unary_or_abort(
+            context, "get_model_info", lambda info: returned("get_model_info", info, sdk.ModelInfo, "sdk.ModelInfo"))
 
 
-def _search_result(item: sdk.SearchResult | Mapping[str, Any]) -> sdk.SearchResult:
+def _generate_response(result: Any) -> sdk.GenerateResponse:
+    if isinstance(result, str):
+        return sdk.GenerateResponse(text=result)
+    return returned("generate", result, sdk.GenerateResponse, "a str or sdk.GenerateResponse")
+
+
+def _search_results(found: Any) -> list[sdk.SearchResult]:
+    if isinstance(found, (str, bytes, Mapping, sdk.SearchResult)) or not hasattr(found, "__iter__"):
+        raise TypeError(f"search returned {_shown(found)}; it must return a list of sdk.SearchResult (or dicts)")
+    return [_search_result(item) for item in found]
+
+
+def _search_result(item: Any) -> sdk.SearchResult:
     if isinstance(item, sdk.SearchResult):
         return item
+    returned("search", item, Mapping, "a list of sdk.SearchResult (or dicts of its fields)")
     fields = dict(item)
     if "vector" in fields and hasattr(fields["vector"], "tolist"):
         fields["vector"] = fields["vector"].tolist()
@@ -292,8 +375,9 @@ class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
 
     def Search(self, request: sdk.SearchRequest, context: Any) -> sdk.SearchResponse:
         try:
-            found = self._call("search", request.collection, list(request.vector), request.top_k)
-            return sdk.SearchResponse(results=[_search_result(item) for item in found])
+            found = self._call_checked("search", _search_results, request.collection, list(request.vector),
+                                       request.top_k)
+            return sdk.SearchResponse(results=found)
         except Exception as exc:  # noqa: BLE001 - Search reports provider errors in its error field
             return sdk.SearchResponse(error=error_text(exc))
 
@@ -312,21 +396,50 @@ class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
     ) -> sdk.DeleteCollectionResponse:
         return self._outcome(sdk.DeleteCollectionResponse, "delete_collection", request.collection)
 
+    def upsert_batch(self, collection: str, ids: list[str], vectors: Any, metadata: Sequence[dict[str, str]]) -> str:
+        """Many upserts in order: one ``upsert_many`` call when the provider has it, else ``upsert`` per item.
+
+        Not an RPC of Hector's: the in-kernel transport and hector_nb's bulk
+        service call it. Returns the provider's error text, empty on success.
+        """
+        try:
+            if type(self.provider).upsert_many is not sdk.DatabaseProvider.upsert_many:
+                self._call("upsert_many", collection, ids, vectors, list(metadata))
+                return ""
+            rows = vectors.tolist() if hasattr(vectors, "tolist") else vectors  # lists, as Upsert passes them
+            for id, row, meta in zip(ids, rows, metadata, strict=True):
+                self._call("upsert", collection, id, row, meta)
+        except Exception as exc:  # noqa: BLE001 - reported in the answer, as Upsert does
+            return error_text(exc)
+        return ""
+
 
 class EmbedderServicer(_Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
     """``hector.plugin.EmbedderProvider`` over an :class:`~hector_nb.sdk.EmbedderProvider`."""
 
     def Embed(self, request: sdk.EmbedRequest, context: Any) -> sdk.EmbedResponse:
         try:
-            vector = self._call("embed", request.text)
-            if hasattr(vector, "tolist"):
-                vector = vector.tolist()
+            vector = self._call_checked("embed", lambda value: returned_vector("embed", value), request.text)
             return sdk.EmbedResponse(vector=vector)
         except Exception as exc:  # noqa: BLE001 - Embed reports provider errors in its error field
             return sdk.EmbedResponse(error=error_text(exc))
 
+    def embed_batch(self, texts: list[str]) -> tuple[Any, str]:
+        """Many embeddings: one ``embed_many`` call when the provider has it, else ``embed`` per text.
+
+        Not an RPC of Hector's: the in-kernel transport and hector_nb's bulk
+        service call it. Returns ``(rows, "")``, or ``(None, error text)``.
+        """
+        try:
+            if type(self.provider).embed_many is not sdk.EmbedderProvider.embed_many:
+                return self._call("embed_many", texts), ""
+            return [self._call("embed", text) for text in texts], ""
+        except Exception as exc:  # noqa: BLE001 - reported in the answer, as Embed does
+            return None, error_text(exc)
+
     def GetEmbedderInfo(self, request: sdk.Empty, context: Any) -> sdk.EmbedderInfo:
-        return self._unary_or_abort(context, "get_embedder_info")
+        return self._unary_or_abort(context, "get_embedder_info", lambda info: returned(
+            "get_embedder_info", info, sdk.EmbedderInfo, "sdk.EmbedderInfo"))
 
 
 Servicer = LLMServicer | DatabaseServicer | EmbedderServicer

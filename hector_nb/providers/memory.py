@@ -72,11 +72,18 @@ class _Collection:
         self.inverse_norms[target] = self.inverse_norms[source]
 
 
+def _finite(rows: np.ndarray, what: str) -> np.ndarray:
+    """``rows`` unless a value is NaN or infinite: stored, it would make every search score NaN."""
+    if not np.isfinite(rows).all():
+        raise ValueError(f"{what} holds NaN or infinite values; fix or drop it")
+    return rows
+
+
 def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
     row = np.asarray(vector, dtype=np.float32)
     if row.shape != (store.dimension,):
         raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, {what} {row.size}")
-    return row
+    return _finite(row, "the query vector" if "query" in what else "the vector")
 
 
 def _checked_rows(vectors, count: int, store: _Collection, collection: str) -> np.ndarray:
@@ -85,7 +92,7 @@ def _checked_rows(vectors, count: int, store: _Collection, collection: str) -> n
         got = rows.shape[1] if rows.ndim == 2 else "ragged"
         raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, got {count} "
                          f"vector(s) of {got} values")
-    return rows
+    return _finite(rows, "a vector")
 
 
 class MemoryDatabase(sdk.DatabaseProvider):
@@ -94,6 +101,10 @@ class MemoryDatabase(sdk.DatabaseProvider):
     Config ``metric``: ``cosine`` (default), ``dot`` or ``euclidean``. Scores are
     higher-is-better: cosine similarity, dot product, or the negated euclidean
     distance. A result's ``content`` is its metadata ``content`` or ``text``.
+
+    As Hector's document store uses a database: the first upsert into an unknown
+    collection creates it, with the vector's dimension (Hector never calls
+    ``CreateCollection``), and any metadata keys are kept as given.
     """
 
     name = "memory"
@@ -134,10 +145,25 @@ class MemoryDatabase(sdk.DatabaseProvider):
             self._get(collection)
             del self._collections[collection]
 
+    def _target(self, collection: str, dimension: int) -> _Collection:
+        """The collection an upsert writes to, or a new one of ``dimension`` (registered by :meth:`_keep`
+        once the rows are checked, so a refused first upsert creates nothing)."""
+        store = self._collections.get(collection)
+        if store is not None:
+            return store
+        if dimension < 1:
+            raise ValueError(f"collection {collection!r} does not exist and an empty vector cannot create it; "
+                             "upsert a vector with values, or create the collection first")
+        return _Collection.empty(dimension)
+
+    def _keep(self, collection: str, store: _Collection) -> None:
+        self._collections.setdefault(collection, store)
+
     def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
         with self._lock:
-            store = self._get(collection)
+            store = self._target(collection, int(np.size(vector)))
             row = _checked(vector, store, collection, "got")
+            self._keep(collection, store)
             store.reserve(len(store.ids) + 1)
             store.write(store.place(id, dict(metadata)), row)
 
@@ -145,8 +171,10 @@ class MemoryDatabase(sdk.DatabaseProvider):
                     ) -> None:
         """All rows at once: checked first (nothing is written when one is wrong), the last of a repeated id wins."""
         with self._lock:
-            store = self._get(collection)
+            shape = np.shape(vectors)
+            store = self._target(collection, shape[1] if len(shape) == 2 else 0)
             rows = _checked_rows(vectors, len(ids), store, collection)
+            self._keep(collection, store)
             last = {id: position for position, id in enumerate(ids)}
             if len(last) < len(ids):  # a repeated id: only its last row is written
                 positions = np.fromiter(last.values(), dtype=np.intp, count=len(last))

@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from IPython.testing.globalipapp import start_ipython
 from plugin_process import wait_until
 
 MARKER = "HECTOR_NB_FAULT_SUITE"
@@ -41,7 +42,8 @@ def marked_processes(token: str) -> list[int]:
 @pytest.fixture(scope="package", autouse=True)
 def nothing_leaked(tmp_path_factory):
     """Run the fault suite in a private TMPDIR with marked children; fail if anything is left at the end."""
-    tmp_path_factory.getbasetemp()  # pytest's own temporary root stays where it was
+    tmp_path_factory.getbasetemp()  # pytest's own temporary root stays where it was,
+    start_ipython()  # and so does the history of IPython's test shell (one per test process, not ours)
     token = uuid.uuid4().hex
     private = Path(tempfile.mkdtemp(prefix="hector-nb-faults-"))
     saved = {key: os.environ.get(key) for key in (MARKER, "TMPDIR")}

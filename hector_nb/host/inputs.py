@@ -1,0 +1,60 @@
+"""What a caller hands a client, checked before a request is built: one error naming the input.
+
+Without these checks a bad input fails deep inside protobuf with a raw
+``ValueError``, ``TypeError`` or ``UnicodeEncodeError`` (and only on some
+transports), or worse, is sent: a NaN vector makes every later search score NaN.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInput
+
+#: ``top_k`` is an int32 on the wire.
+MAX_TOP_K = 2**31 - 1
+
+
+def vector(plugin: str, operation: str, value: Any, what: str = "the vector") -> list[float]:
+    """``value`` as the list of finite float32 values the wire carries, or :class:`InvalidInput`."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidInput(plugin, operation, f"{what} is text ({value[:40]!r}); give a list or numpy array "
+                           "of numbers (embed text with an embedder first)")
+    try:
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+            array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(plugin, operation, f"{what} is not a list of numbers ({exc})") from None
+    if array.ndim != 1:
+        raise InvalidInput(plugin, operation, f"{what} must be one row of numbers; got an array of shape "
+                           f"{array.shape}")
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise InvalidInput(plugin, operation, f"{what} holds NaN or infinite values (at positions "
+                           f"{bad[:5].tolist()}); a database would score it NaN: fix or drop it")
+    return array.tolist()
+
+
+def top_k(plugin: str, value: Any) -> int:
+    """``value`` if it is a whole number from 1 to :data:`MAX_TOP_K`, or :class:`InvalidInput`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_TOP_K:
+        raise InvalidInput(plugin, "search", f"top_k must be a whole number from 1 to {MAX_TOP_K}, got {value!r}")
+    return int(value)
+
+
+@contextlib.contextmanager
+def building(plugin: str, operation: str, what: str) -> Iterator[None]:
+    """Turn protobuf's refusal of a field value, while a request is built, into :class:`InvalidInput`."""
+    try:
+        yield
+    except UnicodeEncodeError as exc:
+        character = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else "?"
+        raise InvalidInput(plugin, operation, f"{what} holds {character!r} at position {exc.start}, a lone "
+                           "surrogate that is not valid UTF-8; remove it, e.g. "
+                           "text.encode('utf-8', 'replace').decode()") from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(plugin, operation, f"{what} cannot be sent: {exc}") from None
