@@ -27,6 +27,7 @@ PROTOS = [
     "grpc_controller.proto",
     "grpc_stdio.proto",
     "grpc_broker.proto",
+    "bulk.proto",  # hector_nb's own bulk services: not Hector's wire
 ]
 _LOCAL_IMPORT = re.compile(r"^import (\w+_pb2) as", re.MULTILINE)
 

@@ -267,6 +267,18 @@ class DatabaseProvider(Provider):
         """Drop a collection and everything in it."""
         raise NotImplementedError(f"{type(self).__name__} does not implement delete_collection()")
 
+    def upsert_many(
+        self, collection: str, ids: list[str], vectors: Any, metadata: list[dict[str, str]]
+    ) -> None:
+        """Optional: insert or replace many vectors at once, in order (the last of a repeated id wins).
+
+        ``vectors`` holds one row per id: a 2-D float32 numpy array when numpy is
+        installed, else a list of lists of floats. hector_nb calls this for bulk
+        loads, in the kernel and over its own bulk service (Hector never does);
+        without it, hector_nb calls :meth:`upsert` once per item.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no upsert_many(); hector_nb calls upsert() per item")
+
 
 class EmbedderProvider(Provider):
     """An embedder: text in, vector out."""
@@ -280,6 +292,15 @@ class EmbedderProvider(Provider):
     def get_embedder_info(self) -> EmbedderInfo:
         """Describe the embedder: model name and dimension."""
         raise NotImplementedError(f"{type(self).__name__} does not implement get_embedder_info()")
+
+    def embed_many(self, texts: list[str]) -> Any:
+        """Optional: the embeddings of many texts at once, one row per text (a 2-D array or a list of vectors).
+
+        hector_nb calls this for bulk embedding, in the kernel and over its own
+        bulk service (Hector never does); without it, hector_nb calls
+        :meth:`embed` once per text.
+        """
+        raise NotImplementedError(f"{type(self).__name__} has no embed_many(); hector_nb calls embed() per text")
 
 
 def _kebab(name: str) -> str:

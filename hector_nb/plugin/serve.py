@@ -7,7 +7,8 @@ What a go-plugin host (Hector) expects from its child, in order:
 2. a gRPC server listens on a unix socket in a fresh private directory (or on
    127.0.0.1 inside ``PLUGIN_MIN_PORT..PLUGIN_MAX_PORT``) and carries the
    provider service, ``grpc.health.v1.Health``, ``plugin.GRPCController``,
-   ``plugin.GRPCStdio`` and ``plugin.GRPCBroker``;
+   ``plugin.GRPCStdio`` and ``plugin.GRPCBroker`` (databases and embedders
+   also carry hector_nb's own bulk service, :mod:`.bulk`, which Hector never calls);
 3. exactly one line, ``1|1|unix|/path/plugin.sock|grpc``, goes to stdout;
 4. from then on file descriptor 1 and ``sys.stderr`` are pipes whose bytes
    travel to the host over ``GRPCStdio``, so ``print()`` never corrupts the
@@ -47,6 +48,7 @@ from ._wire import (
     grpc_stdio_pb2,
     grpc_stdio_pb2_grpc,
 )
+from .bulk import add_bulk_to_server
 from .constants import (
     APP_PROTOCOL_VERSION,
     CLIENT_CERT_ENV,
@@ -147,6 +149,7 @@ class _Listener:
 def _new_server(servicer: Servicer) -> tuple[grpc.Server, health.HealthServicer]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=GRPC_OPTIONS)
     add_to_server(server, servicer)
+    add_bulk_to_server(server, servicer)
     health_servicer = health.HealthServicer()
     health_servicer.set(HEALTH_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)

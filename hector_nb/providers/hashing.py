@@ -53,5 +53,11 @@ class HashingEmbedder(sdk.EmbedderProvider):
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm else vector
 
+    def embed_many(self, texts: list[str]) -> np.ndarray:
+        """One row per text, as :meth:`embed` computes it: hector_nb's bulk path calls this once per batch."""
+        if not texts:
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return np.vstack([self.embed(text) for text in texts])
+
     def get_embedder_info(self) -> sdk.EmbedderInfo:
         return sdk.EmbedderInfo(model_name=f"hashing-{self.dimension}", dimension=self.dimension)
