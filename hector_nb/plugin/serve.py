@@ -86,11 +86,12 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
     pipe; what arrives before the host asks is kept, up to a bound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stop: threading.Event) -> None:
         self._chunks: collections.deque[grpc_stdio_pb2.StdioData] = collections.deque(
             maxlen=STDIO_BACKLOG_CHUNKS
         )
         self._ready = threading.Condition()
+        self._stop = stop
 
     def pipe(self, channel: int) -> int:
         """A new pipe whose bytes are forwarded as ``channel``; returns its write end."""
@@ -105,7 +106,9 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
                 self._ready.notify_all()
 
     def StreamStdio(self, request: Any, context: grpc.ServicerContext) -> Iterator[grpc_stdio_pb2.StdioData]:
-        while context.is_active():
+        # Ends when the plugin stops: an open stream would hold the server's grace period, and go-plugin
+        # kills a plugin still running 2 s after GRPCController.Shutdown.
+        while context.is_active() and not self._stop.is_set():
             with self._ready:
                 if not self._chunks:
                     self._ready.wait(timeout=0.5)
@@ -127,10 +130,14 @@ class _Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
 
 
 class _Broker(grpc_broker_pb2_grpc.GRPCBrokerServicer):
-    """Accepts the host's broker stream and holds it: these plugins never dial back."""
+    """Accepts the host's broker stream and holds it until the host leaves or the plugin stops
+    (not longer, see :meth:`_Stdio.StreamStdio`): these plugins never dial back."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
 
     def StartStream(self, request_iterator: Iterator[Any], context: grpc.ServicerContext) -> Iterator[Any]:
-        for _ in request_iterator:
+        while context.is_active() and not self._stop.wait(0.5):
             pass
         return iter(())
 
@@ -212,8 +219,15 @@ def _listen(server: grpc.Server, transport: str | None) -> _Listener:
     listener = _unix_listener(server, os.environ.get(UNIX_SOCKET_DIR_ENV) or None)
     group = os.environ.get(UNIX_SOCKET_GROUP_ENV)
     if group:
-        shutil.chown(listener.address, group=group)
-        os.chmod(listener.address, 0o770)
+        # As go-plugin's setGroupWritable: the group owns the socket (0660) and, since ours sits
+        # in a private directory, that directory too (0770), or the group could not reach it.
+        try:
+            for path, mode in ((listener.directory, 0o770), (listener.address, 0o660)):
+                shutil.chown(path, group=int(group) if group.isdigit() else group)
+                os.chmod(path, mode)
+        except (LookupError, OSError) as exc:
+            listener.remove()
+            _fail(f"cannot give the socket to group {group!r} ({UNIX_SOCKET_GROUP_ENV}): {exc}")
     return listener
 
 
@@ -243,10 +257,10 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
 
     servicer = servicer_for(provider)
     server, _ = _new_server(servicer)
-    stdio = _Stdio()
+    stdio = _Stdio(stop)
     grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(stdio, server)
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(_Controller(servicer, stop), server)
-    grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(_Broker(), server)
+    grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(_Broker(stop), server)
     listener = _listen(server, transport)
     server.start()
 
