@@ -1,7 +1,9 @@
 // Command host loads one plugin the way Hector does (go-plugin, gRPC, Hector's handshake),
 // drives every RPC of its service, kills it, and prints what it saw as JSON lines on stdout.
 //
-//	host -plugin PATH -type llm_provider|database_provider|embedder_provider
+//	host -plugin PATH -type llm_provider|database_provider|embedder_provider [-calls FILE]
+//
+// With -calls, it sends what real Hector sends instead (hector.go): the requests come from FILE.
 package main
 
 import (
@@ -89,7 +91,8 @@ func driveLifecycle(ctx context.Context, c lifecycle, config map[string]string) 
 
 func driveLLM(ctx context.Context, c pb.LLMProviderClient) {
 	driveLifecycle(ctx, c, map[string]string{"prefix": "go: "})
-	user := func(text string) []*pb.Message { return []*pb.Message{{Role: "user", Content: text}} }
+	// Hector's agents name the user's turn ROLE_USER (the A2A enum), never "user".
+	user := func(text string) []*pb.Message { return []*pb.Message{{Role: "ROLE_USER", Content: text}} }
 	r5, err := c.Generate(ctx, &pb.GenerateRequest{Messages: user("hello from go")})
 	report("Generate", r5, err)
 	r6, err := c.Generate(ctx, &pb.GenerateRequest{Messages: user("fail")})
@@ -165,7 +168,16 @@ func (f *forcedKill) Accept(_ string, _ hclog.Level, msg string, _ ...interface{
 func main() {
 	path := flag.String("plugin", "", "plugin executable")
 	kind := flag.String("type", "llm_provider", "llm_provider, database_provider or embedder_provider")
+	callsFile := flag.String("calls", "", "a JSON file of Hector's calls (hector_nb writes it); drive those instead")
 	flag.Parse()
+	var calls *hectorCalls
+	if *callsFile != "" {
+		var err error
+		if calls, err = readCalls(*callsFile); err != nil {
+			fmt.Fprintln(os.Stderr, "calls file:", err)
+			os.Exit(2)
+		}
+	}
 
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	logger := hclog.NewInterceptLogger(&hclog.LoggerOptions{Name: "host", Output: os.Stderr, Level: hclog.Debug})
@@ -198,11 +210,23 @@ func main() {
 	defer cancel()
 	switch c := raw.(type) {
 	case pb.LLMProviderClient:
-		driveLLM(ctx, c)
+		if calls != nil {
+			agentLLM(ctx, c, calls)
+		} else {
+			driveLLM(ctx, c)
+		}
 	case pb.DatabaseProviderClient:
-		driveDatabase(ctx, c)
+		if calls != nil {
+			documentStore(ctx, c, calls)
+		} else {
+			driveDatabase(ctx, c)
+		}
 	case pb.EmbedderProviderClient:
-		driveEmbedder(ctx, c)
+		if calls != nil {
+			documentEmbedder(ctx, c, calls)
+		} else {
+			driveEmbedder(ctx, c)
+		}
 	default:
 		fail("dispense", fmt.Errorf("%q gave an unexpected %T", *kind, raw))
 	}
