@@ -1,0 +1,66 @@
+"""The conformance check: will Hector load this plugin, and will it behave there?
+
+::
+
+    import hector_nb
+    report = hector_nb.check(client)          # a loaded plugin, any transport
+    report = hector_nb.check("./plugins/my-llm", config={"model": "small"})
+    report.summary                            # "my-llm: 14 pass, 2 warn, 1 fail: Hector would not load this plugin"
+    report                                    # a DataFrame: check, verdict, description, happened, fix, seconds
+
+Also ``session.check(name)``, ``%hector check NAME``, ``python -m hector_nb check
+PATH [--junit FILE]`` and a pytest plugin (:mod:`hector_nb.check.pytest_plugin`).
+The checks live one module per concern: :mod:`.process`, :mod:`.lifecycle`,
+:mod:`.llm`, :mod:`.database`, :mod:`.embedder`, :mod:`.robustness`; each is
+a small function registered with :func:`.base.check`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any
+
+from ..host.clients import PluginClient
+from ..plugin import sdk
+from .base import CHECKS, Check, Outcome, Verdict
+from .context import CALL_TIMEOUT
+from .report import CheckReport
+from .runner import applicable, run
+from .target import Target, target_of_client, target_of_path, target_of_provider
+
+__all__ = ["check", "CheckReport", "Check", "Outcome", "Verdict", "Target", "CHECKS", "applicable"]
+
+
+def check(plugin: PluginClient | sdk.Provider | str | os.PathLike[str], *, config: dict[str, Any] | None = None,
+          name: str | None = None, only: Iterable[str] | None = None, timeout: float = CALL_TIMEOUT,
+          transport: str = "in-kernel") -> CheckReport:
+    """Check a plugin against what Hector needs; returns a :class:`CheckReport` (a DataFrame).
+
+    ``plugin`` is a loaded client (checked on fresh instances started the same
+    way, with the config it was loaded with), a provider object (run
+    ``transport``: ``in-kernel`` or ``in-process``), or the path of a plugin
+    executable, its ``.plugin.yaml`` or ``builtin:NAME`` (started as Hector
+    starts it, with ``config``: only string values reach it, as in Hector).
+    ``only`` limits the run to the named checks; ``timeout`` bounds each call.
+    """
+    if isinstance(plugin, PluginClient):
+        target = target_of_client(plugin)
+    elif isinstance(plugin, sdk.Provider):
+        target = target_of_provider(plugin, name, config, transport)
+    else:
+        target = target_of_path(plugin, config, name)
+    return run(target, only, timeout)
+
+
+class _CallableModule(types.ModuleType):
+    """Lets ``hector_nb.check(...)`` call :func:`check`: importing this subpackage sets the attribute
+    ``hector_nb.check`` to the module, so the module itself must be callable."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CheckReport:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

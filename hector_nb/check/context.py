@@ -1,0 +1,122 @@
+"""What a check works with: the target, the instance the checks share, and fresh instances.
+
+The shared instance is started and initialized (with the config Hector would
+send) on first use, and shut down at the end of the run. A check that would
+leave an instance broken (cancelled streams, a shutdown, an empty config) asks
+for a :meth:`CheckContext.fresh` one instead. A check that needs something
+that could not be set up raises :class:`NotReady`, which the runner reports
+as ``skip`` with the reason: the check that names the cause fails on its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import PluginError
+from ..host import Transport
+from ..plugin import sdk
+from .probe import ProcessProbe, observe
+from .target import Target
+
+#: Deadline of one call made by a check, in seconds (a well-behaved plugin answers in milliseconds).
+CALL_TIMEOUT = 5.0
+
+
+class NotReady(Exception):
+    """A check's prerequisite is missing; the message says which check reports why."""
+
+
+class CheckContext:
+    """Shared by the checks of one run."""
+
+    def __init__(self, target: Target, timeout: float = CALL_TIMEOUT) -> None:
+        self.target = target
+        self.timeout = timeout
+        #: Results of set-up steps that several checks read (e.g. the document-store collection).
+        self.cache: dict[str, Any] = {}
+        self._shared: Transport | None = None
+        self._start_error: str = ""
+        self._initialize: sdk.InitializeResponse | PluginError | None = None
+        self._probe: ProcessProbe | None = None
+        self._fresh: list[Transport] = []
+
+    def call(self, method: str, request: Any, transport: Transport | None = None,
+             timeout: float | None = None) -> Any:
+        """One RPC on the shared (initialized) instance, or on ``transport``."""
+        return (transport or self.plugin()).call(method, request, self.timeout if timeout is None else timeout)
+
+    def stream(self, method: str, request: Any, transport: Transport | None = None,
+               timeout: float | None = None) -> Iterator[Any]:
+        return (transport or self.plugin()).stream(method, request, self.timeout if timeout is None else timeout)
+
+    def started(self) -> Transport:
+        """The shared instance, started but maybe not initialized yet."""
+        if self._shared is None and not self._start_error:
+            try:
+                self._shared = self.target.start(self.timeout * 4)
+            except PluginError as exc:
+                self._start_error = exc.message
+        if self._shared is None:
+            raise NotReady(f"the plugin did not start ({self._start_error})")
+        return self._shared
+
+    def initialize(self) -> sdk.InitializeResponse | PluginError:
+        """The shared instance's one Initialize with the target's config: its reply, or the error."""
+        if self._initialize is None:
+            transport = self.started()
+            try:
+                self._initialize = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config),
+                                                  self.timeout)
+            except PluginError as exc:
+                self._initialize = exc
+        return self._initialize
+
+    def plugin(self) -> Transport:
+        """The shared instance, initialized; :class:`NotReady` when it could not be."""
+        reply = self.initialize()
+        if isinstance(reply, PluginError) or not reply.success:
+            raise NotReady("the plugin did not initialize with its config (see initialize_config)")
+        assert self._shared is not None
+        return self._shared
+
+    @contextlib.contextmanager
+    def fresh(self, initialize: bool = True) -> Iterator[Transport]:
+        """A new instance for one check (initialized with the target's config unless told not to),
+        closed afterwards."""
+        try:
+            transport = self.target.start(self.timeout * 4)
+        except PluginError as exc:
+            raise NotReady(f"a fresh instance did not start ({exc.message})") from None
+        self._fresh.append(transport)
+        try:
+            if initialize:
+                reply = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config), self.timeout)
+                if not reply.success:
+                    raise NotReady("the plugin did not initialize with its config (see initialize_config)")
+            yield transport
+        finally:
+            self._fresh.remove(transport)
+            _close(transport, self.timeout)
+
+    def probe(self) -> ProcessProbe:
+        """What one start of the executable showed (process checks only)."""
+        if self._probe is None:
+            assert self.target.command is not None
+            self._probe = observe(self.target.command, self.target.env, self.target.plugin_type,
+                                  self.target.config, self.timeout * 4)
+        return self._probe
+
+    def close(self) -> None:
+        """Stop every instance the run started."""
+        for transport in [*self._fresh, *([self._shared] if self._shared else [])]:
+            _close(transport, self.timeout)
+        self._shared = None
+
+
+def _close(transport: Transport, timeout: float) -> None:
+    try:
+        transport.stop(timeout)
+    except PluginError:
+        pass  # a plugin that fails to stop was reported by the check that saw it; it is killed anyway

@@ -1,0 +1,101 @@
+"""Embedder checks: one text per call, as Hector's document store embeds chunks and queries."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..plugin import sdk
+from .base import Outcome, Stage, check, failed, passed, warned
+from .context import CheckContext
+
+EMBEDDER = (sdk.PLUGIN_TYPE_EMBEDDER,)
+TEXT = "Hector loads embedder plugins over gRPC and embeds one chunk per call."
+UNICODE_TEXT = "naïve café, Grüße, 東京の天気, русский текст, עברית, emoji 🚀🧭, combining é"
+
+
+def info(ctx: CheckContext) -> sdk.EmbedderInfo:
+    if "info" not in ctx.cache:
+        ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
+    return ctx.cache["info"]
+
+
+def vector_of(reply: sdk.EmbedResponse) -> np.ndarray:
+    return np.asarray(reply.vector, dtype=np.float64)
+
+
+def _problem(vector: np.ndarray, dimension: int) -> str:
+    """What is wrong with an embedding, or ""."""
+    if vector.size != dimension:
+        return f"{vector.size} numbers where GetEmbedderInfo says {dimension}"
+    if not np.all(np.isfinite(vector)):
+        return "NaN or infinite numbers"
+    return ""
+
+
+@check("embedder_info", "GetEmbedderInfo answers a model name and a positive dimension",
+       stage=Stage.PROVIDER, plugin_types=EMBEDDER,
+       fix="implement get_embedder_info() / GetEmbedderInfo with the model's name and vector size")
+def embedder_info(ctx: CheckContext) -> Outcome:
+    found = info(ctx)
+    if found.dimension <= 0:
+        return failed(f"dimension={found.dimension}; Hector sizes its collections from it",
+                      "answer the length of the vectors Embed returns")
+    if not found.model_name:
+        return warned("an empty model_name", "answer the embedding model's name")
+    return passed(f"{found.model_name}, dimension {found.dimension}")
+
+
+@check("embed_dimension", "Embed returns as many numbers as GetEmbedderInfo's dimension",
+       stage=Stage.PROVIDER, plugin_types=EMBEDDER,
+       fix="answer GetEmbedderInfo with the true length of the vectors Embed returns")
+def embed_dimension(ctx: CheckContext) -> Outcome:
+    reply = ctx.call("Embed", sdk.EmbedRequest(text=TEXT))
+    if reply.error:
+        return failed(f"Embed of a plain sentence answered an error: {reply.error}", "embed plain text")
+    problem = _problem(vector_of(reply), info(ctx).dimension)
+    if problem:
+        return failed(f"Embed returned {problem}", "answer GetEmbedderInfo with the true vector length, and "
+                      "return finite numbers")
+    return passed(f"{info(ctx).dimension} finite numbers")
+
+
+@check("embed_deterministic", "the same text gives the same vector",
+       stage=Stage.PROVIDER, plugin_types=EMBEDDER,
+       fix="make Embed a pure function of the text (no random state, no per-call salt such as Python's hash())")
+def embed_deterministic(ctx: CheckContext) -> Outcome:
+    first, second = (vector_of(ctx.call("Embed", sdk.EmbedRequest(text=TEXT))) for _ in range(2))
+    if first.shape != second.shape or not np.allclose(first, second, rtol=1e-5, atol=1e-6):
+        difference = float(np.max(np.abs(first - second))) if first.shape == second.shape else float("nan")
+        return failed(f"two embeddings of the same text differ (largest difference {difference:.3g}); stored "
+                      "chunks would never match their own queries",
+                      "make Embed a pure function of the text (no random state, no salted hash())")
+    return passed("identical")
+
+
+@check("embed_empty_text", "an empty text gets a vector or a clear error, never a broken call",
+       stage=Stage.PROVIDER, plugin_types=EMBEDDER,
+       fix="return a zero vector (or an error in the error field) for an empty text")
+def embed_empty_text(ctx: CheckContext) -> Outcome:
+    reply = ctx.call("Embed", sdk.EmbedRequest(text=""))
+    if reply.error:
+        return warned(f"Embed of an empty text answered: {reply.error}; a document with an empty chunk then "
+                      "fails to index", "return a zero vector of the right dimension for an empty text")
+    problem = _problem(vector_of(reply), info(ctx).dimension)
+    if problem:
+        return failed(f"Embed of an empty text returned {problem}",
+                      "return a zero vector of the right dimension for an empty text")
+    return passed("a vector of the right dimension")
+
+
+@check("embed_unicode", "non-ASCII text (accents, CJK, RTL, emoji) embeds without error",
+       stage=Stage.PROVIDER, plugin_types=EMBEDDER,
+       fix="treat the text as Unicode (UTF-8 on the wire) throughout: tokenizer, normalisation, hashing")
+def embed_unicode(ctx: CheckContext) -> Outcome:
+    reply = ctx.call("Embed", sdk.EmbedRequest(text=UNICODE_TEXT))
+    if reply.error:
+        return failed(f"Embed of non-ASCII text answered: {reply.error}",
+                      "treat the text as Unicode (UTF-8 on the wire) throughout")
+    problem = _problem(vector_of(reply), info(ctx).dimension)
+    if problem:
+        return failed(f"Embed of non-ASCII text returned {problem}", "return a full vector for any Unicode text")
+    return passed("a vector of the right dimension")

@@ -1,0 +1,198 @@
+"""LLM checks: the requests a Hector agent really sends, and the streams Hector's bridge expects."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+from .. import hector
+from ..errors import PluginError
+from ..plugin import sdk
+from .base import Outcome, Stage, check, failed, passed, skipped, warned
+from .context import CheckContext
+
+LLM = (sdk.PLUGIN_TYPE_LLM,)
+PROMPT = "What is the capital of France?"
+#: How many streams the cancellation check opens and cancels: more than a 16-thread server has workers.
+CANCELLED_STREAMS = 20
+#: The most chunks a check reads from one stream.
+MAX_CHUNKS = 20_000
+_TYPES = {sdk.CHUNK_TYPE_TEXT: "TEXT", sdk.CHUNK_TYPE_TOOL_CALL: "TOOL_CALL", sdk.CHUNK_TYPE_DONE: "DONE",
+          sdk.CHUNK_TYPE_ERROR: "ERROR"}
+_ROLES_FIX = ("find the user's turn by role ROLE_USER (hector_nb.sdk.normalize_role reads both vocabularies), "
+              "and cope with a 19,600-character system prompt and ten tools you may not use")
+
+
+def chunks_of(ctx: CheckContext, request: sdk.GenerateRequest) -> list[sdk.StreamChunk]:
+    """Every chunk of one stream, up to the server closing it (so chunks after DONE are seen)."""
+    return list(itertools.islice(ctx.stream("GenerateStreaming", request, timeout=ctx.timeout * 2), MAX_CHUNKS))
+
+
+def _agent_reply(ctx: CheckContext) -> sdk.GenerateResponse:
+    if "agent_reply" not in ctx.cache:
+        ctx.cache["agent_reply"] = ctx.call("Generate", hector.agent_request(PROMPT), timeout=ctx.timeout * 2)
+    return ctx.cache["agent_reply"]
+
+
+def _agent_stream(ctx: CheckContext) -> list[sdk.StreamChunk]:
+    if "agent_stream" not in ctx.cache:
+        ctx.cache["agent_stream"] = chunks_of(ctx, hector.agent_request(PROMPT))
+    return ctx.cache["agent_stream"]
+
+
+def _sequence(chunks: list[sdk.StreamChunk]) -> str:
+    names = [_TYPES.get(c.type, str(c.type)) for c in chunks]
+    grouped = [f"{name}x{len(list(run))}" for name, run in itertools.groupby(names)]
+    return " ".join(grouped) or "no chunks"
+
+
+@check("agent_request", "a default Hector agent's request (roles, system prompt, ten tools) gets an answer",
+       stage=Stage.PROVIDER, plugin_types=LLM, fix=_ROLES_FIX)
+def agent_request(ctx: CheckContext) -> Outcome:
+    reply = _agent_reply(ctx)
+    if not reply.text.strip() and not reply.tool_calls:
+        return failed("unary Generate answered no text and no tool call to ROLE_UNSPECIFIED, ROLE_UNSPECIFIED, "
+                      "ROLE_USER messages with ten tools", _ROLES_FIX)
+    what = f"{len(reply.text)} characters" + (f", {len(reply.tool_calls)} tool call(s)" if reply.tool_calls else "")
+    return passed(f"unary Generate answered {what}")
+
+
+@check("agent_request_stream", "the same request, streamed (as agents call by default), streams text",
+       stage=Stage.PROVIDER, plugin_types=LLM, fix=_ROLES_FIX)
+def agent_request_stream(ctx: CheckContext) -> Outcome:
+    chunks = _agent_stream(ctx)
+    errors = [c.error for c in chunks if c.type == sdk.CHUNK_TYPE_ERROR]
+    if errors:
+        return failed(f"the stream ended with an ERROR chunk: {errors[0]}", _ROLES_FIX)
+    text = "".join(c.text for c in chunks if c.type == sdk.CHUNK_TYPE_TEXT)
+    if not text.strip():
+        return failed(f"the stream carried no text ({_sequence(chunks)}); a Hector agent shows an empty answer",
+                      _ROLES_FIX)
+    return passed(f"{len(text)} characters in {_sequence(chunks)}")
+
+
+@check("stream_done", "a stream ends with exactly one DONE chunk and nothing after it",
+       stage=Stage.PROVIDER, plugin_types=LLM,
+       fix="send one final DONE chunk (with tokens_used) and return; hector_nb's SDK adds it for you")
+def stream_done(ctx: CheckContext) -> Outcome:
+    chunks = chunks_of(ctx, sdk.GenerateRequest(messages=hector.conversation("Count to three.")))
+    done = [i for i, c in enumerate(chunks) if c.type == sdk.CHUNK_TYPE_DONE]
+    shape = _sequence(chunks)
+    if chunks and chunks[-1].type == sdk.CHUNK_TYPE_ERROR:
+        return failed(f"a plain prompt ended in an ERROR chunk: {chunks[-1].error} ({shape})",
+                      "answer a plain ROLE_USER prompt; end the stream with DONE")
+    if not done:
+        return failed(f"no DONE chunk ({shape}); Hector's bridge never sees the end of the answer",
+                      "send a final DONE chunk (with tokens_used) before returning")
+    if len(done) > 1 or done[0] != len(chunks) - 1:
+        return failed(f"chunks after the first DONE ({shape}); Hector stops reading at DONE",
+                      "send exactly one DONE chunk, last, and return right after it")
+    return passed(f"{shape}, tokens_used={chunks[-1].tokens_used}")
+
+
+@check("stream_error", "a provider error mid-stream is one ERROR chunk, with its text, ending the stream",
+       stage=Stage.PROVIDER, plugin_types=LLM,
+       fix="on failure send one ERROR chunk with the error text and return; hector_nb's SDK does it when "
+           "generate_streaming raises")
+def stream_error(ctx: CheckContext) -> Outcome:
+    # Hector never sends a request without messages: a provider that fails on it shows how it fails.
+    try:
+        chunks = chunks_of(ctx, sdk.GenerateRequest())
+    except PluginError as exc:
+        return warned(f"a request without messages broke the stream at the gRPC level ({exc.message}); Hector "
+                      "turns that into a generic ERROR chunk, losing your message",
+                      "catch the failure and send one ERROR chunk with its text")
+    errors = [i for i, c in enumerate(chunks) if c.type == sdk.CHUNK_TYPE_ERROR]
+    if not errors:
+        return skipped(f"nothing failed to observe: a request without messages was answered ({_sequence(chunks)})")
+    first = chunks[errors[0]]
+    if errors[0] != len(chunks) - 1:
+        return failed(f"chunks followed the ERROR chunk ({_sequence(chunks)}); Hector ends the answer at ERROR",
+                      "return right after the ERROR chunk: no DONE, no more text")
+    if not first.error:
+        return failed("the ERROR chunk has an empty error field", "put the error text in StreamChunk.error")
+    return passed(f"one ERROR chunk ending the stream: {first.error[:100]}")
+
+
+_CANCEL_FIX = ("stop generating when the call is cancelled: return when sending fails (Go: watch ctx.Done()); "
+               "in Python keep each step of generate_streaming short so the SDK can close the generator")
+
+
+@check("stream_cancel", "cancelled streams stop in the provider, so it keeps serving",
+       stage=Stage.PROVIDER, plugin_types=LLM, fix=_CANCEL_FIX)
+def stream_cancel(ctx: CheckContext) -> Outcome:
+    words = " ".join(f"word{n}" for n in range(2000))
+    request = sdk.GenerateRequest(messages=hector.conversation(f"Repeat these words one by one: {words}"))
+    with ctx.fresh() as instance:
+        for opened in range(CANCELLED_STREAMS):
+            stream = ctx.stream("GenerateStreaming", request, instance)
+            try:
+                next(stream)
+            except StopIteration:
+                pass
+            except PluginError as exc:
+                return failed(f"stream {opened + 1} of {CANCELLED_STREAMS}, each cancelled after its first "
+                              f"chunk, got no chunk: {exc.message}; the cancelled ones still run",
+                              _CANCEL_FIX)
+            finally:
+                stream.close()
+        try:
+            reply = ctx.call("Health", sdk.HealthRequest(), instance)
+        except PluginError as exc:
+            return failed(f"after {CANCELLED_STREAMS} cancelled streams Health got no answer: {exc.message}",
+                          _CANCEL_FIX)
+    return passed(f"{CANCELLED_STREAMS} streams cancelled after their first chunk; still serving "
+                  f"(healthy={reply.healthy})")
+
+
+@check("stream_tool_call", "no TOOL_CALL chunks in streams (Hector's bridge drops them)",
+       stage=Stage.PROVIDER, plugin_types=LLM,
+       fix="return tool calls from unary Generate (agents call it with reasoning: {enable_streaming: false})")
+def stream_tool_call(ctx: CheckContext) -> Outcome:
+    calls = [c.tool_call.name for c in _agent_stream(ctx) if c.type == sdk.CHUNK_TYPE_TOOL_CALL]
+    if calls:
+        return warned(f"the agent request's stream carried TOOL_CALL chunk(s) ({', '.join(calls)}): "
+                      f"{hector.STREAM_TOOL_CALL_NOTE}",
+                      "stream text only; return tool calls from unary Generate")
+    return passed("no TOOL_CALL chunks in the stream")
+
+
+_TOOL_FIX = "name one of the request's tools and put a JSON object in arguments_json"
+
+
+@check("tool_calls", "tool calls from unary Generate name an offered tool, with JSON object arguments",
+       stage=Stage.PROVIDER, plugin_types=LLM, capability="function_calling", fix=_TOOL_FIX)
+def tool_calls(ctx: CheckContext) -> Outcome:
+    offered = {tool.name for tool in hector.agent_tools()}
+    reply = _agent_reply(ctx)
+    if not reply.tool_calls:
+        return passed("the agent request was answered without a tool call")
+    for call in reply.tool_calls:
+        if call.name not in offered:
+            return failed(f"tool call {call.name!r} names no offered tool", _TOOL_FIX)
+        try:
+            arguments = json.loads(call.arguments_json or "{}")
+        except ValueError:
+            return failed(f"tool call {call.name!r} has arguments_json that is not JSON: "
+                          f"{call.arguments_json[:80]!r}", _TOOL_FIX)
+        if not isinstance(arguments, dict):
+            return failed(f"tool call {call.name!r} has arguments_json that is not a JSON object", _TOOL_FIX)
+    return passed(", ".join(f"{c.name}({c.arguments_json[:40]})" for c in reply.tool_calls))
+
+
+@check("model_info", "GetModelInfo answers a model name, max_tokens > 0 and a temperature in [0, 2]",
+       stage=Stage.PROVIDER, plugin_types=LLM,
+       fix="implement get_model_info() / GetModelInfo; Hector calls it when it registers the LLM")
+def model_info(ctx: CheckContext) -> Outcome:
+    info = ctx.call("GetModelInfo", sdk.Empty())
+    odd = []
+    if not info.model_name:
+        odd.append("an empty model_name")
+    if info.max_tokens <= 0:
+        odd.append(f"max_tokens={info.max_tokens}")
+    if not 0.0 <= info.temperature <= 2.0:
+        odd.append(f"temperature={info.temperature}")
+    if odd:
+        return warned(f"GetModelInfo answered {', '.join(odd)}",
+                      "answer the model's name, its context size in max_tokens and its sampling temperature")
+    return passed(f"{info.model_name}, max_tokens={info.max_tokens}, temperature={info.temperature:g}")

@@ -1,0 +1,254 @@
+"""Start a plugin executable exactly as go-plugin's host does and watch its raw stdout.
+
+The process checks need what a host normally hides: every byte the plugin
+writes on stdout before and after its handshake line, when the line came, and
+whether the process leaves promptly when the controller asks. A
+:class:`ProcessProbe` records those facts once; the checks in
+:mod:`.process` read them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import empty_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ..host.handshake import Handshake, is_handshake, parse_handshake
+from ..host.process import plugin_environment
+from ..plugin._wire import (
+    database_pb2_grpc,
+    embedder_pb2_grpc,
+    grpc_controller_pb2,
+    grpc_controller_pb2_grpc,
+    grpc_stdio_pb2_grpc,
+    llm_pb2_grpc,
+)
+from ..plugin.constants import HEALTH_SERVICE
+from ..plugin.serve import GRPC_OPTIONS
+
+#: How long go-plugin's host waits for a plugin to exit after GRPCController.Shutdown before killing it.
+CONTROLLER_GRACE = 2.0
+_STDERR_LINES = 20
+_STUBS = {
+    "llm_provider": llm_pb2_grpc.LLMProviderStub,
+    "database_provider": database_pb2_grpc.DatabaseProviderStub,
+    "embedder_provider": embedder_pb2_grpc.EmbedderProviderStub,
+}
+
+
+@dataclass
+class ProcessProbe:
+    """What one start of the plugin executable showed."""
+
+    command: list[str]
+    #: Lines on stdout before the handshake line (go-plugin refuses the plugin for any of them).
+    before: list[str] = field(default_factory=list)
+    #: The handshake line as the plugin wrote it, if one came.
+    handshake_line: str | None = None
+    handshake: Handshake | None = None
+    handshake_error: str = ""
+    #: Seconds from the start of the process to its handshake line.
+    startup_seconds: float | None = None
+    #: Lines on raw stdout after the handshake (go-plugin reads and discards them).
+    after: list[str] = field(default_factory=list)
+    #: Bytes that came over GRPCStdio (where go-plugin plugins send what they print).
+    stdio_bytes: int = 0
+    stderr: list[str] = field(default_factory=list)
+    exit_code: int | None = None
+    start_error: str = ""
+    #: The ``plugin`` health status right after the handshake, and after the plugin served a few calls.
+    health: str = ""
+    health_after_calls: str = ""
+    #: What the probe called after the handshake (the calls during which a plugin typically prints).
+    calls: list[str] = field(default_factory=list)
+    #: GRPCController.Shutdown's error, if any, and how long the process took to exit (None: it did not).
+    controller_error: str = ""
+    exit_seconds: float | None = None
+
+    def stderr_tail(self) -> str:
+        return " | ".join(line.rstrip() for line in self.stderr[-_STDERR_LINES:]) or "(nothing on stderr)"
+
+
+class RunningProbe:
+    """A plugin process under observation; :meth:`stop` always cleans it up."""
+
+    def __init__(self, command: Sequence[str], env: dict[str, str] | None, timeout: float) -> None:
+        self.facts = ProcessProbe(list(command))
+        self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-check-")
+        self._started = time.monotonic()
+        self._handshake_seen = threading.Event()
+        self._lock = threading.Lock()
+        self.channel: grpc.Channel | None = None
+        try:
+            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                list(command), env=plugin_environment(self._socket_dir, env), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            self.process = None
+            self.facts.start_error = f"cannot run {command[0]}: {exc.strerror}"
+            return
+        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
+                         threading.Thread(target=self._read_stderr, daemon=True)]
+        for reader in self._readers:
+            reader.start()
+        self._handshake_seen.wait(timeout)
+        if self.facts.handshake_line is None and not self.facts.start_error:
+            code = self.process.poll()
+            self.facts.start_error = (f"exited with code {code} before a handshake" if code is not None
+                                      else f"no handshake line within {timeout:g}s")
+
+    def _read_stdout(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for raw in self.process.stdout:
+            line = raw.decode(errors="replace").rstrip("\r\n")
+            with self._lock:
+                if self.facts.handshake_line is not None:
+                    self.facts.after.append(line)
+                elif is_handshake(line):
+                    self.facts.startup_seconds = time.monotonic() - self._started
+                    self.facts.handshake_line = line
+                    try:
+                        self.facts.handshake = parse_handshake(line)
+                    except ValueError as exc:
+                        self.facts.handshake_error = str(exc)
+                    self._handshake_seen.set()
+                else:
+                    self.facts.before.append(line)
+        self._handshake_seen.set()
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for raw in self.process.stderr:
+            with self._lock:
+                self.facts.stderr.append(raw.decode(errors="replace"))
+                del self.facts.stderr[:-_STDERR_LINES]
+
+    def connect(self, timeout: float) -> grpc.Channel | None:
+        """Dial the handshake's address and open GRPCStdio, as go-plugin's host does; None if it cannot."""
+        handshake = self.facts.handshake
+        if handshake is None:
+            return None
+        channel = grpc.insecure_channel(handshake.target, options=GRPC_OPTIONS)
+        try:
+            grpc.channel_ready_future(channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            channel.close()
+            return None
+        self.channel = channel
+        threading.Thread(target=self._mirror_stdio, args=(channel,), daemon=True).start()
+        return channel
+
+    def _mirror_stdio(self, channel: grpc.Channel) -> None:
+        try:
+            for data in grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty()):
+                with self._lock:
+                    self.facts.stdio_bytes += len(data.data)
+        except grpc.RpcError:
+            pass  # the plugin left, or has no stdio service (go-plugin tolerates both)
+
+    def health(self, timeout: float) -> str:
+        """The ``plugin`` health status name, or what went wrong."""
+        if self.channel is None:
+            return "no connection"
+        try:
+            reply = health_pb2_grpc.HealthStub(self.channel).Check(
+                health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
+        except grpc.RpcError as error:
+            return f"gRPC {error.code().name}: {error.details()}"
+        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def controller_shutdown(self, timeout: float) -> tuple[str, float | None]:
+        """Ask GRPCController to stop the plugin; ``(error or "", seconds until it exited or None)``."""
+        if self.channel is None or self.process is None:
+            return "no connection", None
+        asked = time.monotonic()
+        error = ""
+        try:
+            grpc_controller_pb2_grpc.GRPCControllerStub(self.channel).Shutdown(
+                grpc_controller_pb2.Empty(), timeout=CONTROLLER_GRACE)
+        except grpc.RpcError as failure:
+            # A plugin that exits while answering may drop the connection: only an unimplemented
+            # or refused call means the controller is missing.
+            if failure.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED):
+                error = f"gRPC {failure.code().name}: {failure.details()}"
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return error, None
+        return error, time.monotonic() - asked
+
+    def stop(self) -> ProcessProbe:
+        """Kill whatever is left, reap the process, remove the socket directory; return the facts."""
+        if self.channel is not None:
+            self.channel.close()
+        if self.process is not None:
+            if self.process.poll() is None:
+                try:
+                    os.killpg(self.process.pid, 9)
+                except ProcessLookupError:
+                    pass
+            self.facts.exit_code = self.process.wait(10)
+            for reader in self._readers:
+                reader.join(5)
+            for stream in (self.process.stdout, self.process.stderr):
+                if stream is not None:
+                    stream.close()
+        shutil.rmtree(self._socket_dir, ignore_errors=True)
+        return self.facts
+
+
+def _exercise(channel: grpc.Channel, plugin_type: str, config: dict[str, str], timeout: float) -> list[str]:
+    """Initialize the plugin and make one ordinary call: where providers usually print something."""
+    from ..hector import agent_request
+    from ..plugin import sdk
+
+    stub = _STUBS[plugin_type](channel)
+    calls: list[tuple[str, object]] = [("Initialize", sdk.InitializeRequest(config=config))]
+    if plugin_type == sdk.PLUGIN_TYPE_LLM:
+        calls.append(("Generate", agent_request("Say hello.")))
+    elif plugin_type == sdk.PLUGIN_TYPE_DATABASE:
+        calls.append(("Search", sdk.SearchRequest(collection="hector-nb-probe", vector=[0.5] * 8, top_k=1)))
+    elif plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
+        calls.append(("Embed", sdk.EmbedRequest(text="hello")))
+    made = []
+    for method, request in calls:
+        try:
+            getattr(stub, method)(request, timeout=timeout)
+            made.append(method)
+        except grpc.RpcError as error:
+            made.append(f"{method} (gRPC {error.code().name})")
+    return made
+
+
+def observe(command: Sequence[str], env: dict[str, str] | None, plugin_type: str | None,
+            config: dict[str, str], timeout: float) -> ProcessProbe:
+    """Start the plugin as go-plugin's host would, watch it serve a few calls, stop it through
+    its controller, and return what was seen. Every wait is bounded by ``timeout``."""
+    probe = RunningProbe(command, env, timeout)
+    try:
+        facts = probe.facts
+        if probe.connect(timeout) is None:
+            if facts.handshake is not None:
+                facts.health = f"no connection to {facts.handshake.address} within {timeout:g}s"
+            return probe.stop()
+        facts.health = probe.health(timeout)
+        if plugin_type is not None:
+            assert probe.channel is not None
+            facts.calls = _exercise(probe.channel, plugin_type, config, timeout)
+        facts.health_after_calls = probe.health(timeout) if probe.alive() else "the process exited"
+        facts.controller_error, facts.exit_seconds = probe.controller_shutdown(timeout)
+    finally:
+        probe.stop()
+    return probe.facts

@@ -1,0 +1,172 @@
+"""Robustness checks, each bounded in time: concurrent calls, a large request, a short deadline.
+
+Each runs on a fresh instance, so a plugin left stuck or dead by one of them
+does not fail the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from .. import hector
+from ..errors import PluginError, PluginTimeout
+from ..host import Transport
+from ..plugin import sdk
+from .base import Outcome, Stage, check, failed, passed, warned
+from .context import CheckContext
+from .database import DIMENSION, documents, store
+
+CONCURRENT_CALLS = 16
+_CONCURRENT = "hector-nb-check-concurrent"
+LARGE_BYTES = 8 * 1024 * 1024
+#: The deadline of the short-deadline check's call, in seconds.
+SHORT_DEADLINE = 0.05
+_GRPC_LIMIT_FIX = ("raise the gRPC server's receive limit (Go: grpc.MaxRecvMsgSize in plugin.ServeConfig's "
+                   "GRPCServer; Python: grpc.max_receive_message_length), or refuse big requests in the error "
+                   "field")
+
+
+def _still_serving(ctx: CheckContext, instance: Transport) -> str:
+    """"" when the instance answers Health, else what went wrong."""
+    try:
+        ctx.call("Health", sdk.HealthRequest(), instance)
+    except PluginError as exc:
+        return exc.message
+    return ""
+
+
+def _typical_call(ctx: CheckContext, instance: Transport, n: int) -> tuple[str, Callable[[float], Any]]:
+    """The ``n``-th ordinary call for this plugin type: its RPC name and ``call(timeout) -> answer``."""
+    plugin_type = ctx.target.plugin_type
+    if plugin_type == sdk.PLUGIN_TYPE_LLM:
+        request: Any = sdk.GenerateRequest(messages=hector.conversation(f"Reply with the number {n}."))
+        return "Generate", lambda timeout: ctx.call("Generate", request, instance, timeout).text
+    if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
+        text = sdk.EmbedRequest(text=f"concurrent text number {n}")
+        return "Embed", lambda timeout: tuple(ctx.call("Embed", text, instance, timeout).vector)
+    (id, vector, metadata), = documents(1, seed=100 + n, store=_CONCURRENT)
+    upsert = sdk.UpsertRequest(collection=_CONCURRENT, id=id, vector=vector, metadata=metadata)
+    return "Upsert", lambda timeout: ctx.call("Upsert", upsert, instance, timeout).error
+
+
+_CONCURRENCY_FIX = ("make the provider safe for concurrent calls (Hector calls it from many goroutines): guard "
+                    "shared state with a lock")
+
+
+@check("concurrent_calls", f"{CONCURRENT_CALLS} concurrent calls all get their own right answer",
+       stage=Stage.ROBUSTNESS, fix=_CONCURRENCY_FIX)
+def concurrent_calls(ctx: CheckContext) -> Outcome:
+    with ctx.fresh() as instance:
+        if ctx.target.plugin_type == sdk.PLUGIN_TYPE_DATABASE:
+            # The collection exists before the burst, so the burst tests concurrency, not creation.
+            store(ctx, _CONCURRENT, documents(1, seed=99, store=_CONCURRENT), instance)
+        calls = [_typical_call(ctx, instance, n)[1] for n in range(CONCURRENT_CALLS)]
+        with ThreadPoolExecutor(CONCURRENT_CALLS) as pool:
+            futures = [pool.submit(call, ctx.timeout * 2) for call in calls]
+            answers, errors = [], []
+            for future in futures:
+                try:
+                    answers.append(future.result())
+                except PluginError as exc:
+                    errors.append(exc.message)
+        if errors:
+            return failed(f"{len(errors)} of {CONCURRENT_CALLS} concurrent calls failed: {errors[0]}",
+                          _CONCURRENCY_FIX)
+        mismatch = _concurrent_mismatch(ctx, instance, calls, answers)
+    if mismatch:
+        return failed(mismatch, _CONCURRENCY_FIX)
+    return passed(f"{CONCURRENT_CALLS} concurrent calls answered")
+
+
+def _concurrent_mismatch(ctx: CheckContext, instance: Transport, calls: list[Callable[[float], Any]],
+                         answers: list[Any]) -> str:
+    """What the concurrent answers got wrong, compared with the same calls made one at a time."""
+    plugin_type = ctx.target.plugin_type
+    if plugin_type == sdk.PLUGIN_TYPE_DATABASE:
+        failures = [error for error in answers if error]
+        if failures:
+            return f"{len(failures)} of {CONCURRENT_CALLS} concurrent upserts answered an error: {failures[0]}"
+        hits = ctx.call("Search", sdk.SearchRequest(collection=_CONCURRENT, vector=[1.0] + [0.0] * (DIMENSION - 1),
+                                                    top_k=100), instance)
+        if len(hits.results) != CONCURRENT_CALLS + 1:
+            return (f"after {CONCURRENT_CALLS} concurrent upserts of distinct ids the collection holds "
+                    f"{len(hits.results)} entries, not {CONCURRENT_CALLS + 1}: writes were lost")
+        return ""
+    if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
+        for n, (call, answer) in enumerate(zip(calls, answers, strict=True)):
+            alone = np.asarray(call(ctx.timeout), dtype=np.float64)
+            if not np.allclose(alone, np.asarray(answer, dtype=np.float64), rtol=1e-5, atol=1e-6):
+                return f"concurrent call {n} got another vector than the same call made alone: answers got mixed up"
+    return ""
+
+
+def _large_call(ctx: CheckContext, instance: Transport) -> tuple[str, Callable[[], str]]:
+    """What the large request is for this plugin type, and a call returning the provider's error text."""
+    filler = ("The quick brown fox jumps over the lazy dog. " * (LARGE_BYTES // 45 + 1))[:LARGE_BYTES]
+    plugin_type = ctx.target.plugin_type
+    if plugin_type == sdk.PLUGIN_TYPE_LLM:
+        request: Any = sdk.GenerateRequest(messages=hector.conversation("Say hi.", system=filler))
+        return "an 8 MB system prompt", lambda: ctx.call("Generate", request, instance).text and ""
+    if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
+        return "an 8 MB text", lambda: ctx.call("Embed", sdk.EmbedRequest(text=filler), instance).error
+    (id, vector, metadata), = documents(1, seed=23, store="hector-nb-check-large")
+    store(ctx, "hector-nb-check-large", [(id, vector, metadata)], instance)
+    request = sdk.UpsertRequest(collection="hector-nb-check-large", id=id, vector=vector,
+                                metadata={**metadata, "content": filler})
+    return "an 8 MB chunk", lambda: ctx.call("Upsert", request, instance).error
+
+
+@check("large_request", "an 8 MB request is answered or refused cleanly, and the plugin keeps serving",
+       stage=Stage.ROBUSTNESS, fix=_GRPC_LIMIT_FIX)
+def large_request(ctx: CheckContext) -> Outcome:
+    with ctx.fresh() as instance:
+        what, call = _large_call(ctx, instance)
+        try:
+            error = call()
+        except PluginTimeout:
+            return warned(f"{what} got no answer within {ctx.timeout:g}s", "answer or refuse big requests promptly "
+                          "(e.g. truncate to the model's context)")
+        except PluginError as exc:
+            if "RESOURCE_EXHAUSTED" in exc.message:
+                return warned(f"{what} was refused by the gRPC server ({exc.message})", _GRPC_LIMIT_FIX)
+            broken = _still_serving(ctx, instance)
+            if broken:
+                return failed(f"{what} broke the plugin ({exc.message}); then: {broken}", _GRPC_LIMIT_FIX)
+            return warned(f"{what} failed at the gRPC level: {exc.message}",
+                          "refuse it in the response's error field instead")
+        broken = _still_serving(ctx, instance)
+    if broken:
+        return failed(f"after {what} the plugin stopped serving: {broken}", _GRPC_LIMIT_FIX)
+    return passed(f"{what}: " + (f"refused cleanly ({error[:60]})" if error else "answered"))
+
+
+_DEADLINE_FIX = ("let a cancelled or expired call end quietly (Go: return on ctx.Done(); never exit or panic "
+                 "on it)")
+
+
+@check("short_deadline", "a call whose deadline expires leaves the plugin serving",
+       stage=Stage.ROBUSTNESS, fix=_DEADLINE_FIX)
+def short_deadline(ctx: CheckContext) -> Outcome:
+    with ctx.fresh() as instance:
+        method, call = _typical_call(ctx, instance, 0)
+        try:
+            call(SHORT_DEADLINE)
+            outcome = "was answered within it"
+        except PluginTimeout:
+            outcome = "expired"
+        except PluginError as exc:
+            outcome = f"failed: {exc.message}"
+        broken = _still_serving(ctx, instance)
+        if not broken:
+            try:
+                call(ctx.timeout)
+            except PluginError as exc:
+                broken = f"the same call afterwards failed: {exc.message}"
+    what = f"a {method} with a {SHORT_DEADLINE * 1000:g} ms deadline"
+    if broken:
+        return failed(f"{what} ({outcome}) left the plugin broken: {broken}", _DEADLINE_FIX)
+    return passed(f"{what} {outcome}; still serving")

@@ -1,0 +1,133 @@
+"""What is being checked: a plugin executable, or a provider object, with its manifest and config.
+
+The check never touches the instance a user has loaded: it starts its own
+instances of the same plugin, the same way (:meth:`Target.start`), so a check
+that shuts a plugin down or fills a collection changes nothing in the session.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import hector
+from ..errors import InvalidManifest, PluginError
+from ..host import InKernelTransport, InProcessTransport, SubprocessTransport, Transport
+from ..host.clients import PluginClient
+from ..host.process import executable_command
+from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest
+from ..plugin import sdk
+
+
+@dataclass
+class Target:
+    """One plugin to check.
+
+    ``command`` is set when the plugin runs as a process (as Hector runs every
+    plugin); ``provider`` when it is a Python object run in this process.
+    ``config`` is what Hector would pass to ``Initialize``: string values only.
+    """
+
+    name: str
+    plugin_type: str | None
+    manifest: PluginManifest | None
+    config: dict[str, str] = field(default_factory=dict)
+    command: list[str] | None = None
+    env: dict[str, str] | None = None
+    provider: sdk.Provider | None = None
+    #: ``in-kernel`` or ``in-process`` for provider objects, ``subprocess`` for executables.
+    transport: str = "subprocess"
+    #: Why the manifest could not be read, when it could not.
+    manifest_error: str = ""
+    #: The ``.plugin.yaml`` Hector's discovery would read, when the plugin is an executable.
+    manifest_file: Path | None = None
+
+    def capability(self, name: str) -> bool:
+        """Whether the manifest declares ``name`` as true (YAML ``true`` or the text ``"true"``)."""
+        value = (self.manifest.capabilities if self.manifest else {}).get(name)
+        return value is True or str(value).strip().lower() == "true"
+
+    def start(self, timeout: float) -> Transport:
+        """A new instance of the plugin, started but not initialized."""
+        if self.plugin_type is None:
+            raise PluginError(self.name, "start", f"its type is unknown ({self.manifest_error}); "
+                              "fix the .plugin.yaml so that it names the type")
+        if self.command is not None:
+            return _lenient_subprocess(self.name, self.plugin_type, self.command, timeout, self.env)
+        assert self.provider is not None
+        provider = _fresh(self.provider)
+        if self.transport == "in-process":
+            return InProcessTransport(self.name, provider, timeout)
+        return InKernelTransport(self.name, provider)
+
+
+def _lenient_subprocess(name: str, plugin_type: str, command: list[str], timeout: float,
+                        env: dict[str, str] | None) -> Transport:
+    # Lenient: a plugin that prints before its handshake still starts here, so that every other
+    # check can run; the process checks report the fault itself. No supervisor, so no restarts: a crash
+    # is a finding.
+    return SubprocessTransport(name, plugin_type, command, timeout, env=env, strict_stdout=False)
+
+
+def _fresh(provider: sdk.Provider) -> sdk.Provider:
+    """A new instance of the provider's class, so the check leaves the user's object alone;
+    the object itself when its class needs constructor arguments."""
+    try:
+        return type(provider)()
+    except TypeError:
+        return provider
+
+
+def target_of_client(client: PluginClient) -> Target:
+    """The plugin behind a loaded client, with the config it was initialized with."""
+    transport = client._transport  # the check starts its own instances the same way
+    config = client.config
+    manifest = client.manifest
+    if isinstance(transport, SubprocessTransport):
+        return Target(client.name, client.plugin_type, manifest, config, command=list(transport.command),
+                      env=transport.env, manifest_file=manifest.path)
+    return Target(client.name, client.plugin_type, manifest, config, provider=client.provider,
+                  transport=client.transport)
+
+
+def target_of_provider(provider: sdk.Provider, name: str | None = None, config: dict[str, Any] | None = None,
+                       transport: str = "in-kernel") -> Target:
+    """A provider object (not yet loaded), run ``in-kernel`` or ``in-process``."""
+    manifest = manifest_from_provider(provider)
+    kept, _ = hector.string_config(config)
+    return Target(name or manifest.name, provider.plugin_type, manifest, kept, provider=provider,
+                  transport=transport)
+
+
+def target_of_path(path: str | os.PathLike[str], config: dict[str, Any] | None = None,
+                   name: str | None = None) -> Target:
+    """A plugin executable (or its ``.plugin.yaml``), or ``builtin:NAME``, run as Hector runs it.
+
+    A manifest Hector would reject does not stop the check: the manifest check
+    reports it, and the rest runs when the plugin's type can still be read.
+    """
+    text = str(path)
+    if text.startswith("builtin:"):
+        from ..providers import BUILTINS, builtin_plugin_path
+
+        builtin = text[len("builtin:"):]
+        if builtin not in BUILTINS:
+            raise PluginError(builtin, "check", "no built-in provider of that name; choose one of "
+                              + ", ".join(f"builtin:{b}" for b in BUILTINS))
+        path = builtin_plugin_path(builtin)
+    file = manifest_path(path)
+    executable = file.with_name(file.name[: -len(".plugin.yaml")])
+    kept, _ = hector.string_config(config)
+    try:
+        manifest: PluginManifest | None = read_manifest(file, check_executable=False)
+        error = ""
+    except InvalidManifest as exc:
+        manifest, error = None, exc.message
+    plugin_type = manifest.type if manifest and manifest.type in sdk.PLUGIN_TYPES else None
+    if manifest is not None and plugin_type is None:
+        error = f"type {manifest.type!r} is not one of {', '.join(sdk.PLUGIN_TYPES)}"
+    label = name or (manifest.name if manifest else executable.name)
+    return Target(label, plugin_type, manifest, kept, command=executable_command(executable),
+                  manifest_error=error, manifest_file=file)
