@@ -174,6 +174,13 @@ class Session:
         del self._plugins[name]
         client.shutdown()
 
+    def check(self, name: str, only: list[str] | None = None) -> pandas.DataFrame:
+        """The conformance check of the plugin ``name``, run on fresh instances started the same way
+        (see :func:`hector_nb.check.check`): a DataFrame, one row per check, with its summary."""
+        from .check import check
+
+        return check(self.get(name), only=only)
+
     def restart(self, name: str) -> PluginClient:
         """Restart the plugin with its last config."""
         client = self.get(name)
