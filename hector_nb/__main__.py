@@ -87,6 +87,34 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help="a plugin executable, its .plugin.yaml, or builtin:NAME")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value passed to Initialize, as text (repeatable)")
+    parser.add_argument("--only", action="append", metavar="CHECK", help="run only this check (repeatable)")
+    parser.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML")
+    parser.add_argument("--timeout", type=float, default=5.0, help="deadline of each call, in seconds (default 5)")
+
+
+@command("check", _check_options)
+def check(args: argparse.Namespace) -> int:
+    """Check a plugin against what Hector needs; exit code 1 when any check fails."""
+    from .check import check as run_check
+    from .errors import InvalidConfig
+
+    config = {}
+    for pair in args.set:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidConfig(args.path, "check", f"--set takes KEY=VALUE, got {pair!r}")
+        config[key] = value
+    report = run_check(args.path, config=config, only=args.only, timeout=args.timeout)
+    print(report)
+    if args.junit:
+        print(f"wrote {report.to_junit(args.junit)}")
+    return 0 if report.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hector_nb",
                                      description="Build, run, compare and export Hector plugins.")
