@@ -16,15 +16,16 @@ def extras_required() -> bool:
     return os.environ.get("CI") == "true" or os.environ.get("HECTOR_NB_REQUIRE_EXTRAS") == "1"
 
 
-def require(extra: str, *modules: str) -> None:
+def require(extra: str, *modules: str, install: str = "") -> None:
     """Skip (or fail, where extras are required) unless every module of ``extra`` is installed.
 
     Looks modules up without importing them, so a test decides before it pays for an import.
+    ``install`` is the command that brings them, when it is not ``pip install -e ".[extra]"``.
     """
     missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if not missing:
         return
-    reason = f'needs the {extra} extra ({", ".join(missing)} missing): pip install -e ".[{extra}]"'
+    reason = f'needs the {extra} extra ({", ".join(missing)} missing): {install or f"pip install -e .[{extra}]"}'
     if extras_required():
         pytest.fail(f"{reason}; engine tests must run here (CI or HECTOR_NB_REQUIRE_EXTRAS=1)")
     pytest.skip(reason)

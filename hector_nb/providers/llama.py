@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hector_nb import sdk
-from hector_nb.providers.openai_format import (
+from hector_nb.providers.openai import (
     ToolCallDeltas,
     from_openai_tool_calls,
     to_openai_messages,

@@ -141,13 +141,22 @@ class MilvusDatabase(sdk.DatabaseProvider):
         self._dimensions.pop(name, None)
 
     def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
-        if len(id.encode()) > MAX_ID_LENGTH:
-            raise ValueError(f"id is {len(id.encode())} bytes long; Milvus keeps at most {MAX_ID_LENGTH}")
-        vector = [float(x) for x in vector]
+        self.upsert_many(collection, [id], [vector], [metadata])
+
+    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+        """One Milvus upsert for many rows (the last of a repeated id wins)."""
+        rows = {}
+        for id, vector, meta in zip(ids, vectors, metadata, strict=True):
+            if len(id.encode()) > MAX_ID_LENGTH:
+                raise ValueError(f"id is {len(id.encode())} bytes long; Milvus keeps at most {MAX_ID_LENGTH}")
+            rows[id] = {"id": id, "vector": [float(x) for x in vector], "metadata": dict(meta)}
+        if not rows:
+            return
         if self._dimension(collection) is None:
-            self._create(collection, len(vector))
-        name = self._require(collection, vector)
-        self._client.upsert(name, [{"id": id, "vector": vector, "metadata": dict(metadata)}])
+            self._create(collection, len(next(iter(rows.values()))["vector"]))
+        for row in rows.values():
+            name = self._require(collection, row["vector"])
+        self._client.upsert(name, list(rows.values()))
 
     def delete(self, collection: str, id: str) -> None:
         name = self._require(collection)

@@ -103,7 +103,7 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
         self._session = onnxruntime.InferenceSession(os.fspath(model), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
-        self.model_name = "all-MiniLM-L6-v2-int8" if not config.get("model_path") else model.parent.name
+        self.model_name = Path(config["model_path"]).name if config.get("model_path") else "all-MiniLM-L6-v2-int8"
         self._tokenizer = Tokenizer.from_file(os.fspath(tokenizer_file))
         self._tokenizer.enable_truncation(MAX_TOKENS)
         pad = self._tokenizer.token_to_id("[PAD]")

@@ -2,25 +2,103 @@
 
 Needs the ``openai`` extra: ``pip install "hector_nb[openai]"`` (the official
 ``openai`` client). The client is imported when the provider is initialized,
-so hector_nb imports without it.
+so hector_nb imports without it. The conversions between Hector's messages,
+tools and tool calls and OpenAI's format live here too (``builtin:llama`` uses
+them): this module imports only ``hector_nb.sdk``, so it exports as a plugin.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from hector_nb import sdk
-from hector_nb.providers.openai_format import (
-    ToolCallDeltas,
-    from_openai_tool_calls,
-    to_openai_messages,
-    to_openai_tools,
-)
 
 API_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_MAX_TOKENS = 4096
+#: OpenAI's own ``tool_choice`` words; any other value names the function the model must call.
+TOOL_CHOICES = ("auto", "none", "required")
+#: The schema sent for a tool whose ``parameters_json`` is empty: OpenAI requires an object schema.
+EMPTY_PARAMETERS = {"type": "object", "properties": {}}
+
+
+def to_openai_messages(messages: Iterable[sdk.Message]) -> list[dict[str, Any]]:
+    """Hector's conversation as OpenAI messages.
+
+    Roles: ``ROLE_USER``/``user`` -> user, ``ROLE_AGENT``/``assistant`` ->
+    assistant, ``ROLE_UNSPECIFIED``/``system``/empty -> system; a message with
+    a ``tool_call_id`` is a tool result. Consecutive system messages (Hector
+    sends its system prompt and its tool list as two) are joined into one, since
+    some chat templates accept a single system message only.
+    """
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.tool_call_id:
+            out.append({"role": "tool", "tool_call_id": message.tool_call_id, "content": message.content})
+            continue
+        role = sdk.openai_role(message.role)
+        if role == "system" and out and out[-1]["role"] == "system":
+            out[-1]["content"] += "\n\n" + message.content
+            continue
+        entry: dict[str, Any] = {"role": role, "content": message.content}
+        if message.tool_calls:
+            entry["tool_calls"] = [
+                {"id": call.id, "type": "function",
+                 "function": {"name": call.name, "arguments": call.arguments_json or "{}"}}
+                for call in message.tool_calls]
+        out.append(entry)
+    return out
+
+
+def to_openai_tools(tools: Iterable[sdk.ToolDefinition]) -> list[dict[str, Any]]:
+    """Hector's tool definitions as OpenAI function tools; a tool's schema must be a JSON object."""
+    out = []
+    for tool in tools:
+        try:
+            parameters = json.loads(tool.parameters_json) if tool.parameters_json.strip() else EMPTY_PARAMETERS
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"tool {tool.name!r}: parameters_json is not JSON ({exc.msg})") from None
+        if not isinstance(parameters, dict):
+            raise ValueError(f"tool {tool.name!r}: parameters_json must be a JSON Schema object")
+        out.append({"type": "function",
+                    "function": {"name": tool.name, "description": tool.description, "parameters": parameters}})
+    return out
+
+
+def _field(value: Any, name: str) -> Any:
+    """A field of a response object (the openai client) or of a dict (llama-cpp-python)."""
+    return value.get(name) if isinstance(value, Mapping) else getattr(value, name, None)
+
+
+def from_openai_tool_calls(calls: Iterable[Any] | None) -> list[sdk.ToolCall]:
+    """OpenAI's tool calls (objects or dicts) as Hector's."""
+    out = []
+    for call in calls or ():
+        function = _field(call, "function")
+        out.append(sdk.ToolCall(id=_field(call, "id") or "", name=_field(function, "name") or "",
+                                arguments_json=_field(function, "arguments") or "{}"))
+    return out
+
+
+class ToolCallDeltas:
+    """Streamed tool-call fragments (by ``index``) gathered into whole calls."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, str]] = {}
+
+    def add(self, deltas: Iterable[Any] | None) -> None:
+        for delta in deltas or ():
+            call = self._calls.setdefault(_field(delta, "index") or 0, {"id": "", "name": "", "arguments": ""})
+            function = _field(delta, "function")
+            call["id"] = _field(delta, "id") or call["id"]
+            call["name"] += (_field(function, "name") or "") if function is not None else ""
+            call["arguments"] += (_field(function, "arguments") or "") if function is not None else ""
+
+    def calls(self) -> list[sdk.ToolCall]:
+        return [sdk.ToolCall(id=c["id"], name=c["name"], arguments_json=c["arguments"] or "{}")
+                for _, c in sorted(self._calls.items())]
 
 
 def _number(config: dict[str, str], key: str, kind: type) -> Any:
@@ -40,7 +118,8 @@ class OpenAILLM(sdk.LLMProvider):
     for llama.cpp, ``http://127.0.0.1:11434/v1`` for Ollama), ``model``
     (required), ``api_key`` (default: the ``OPENAI_API_KEY`` environment
     variable; a local server with a ``base_url`` needs none), ``temperature``,
-    ``max_tokens`` (sent when given) and ``timeout`` (seconds, default 60).
+    ``max_tokens``, ``tool_choice`` (auto, none, required or a tool's name; sent
+    when given, with tools) and ``timeout`` (seconds, default 60).
     Hector's roles are mapped to OpenAI's, tools and tool calls both ways;
     streams arrive as TEXT chunks, the tool calls as TOOL_CALL chunks at the
     end, then DONE with the server's token count. The API key is a secret:
@@ -51,7 +130,7 @@ class OpenAILLM(sdk.LLMProvider):
     version = "0.1.0"
     description = "Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp, LM Studio)."
     config_required = ("model",)
-    config_optional = ("base_url", "api_key", "temperature", "max_tokens", "timeout")
+    config_optional = ("base_url", "api_key", "temperature", "max_tokens", "tool_choice", "timeout")
     capabilities = {"function_calling": True}
 
     def __init__(self) -> None:
@@ -73,6 +152,9 @@ class OpenAILLM(sdk.LLMProvider):
             api_key = "unused"  # local servers ignore it, but the client insists on one
         self.temperature = _number(config, "temperature", float)
         self.max_tokens = _number(config, "max_tokens", int)
+        choice = config.get("tool_choice") or ""
+        self.tool_choice: Any = (choice if choice in TOOL_CHOICES or not choice
+                                 else {"type": "function", "function": {"name": choice}})
         self.shutdown()
         self._errors = openai
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key,
@@ -89,6 +171,8 @@ class OpenAILLM(sdk.LLMProvider):
         request: dict[str, Any] = {"model": self.model, "messages": to_openai_messages(messages)}
         if tools:
             request["tools"] = to_openai_tools(tools)
+            if self.tool_choice:
+                request["tool_choice"] = self.tool_choice
         if self.temperature is not None:
             request["temperature"] = self.temperature
         if self.max_tokens is not None:

@@ -136,15 +136,24 @@ class QdrantDatabase(sdk.DatabaseProvider):
             self._dimensions.pop(collection, None)
 
     def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
-        if ID_KEY in metadata:
-            raise ValueError(f"metadata key {ID_KEY!r} is reserved for the original id")
-        vector = [float(x) for x in vector]
-        point = self._models.PointStruct(id=point_id(id), vector=vector, payload={**metadata, ID_KEY: id})
+        self.upsert_many(collection, [id], [vector], [metadata])
+
+    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+        """One Qdrant upsert for many points (the last of a repeated id wins)."""
+        points = {}
+        for id, vector, meta in zip(ids, vectors, metadata, strict=True):
+            if ID_KEY in meta:
+                raise ValueError(f"metadata key {ID_KEY!r} is reserved for the original id")
+            row = [float(x) for x in vector]
+            points[point_id(id)] = self._models.PointStruct(id=point_id(id), vector=row, payload={**meta, ID_KEY: id})
+        if not points:
+            return
         with self._lock:
             if self._dimension(collection) is None:
-                self._create(collection, len(vector))
-            self._require(collection, vector)
-            self._client.upsert(collection, points=[point])
+                self._create(collection, len(next(iter(points.values())).vector))
+            for point in points.values():
+                self._require(collection, point.vector)
+            self._client.upsert(collection, points=list(points.values()))
 
     def delete(self, collection: str, id: str) -> None:
         with self._lock:

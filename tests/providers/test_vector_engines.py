@@ -72,10 +72,10 @@ def test_explicit_collections_and_metrics(session, engine):
     db.create_collection("v", 2)
     with pytest.raises(ProviderError, match="collection 'v' exists already"):
         db.create_collection("v", 2)
-    db.upsert_many("v", [("near", [1, 0], None), ("far", [4, 0], None), ("mid", [0, 2], None)])
+    db.upsert_many("v", [("near", [1, 0], None), ("far", [9, 0], None), ("mid", [0, 2], None), ("far", [4, 0], None)])
     hits = db.search("v", [1, 0], top_k=3)
     # Higher is better on every engine: euclidean distances come back negated, as builtin:memory reports them.
-    assert [h.id for h in hits] == ["near", "mid", "far"]
+    assert [h.id for h in hits] == ["near", "mid", "far"]  # a repeated id: the last write wins
     assert [h.score for h in hits] == pytest.approx([0.0, -np.sqrt(5), -3.0], abs=1e-4)
     with pytest.raises(ProviderError, match="unknown metric 'hamming'"):
         load(session, engine, "in-process", metric="hamming")
