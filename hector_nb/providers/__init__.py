@@ -17,14 +17,27 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .echo import EchoLLM
     from .hashing import HashingEmbedder
+    from .llama import LlamaLLM
     from .memory import MemoryDatabase
+    from .milvus import MilvusDatabase
+    from .minilm import MiniLMEmbedder
+    from .openai import OpenAILLM
+    from .qdrant import QdrantDatabase
+    from .usearch import USearchDatabase
 
 #: Built-in name -> (module, class).
 _CLASSES = {"echo": ("echo", "EchoLLM"), "memory": ("memory", "MemoryDatabase"),
-            "hashing": ("hashing", "HashingEmbedder")}
+            "hashing": ("hashing", "HashingEmbedder"),
+            # Real engines: each needs its extra (pip install "hector_nb[NAME]"), imported at initialize.
+            "qdrant": ("qdrant", "QdrantDatabase"), "milvus": ("milvus", "MilvusDatabase"),
+            "usearch": ("usearch", "USearchDatabase"), "minilm": ("minilm", "MiniLMEmbedder"),
+            "openai": ("openai", "OpenAILLM"), "llama": ("llama", "LlamaLLM")}
+#: The built-ins that need no extra.
+TOYS = ("echo", "memory", "hashing")
 PLUGIN_DIR = Path(__file__).parent / "plugins"
 
-__all__ = ["BUILTINS", "EchoLLM", "HashingEmbedder", "MemoryDatabase", "builtin_plugin_path"]
+__all__ = ["BUILTINS", "TOYS", "EchoLLM", "HashingEmbedder", "LlamaLLM", "MemoryDatabase", "MilvusDatabase",
+           "MiniLMEmbedder", "OpenAILLM", "QdrantDatabase", "USearchDatabase", "builtin_plugin_path"]
 
 
 def _load(module: str, cls: str) -> type:
