@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import sdk
+from .hector import STREAM_TOOL_CALL_NOTE
 
 if TYPE_CHECKING:
     import pandas
@@ -115,7 +116,8 @@ class WidgetView:
         if generation.tool_calls:
             calls = "".join(f"<li><code>{html.escape(c.name)}({html.escape(c.arguments_json)})</code></li>"
                             for c in generation.tool_calls)
-            self.tools.value = f"<b>tool calls</b><ul>{calls}</ul>"
+            self.tools.value = (f"<b>tool calls</b> <span style='color: #b35c00'>({STREAM_TOOL_CALL_NOTE})</span>"
+                                f"<ul>{calls}</ul>")
         self.status.value = _status_html(generation, final)
         if final:
             self.handle.update(self._bundle(_plain(generation)), raw=True)
@@ -123,12 +125,17 @@ class WidgetView:
 
 def _plain(generation: Generation) -> str:
     lines = [generation.text]
-    lines += [f"[tool call] {call.name}({call.arguments_json})" for call in generation.tool_calls]
+    lines += [_tool_call_line(call) for call in generation.tool_calls]
     if generation.error:
         lines.append(f"[error] {generation.error}")
     lines.append(f"[{generation.state}: {generation.tokens_used} tokens, {generation.elapsed:.2f}s, "
                  f"{generation.tokens_per_second:.1f} tok/s]")
     return "\n".join(lines)
+
+
+def _tool_call_line(call: sdk.ToolCall) -> str:
+    """A streamed tool call in text, marked: Hector drops it (tool calls reach an agent only through Generate)."""
+    return f"[tool call, {STREAM_TOOL_CALL_NOTE}] {call.name}({call.arguments_json})"
 
 
 def _status_html(generation: Generation, final: bool) -> str:
@@ -152,7 +159,7 @@ class TextView:
         self.stream.write(generation.text[self._shown:])
         self._shown = len(generation.text)
         for call in generation.tool_calls[self._tools:]:
-            self.stream.write(f"\n[tool call] {call.name}({call.arguments_json})")
+            self.stream.write("\n" + _tool_call_line(call))
         self._tools = len(generation.tool_calls)
         if final:
             if generation.error:

@@ -2,9 +2,10 @@
 
 The child gets Hector's handshake environment, runs in its own session (so a
 terminal's Ctrl-C reaches the host, not the plugin), and answers with one
-handshake line on stdout. Lines printed before it are logged and skipped, as
-Hector's own example plugin prints one. Everything the plugin writes to stderr
-lands in its :class:`PluginLog`.
+handshake line on stdout. A line printed before it fails the start, as
+go-plugin's host refuses such a plugin (Hector then never loads it); with
+``strict_stdout=False`` (lenient fidelity) such lines are logged and skipped.
+Everything the plugin writes to stderr lands in its :class:`PluginLog`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import HandshakeError, PluginCrashed, PluginTimeout
+from ..hector import stdout_before_handshake_message
 from ..plugin.constants import (
     APP_PROTOCOL_VERSIONS,
     CLIENT_CERT_ENV,
@@ -68,14 +70,17 @@ class PluginProcess:
     """One running plugin executable: its handshake, log and exit."""
 
     def __init__(self, name: str, command: Sequence[str | os.PathLike[str]], log: PluginLog,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, strict_stdout: bool = True) -> None:
         self.name = name
         self.command = [str(part) for part in command]
         self.env = env
         self.log = log
+        #: Refuse a plugin that prints on stdout before its handshake, as go-plugin does.
+        self.strict_stdout = strict_stdout
         self.handshake: Handshake | None = None
         self._handshake_ready = threading.Event()
         self._handshake_error: str | None = None
+        self._refusal: str | None = None
         self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-")
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -112,6 +117,9 @@ class PluginProcess:
             self.kill()
             raise PluginTimeout(self.name, "start", f"no handshake within {timeout:g}s; "
                                 f"stderr:\n{self.stderr_tail()}")
+        if self._refusal is not None:
+            self.kill()
+            raise HandshakeError(self.name, "start", self._refusal)
         if self.handshake is not None:
             return self.handshake
         if self._handshake_error is not None:
@@ -128,6 +136,9 @@ class PluginProcess:
             line = raw.decode(errors="replace")
             if self._handshake_ready.is_set() or not is_handshake(line):
                 self.log.add("stdout", line)
+                if self.strict_stdout and not self._handshake_ready.is_set():
+                    self._refusal = stdout_before_handshake_message(line)
+                    self._handshake_ready.set()
                 continue
             try:
                 self.handshake = parse_handshake(line)

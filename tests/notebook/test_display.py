@@ -58,7 +58,8 @@ def test_error_and_tool_call_chunks_and_text_view():
     assert (generation.state, generation.error) == ("error", "model overloaded")
     assert [c.name for c in generation.tool_calls] == ["lookup"]
     printed = out.getvalue()
-    assert printed.startswith("partial \n[tool call] lookup({})\n[error] model overloaded\n[error: 1 tokens")
+    assert printed.startswith("partial \n[tool call, dropped by Hector in a stream; tool calls reach an agent only "
+                              "through unary Generate] lookup({})\n[error] model overloaded\n[error: 1 tokens")
 
 
 def test_interrupt_closes_the_stream():

@@ -1,12 +1,10 @@
-"""Prints a line before its handshake, as Hector's example plugin does; then crashes or hangs on request."""
+"""Logs its config to stderr; crashes or hangs on request."""
 
 import os
 import sys
 import time
 
 from hector_nb.sdk import GenerateResponse, LLMProvider, ModelInfo, serve_llm_plugin
-
-print("Starting junk plugin...", flush=True)
 
 
 class Junk(LLMProvider):

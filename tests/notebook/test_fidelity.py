@@ -1,0 +1,133 @@
+"""The magics behave as Hector by default (one-line warnings saying what to do), as before with
+--lenient or %config HectorMagics.fidelity = "lenient"."""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fidelity.recorder import Recorder
+from IPython.core.error import UsageError
+
+import hector_nb
+from hector_nb import hector
+from hector_nb.display import WidgetView
+from hector_nb.hector import HectorFidelityWarning
+from hector_nb.manifest import PluginManifest, write_manifest
+
+NOISY = Path(__file__).resolve().parents[1] / "fidelity" / "noisy_plugin.py"
+
+
+@pytest.fixture
+def caught():
+    hector.forget_warnings()
+    with warnings.catch_warnings(record=True) as records:
+        warnings.simplefilter("default")
+        yield records
+    hector.forget_warnings()
+
+
+def fidelity_warnings(records) -> list[str]:
+    return [str(r.message) for r in records if issubclass(r.category, HectorFidelityWarning)]
+
+
+def test_a_number_given_with_set_is_dropped_with_one_warning(ip, caught):
+    echo = ip.run_line_magic("hector", "load builtin:echo --name e1 --set prefix=0.7")
+    assert echo.generate("hi").text == "hi"
+    assert fidelity_warnings(caught) == [
+        "e1: Hector drops non-string config: prefix=0.7 never reaches Initialize; quote it (\"0.7\") in "
+        "hector.yaml, and here too (--set 'prefix=\"0.7\"' or config={'prefix': '0.7'})"]
+    quoted = ip.run_line_magic("hector", """load builtin:echo --name e2 --set 'prefix="0.7 "'""")
+    assert quoted.generate("hi").text == "0.7 hi"
+    lenient = ip.run_line_magic("hector", "load builtin:echo --name e3 --set prefix=0.7 --lenient")
+    assert lenient.generate("hi").text == "0.7hi"
+    assert len(fidelity_warnings(caught)) == 1
+
+
+def test_the_fidelity_setting_reaches_the_session(ip):
+    assert hector_nb.session().fidelity == "hector"
+    ip.run_line_magic("config", "HectorMagics.fidelity = 'lenient'")
+    try:
+        assert hector_nb.session().fidelity == "lenient"
+        echo = ip.run_line_magic("hector", "load builtin:echo --set prefix=1")
+        assert echo.generate("x").text == "1x"
+    finally:
+        ip.run_line_magic("config", "HectorMagics.fidelity = 'hector'")
+    assert hector_nb.session().fidelity == "hector"
+
+
+def test_generate_sends_hectors_roles_and_a_whole_agent_request(ip):
+    hector_nb.session().add("rec", Recorder(), config={"api_key": "k"})
+    reply = ip.run_line_magic("hector", 'generate rec "hi" --system "be brief" --no-stream')
+    assert json.loads(reply.text)["roles"] == ["ROLE_UNSPECIFIED", "ROLE_USER"]
+    agent = ip.run_line_magic("hector", 'generate rec "what is the capital of France?" --as-agent --no-stream')
+    sent = json.loads(agent.text)
+    assert sent["roles"] == ["ROLE_UNSPECIFIED", "ROLE_UNSPECIFIED", "ROLE_USER"]
+    assert len(sent["tools"]) == 10 and sent["contents"][0] == len(hector.agent_system_prompt())
+    ip.run_line_magic("hector", "load builtin:echo")
+    streamed = ip.run_line_magic("hector", 'generate echo "hello there" --as-agent')
+    assert streamed.text == "hello there" and streamed.tool_calls[0].name == "agent_call"
+
+
+def test_a_streamed_tool_call_is_marked_and_warned_once(ip, caught, capsys):
+    ip.run_line_magic("hector", "load builtin:echo")
+    ip.user_ns["tools"] = [{"name": "lookup", "parameters_json": "{}"}]
+    for _ in range(2):
+        ip.run_line_magic("hector", 'generate echo "weather in Oslo" --tools tools')
+    printed = capsys.readouterr().out
+    assert printed.count(f"[tool call, {hector.STREAM_TOOL_CALL_NOTE}] lookup(") == 2
+    assert [w for w in fidelity_warnings(caught) if "TOOL_CALL" in w] == [
+        "echo: Hector drops TOOL_CALL chunks in streams; tool calls reach an agent only through unary Generate; "
+        "return tool calls from generate() (agents call it with reasoning: {enable_streaming: false})"]
+
+
+def test_the_widget_marks_a_streamed_tool_call(ip, monkeypatch):
+    views = []
+    original = WidgetView.__init__
+    monkeypatch.setattr(WidgetView, "__init__", lambda self: original(self) or views.append(self))
+    ip.run_line_magic("config", "HectorMagics.widgets = 'always'")
+    try:
+        ip.run_line_magic("hector", "load builtin:echo")
+        ip.user_ns["tools"] = [{"name": "lookup", "parameters_json": "{}"}]
+        ip.run_line_magic("hector", 'generate echo "weather" --tools tools')
+        assert hector.STREAM_TOOL_CALL_NOTE in views[0].tools.value
+    finally:
+        ip.run_line_magic("config", "HectorMagics.widgets = 'auto'")
+
+
+@pytest.fixture
+def noisy(tmp_path) -> Path:
+    executable = tmp_path / "noisy"
+    executable.write_text(f"#!{sys.executable}\n{NOISY.read_text()}")
+    executable.chmod(0o755)
+    write_manifest(PluginManifest(name="noisy", version="1.0.0", type="llm_provider"), executable)
+    return executable
+
+
+def test_load_refuses_stdout_before_the_handshake_and_lenient_tolerates_it(ip, noisy):
+    with pytest.raises(UsageError) as raised:
+        ip.run_line_magic("hector", f"load {noisy}")
+    message = str(raised.value)
+    assert message.startswith("plugin 'noisy', start: printed 'starting...' on stdout before its handshake; "
+                              "Hector (go-plugin) refuses such a plugin silently")
+    assert "\n" not in message
+    assert ip.run_line_magic("hector", f"load {noisy} --lenient").generate("x").text == "served"
+
+
+def test_upsert_sends_no_create_collection_unless_asked(ip):
+    ip.user_ns["frame"] = pd.DataFrame({"text": ["red apples", "blue sky"]})
+    ip.run_line_magic("hector", "load builtin:hashing")
+    ip.run_line_magic("hector", "load builtin:memory --name mem")
+    # The memory database creates the collection on the first upsert, as Hector's document store needs.
+    assert ip.run_line_magic("hector", "upsert mem docs --from frame --text-column text --embedder hashing") == 2
+    found = ip.run_line_magic("hector", 'search mem docs "apples" --embedder hashing --top-k 1')
+    assert list(found["content"]) == ["red apples"]
+    # --create calls CreateCollection, and its failure is the provider's own error: nothing is guessed.
+    with pytest.raises(UsageError, match="plugin 'mem', create_collection: .*collection 'docs' exists already"):
+        ip.run_line_magic("hector", "upsert mem docs --from frame --text-column text --embedder hashing --create")
+    assert ip.run_line_magic("hector", "upsert mem fresh --from frame --text-column text --embedder hashing "
+                                       "--create") == 2
