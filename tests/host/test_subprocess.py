@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 from plugin_process import process_gone, wait_until
@@ -17,7 +18,7 @@ from hector_nb.errors import HandshakeError, InvalidConfig, PluginCrashed, Plugi
 
 def test_load_reads_the_manifest_and_calls_every_llm_rpc(session, install):
     path = install("junk_llm.py", "junk")
-    llm = session.load(path, config={"temperature": 0.5, "verbose": True, "retries": 3})
+    llm = session.load(path, config={"temperature": 0.5, "verbose": True, "retries": 3}, fidelity="lenient")
     assert (llm.name, llm.transport, llm.plugin_type, llm.status) == ("junk", "subprocess", "llm_provider", "ready")
     assert llm.generate("hi").text == f"{llm.pid}:hi"
     assert [c.text for c in llm.stream("x")] == ["first ", "second", ""]
@@ -25,12 +26,10 @@ def test_load_reads_the_manifest_and_calls_every_llm_rpc(session, install):
     assert llm.health().healthy
     assert llm.remote_status() == "ready"
     assert llm.manifest.version == "0.3.0"
-    # Non-string scalars reach Initialize as text (Hector would drop them).
+    # Lenient: non-string scalars reach Initialize as text (Hector drops them: tests/fidelity).
     assert wait_until(lambda: any("initialized with" in line for line in llm.logs()), 10)
     logged = next(line for line in llm.logs() if "initialized with" in line)
     assert "('retries', '3'), ('temperature', '0.5'), ('verbose', 'true')" in logged
-    # The line printed before the handshake is logged, not taken for the handshake.
-    assert "[stdout] Starting junk plugin..." in llm.logs()
 
 
 def test_load_by_manifest_path_and_default_name(session, install):
@@ -95,7 +94,7 @@ def test_wrong_core_version_is_refused(session, install):
 def test_missing_executable_and_missing_required_config(session, install):
     path = install("junk_llm.py", "needs-key", config_required=["api_key"])
     with pytest.raises(InvalidConfig, match="api_key missing"):
-        session.load(path)
+        session.load(path, fidelity="lenient")  # Hector starts it anyway: tests/fidelity
     assert session.load(path, config={"api_key": "k"}).status == "ready"
 
 
@@ -145,6 +144,38 @@ def test_restarts_are_bounded(session, install, tmp_path, monkeypatch):
     marker.unlink()
     session.restart("doomed")
     assert llm.status == "ready" and llm.generate("fixed").text.endswith(":fixed")
+
+
+def test_unload_during_an_automatic_restart_leaves_no_plugin_running(session, install, tmp_path, monkeypatch):
+    hold, started = tmp_path / "hold", tmp_path / "started-pid"
+    monkeypatch.setenv("HELD_START_MARKER", str(hold))
+    monkeypatch.setenv("HELD_START_PID", str(started))
+    llm = session.load(install("held_start.py", "held"))
+    with pytest.raises(PluginCrashed):
+        llm.generate("crash")
+    hold.write_text("the next start waits for this file to go")
+    outcome: list[BaseException | str] = []
+
+    def call_after_crash():
+        try:
+            outcome.append(llm.generate("again").text)
+        except PluginError as exc:
+            outcome.append(exc)
+
+    caller = threading.Thread(target=call_after_crash)
+    caller.start()
+    assert wait_until(started.exists, 30), "the automatic restart did not start a process"
+    unloader = threading.Thread(target=session.unload, args=("held",))
+    unloader.start()
+    assert wait_until(lambda: "held" not in session, 10)
+    hold.unlink()  # the restarted plugin may now finish its start, while it is being unloaded
+    caller.join(60)
+    unloader.join(60)
+    assert not caller.is_alive() and not unloader.is_alive()
+    restarted = int(started.read_text())
+    assert wait_until(lambda: process_gone(restarted), 10), "the plugin restarted during unload is still running"
+    assert llm.status == "shutdown"
+    assert isinstance(outcome[0], PluginError) and "shut down" in str(outcome[0]), outcome
 
 
 def test_shutdown_stops_the_process_and_cleans_up(session, install):
@@ -197,21 +228,22 @@ def test_load_config_starts_every_enabled_plugin(session, install, tmp_path, mon
     (tmp_path / "hector.yaml").write_text(textwrap.dedent("""
         plugins:
           llm_providers:
-            writer: {type: grpc, path: ./cfg-llm, config: {mode: "${LLM_MODE}", top_p: 0.9}}
+            writer: {name: writer, type: grpc, path: ./cfg-llm, config: {mode: "${LLM_MODE}", top_p: 0.9}}
           database_providers:
-            store: {type: grpc, path: ./cfg-db, enabled: true}
-            disabled: {type: grpc, path: ./nowhere, enabled: false}
+            store: {name: store, type: grpc, path: ./cfg-db, enabled: true}
+            disabled: {name: disabled, type: grpc, path: ./nowhere, enabled: false}
     """))
     loaded = session.load_config(tmp_path / "hector.yaml")
     assert [c.name for c in loaded] == ["writer", "store"]
     assert list(session.list()["name"]) == ["writer", "store"]
     writer = session.get("writer")
-    assert wait_until(lambda: any("('mode', 'strict'), ('top_p', '0.9')" in line for line in writer.logs()), 10)
+    # As Hector: top_p, a number, never reaches Initialize (tests/fidelity has the warning).
+    assert wait_until(lambda: any("initialized with [('mode', 'strict')]" in line for line in writer.logs()), 10)
 
 
 def test_load_config_rejects_a_plugin_in_the_wrong_section(session, install, tmp_path):
     install("junk_llm.py", "misplaced")
-    (tmp_path / "hector.yaml").write_text("plugins:\n  embedder_providers:\n    e: {path: ./misplaced}\n")
+    (tmp_path / "hector.yaml").write_text("plugins:\n  embedder_providers:\n    e: {name: e, path: ./misplaced}\n")
     with pytest.raises(InvalidConfig, match="listed as a embedder_provider but its manifest says llm_provider"):
         session.load_config(tmp_path / "hector.yaml")
 

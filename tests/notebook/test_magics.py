@@ -17,7 +17,7 @@ def test_help_lists_every_subcommand(ip, capsys):
                  "compare", "provider"):
         assert f"  {name} " in listing
     ip.run_line_magic("hector", "search --help")
-    assert "%hector search [--embedder EMBEDDER]" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("%hector search [--embedder EMBEDDER]")
 
 
 def test_load_generate_and_shared_session(ip, capsys):
@@ -102,7 +102,7 @@ def test_upsert_search_and_compare(ip):
 
 @pytest.mark.parametrize("line, message", [
     ('generate ghost "hi"', "plugin 'ghost', get: no plugin named 'ghost' is loaded"),
-    ('search echo c "q" --embedder echo', "plugin 'echo', use: is a llm_provider, but this needs a database_provider"),
+    ('search echo c "q" --embedder echo', "plugin 'echo', use: is an llm_provider, but this needs a database_provider"),
     ("frobnicate", "unknown subcommand 'frobnicate'"),
     ("search db c --top-k many", "argument --top-k: invalid int value: 'many'"),
     ('generate echo "unbalanced', "check the quotes"),
@@ -136,8 +136,8 @@ def test_plugin_management_subcommands(ip, capsys, tmp_path):
     table = ip.run_line_magic("hector", f"discover {builtin_plugin_path('echo').parent}")
     assert sorted(table["name"]) == ["echo", "hashing", "memory"] and table["valid"].all()
     (tmp_path / "hector.yaml").write_text(
-        f"plugins:\n  embedder_providers:\n    emb: {{path: {builtin_plugin_path('hashing')}, "
-        "config: {dimension: 16}}\n")
+        f"plugins:\n  embedder_providers:\n    emb: {{name: emb, path: {builtin_plugin_path('hashing')}, "
+        "config: {dimension: '16'}}\n")
     loaded = ip.run_line_magic("hector", f"load --config {tmp_path / 'hector.yaml'}")
     assert list(loaded["name"]) == ["emb"]
     assert hector_nb.session().get("emb").info().dimension == 16
