@@ -18,6 +18,8 @@ import pytest
 GO_DIR = Path(__file__).parent / "interop" / "go"
 CACHE = Path(os.environ.get("HECTOR_NB_GO_CACHE", Path.home() / ".cache" / "hector_nb" / "interop"))
 BUILD_TIMEOUT = 900
+#: What ``go build ./cmd/...`` makes: the go-plugin host and the plugins (noisyembedder prints before its handshake).
+BINARIES = ("host", "echollm", "memdb", "noisyembedder")
 
 
 def _sources_digest() -> str:
@@ -30,14 +32,14 @@ def _sources_digest() -> str:
 
 
 def go_binaries() -> Path:
-    """The directory holding host, echollm and memdb, built from the current sources."""
+    """The directory holding :data:`BINARIES`, built from the current sources."""
     go = shutil.which("go")
     if go is None:
         if os.environ.get("HECTOR_NB_REQUIRE_GO") == "1":
             pytest.fail("HECTOR_NB_REQUIRE_GO=1 but `go` is not on PATH: the interop tests must run here")
         pytest.skip("`go` is not on PATH: the Go interop tests need a Go toolchain")
     target = CACHE / _sources_digest()
-    if not (target / "host").exists():
+    if not all((target / binary).exists() for binary in BINARIES):
         target.mkdir(parents=True, exist_ok=True)
         result = subprocess.run([go, "build", "-o", str(target) + os.sep, "./cmd/..."], cwd=GO_DIR,
                                 capture_output=True, text=True, timeout=BUILD_TIMEOUT)
