@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import PluginError
 from ..plugin import sdk
-from .base import Outcome, Stage, check, failed, passed, warned
-from .context import CheckContext
+from .base import Outcome, Stage, check, failed, passed, skipped, warned
+from .context import CheckContext, NotReady
 
 EMBEDDER = (sdk.PLUGIN_TYPE_EMBEDDER,)
 TEXT = "Hector loads embedder plugins over gRPC and embeds one chunk per call."
@@ -14,19 +15,41 @@ UNICODE_TEXT = "naïve café, Grüße, 東京の天気, русский текс�
 
 
 def info(ctx: CheckContext) -> sdk.EmbedderInfo:
+    """GetEmbedderInfo's answer, asked once; :class:`NotReady` when it failed (embedder_info says why)."""
     if "info" not in ctx.cache:
-        ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
+        try:
+            ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
+        except PluginError as exc:
+            ctx.cache["info"] = exc
+    if isinstance(ctx.cache["info"], PluginError):
+        raise NotReady("GetEmbedderInfo failed (see embedder_info)")
     return ctx.cache["info"]
+
+
+def reference(ctx: CheckContext) -> np.ndarray:
+    """The embedding of a plain sentence, which other embeddings must match in length."""
+    if "reference" not in ctx.cache:
+        reply = ctx.call("Embed", sdk.EmbedRequest(text=TEXT))
+        ctx.cache["reference"] = reply.error or vector_of(reply)
+    if isinstance(ctx.cache["reference"], str):
+        raise NotReady(f"Embed of a plain sentence failed ({ctx.cache['reference']}; see embed_dimension)")
+    return ctx.cache["reference"]
 
 
 def vector_of(reply: sdk.EmbedResponse) -> np.ndarray:
     return np.asarray(reply.vector, dtype=np.float64)
 
 
-def _problem(vector: np.ndarray, dimension: int) -> str:
-    """What is wrong with an embedding, or ""."""
-    if vector.size != dimension:
-        return f"{vector.size} numbers where GetEmbedderInfo says {dimension}"
+def same_vector(a: object, b: object) -> bool:
+    """Equal embeddings, up to float32 rounding."""
+    first, second = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return first.shape == second.shape and bool(np.allclose(first, second, rtol=1e-5, atol=1e-6))
+
+
+def _problem(vector: np.ndarray, size: int) -> str:
+    """What is wrong with an embedding that should have ``size`` numbers, or ""."""
+    if vector.size != size:
+        return f"{vector.size} numbers where a plain sentence gets {size}"
     if not np.all(np.isfinite(vector)):
         return "NaN or infinite numbers"
     return ""
@@ -36,7 +59,7 @@ def _problem(vector: np.ndarray, dimension: int) -> str:
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="implement get_embedder_info() / GetEmbedderInfo with the model's name and vector size")
 def embedder_info(ctx: CheckContext) -> Outcome:
-    found = info(ctx)
+    found = ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
     if found.dimension <= 0:
         return failed(f"dimension={found.dimension}; Hector sizes its collections from it",
                       "answer the length of the vectors Embed returns")
@@ -45,18 +68,21 @@ def embedder_info(ctx: CheckContext) -> Outcome:
     return passed(f"{found.model_name}, dimension {found.dimension}")
 
 
-@check("embed_dimension", "Embed returns as many numbers as GetEmbedderInfo's dimension",
+@check("embed_dimension", "Embed returns as many finite numbers as GetEmbedderInfo's dimension",
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="answer GetEmbedderInfo with the true length of the vectors Embed returns")
 def embed_dimension(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("Embed", sdk.EmbedRequest(text=TEXT))
-    if reply.error:
-        return failed(f"Embed of a plain sentence answered an error: {reply.error}", "embed plain text")
-    problem = _problem(vector_of(reply), info(ctx).dimension)
-    if problem:
-        return failed(f"Embed returned {problem}", "answer GetEmbedderInfo with the true vector length, and "
-                      "return finite numbers")
-    return passed(f"{info(ctx).dimension} finite numbers")
+    dimension = info(ctx).dimension
+    if dimension <= 0:
+        return skipped("GetEmbedderInfo gives no dimension to compare with (see embedder_info)")
+    vector = reference(ctx)
+    if vector.size != dimension:
+        return failed(f"Embed returned {vector.size} numbers, GetEmbedderInfo says {dimension}; Hector sizes "
+                      "collections from the info, so every upsert would fail",
+                      "answer GetEmbedderInfo with the true length of the vectors Embed returns")
+    if not np.all(np.isfinite(vector)):
+        return failed("Embed returned NaN or infinite numbers", "return finite numbers")
+    return passed(f"{dimension} finite numbers")
 
 
 @check("embed_deterministic", "the same text gives the same vector",
@@ -64,7 +90,7 @@ def embed_dimension(ctx: CheckContext) -> Outcome:
        fix="make Embed a pure function of the text (no random state, no per-call salt such as Python's hash())")
 def embed_deterministic(ctx: CheckContext) -> Outcome:
     first, second = (vector_of(ctx.call("Embed", sdk.EmbedRequest(text=TEXT))) for _ in range(2))
-    if first.shape != second.shape or not np.allclose(first, second, rtol=1e-5, atol=1e-6):
+    if not same_vector(first, second):
         difference = float(np.max(np.abs(first - second))) if first.shape == second.shape else float("nan")
         return failed(f"two embeddings of the same text differ (largest difference {difference:.3g}); stored "
                       "chunks would never match their own queries",
@@ -80,7 +106,7 @@ def embed_empty_text(ctx: CheckContext) -> Outcome:
     if reply.error:
         return warned(f"Embed of an empty text answered: {reply.error}; a document with an empty chunk then "
                       "fails to index", "return a zero vector of the right dimension for an empty text")
-    problem = _problem(vector_of(reply), info(ctx).dimension)
+    problem = _problem(vector_of(reply), reference(ctx).size)
     if problem:
         return failed(f"Embed of an empty text returned {problem}",
                       "return a zero vector of the right dimension for an empty text")
@@ -95,7 +121,7 @@ def embed_unicode(ctx: CheckContext) -> Outcome:
     if reply.error:
         return failed(f"Embed of non-ASCII text answered: {reply.error}",
                       "treat the text as Unicode (UTF-8 on the wire) throughout")
-    problem = _problem(vector_of(reply), info(ctx).dimension)
+    problem = _problem(vector_of(reply), reference(ctx).size)
     if problem:
         return failed(f"Embed of non-ASCII text returned {problem}", "return a full vector for any Unicode text")
     return passed("a vector of the right dimension")

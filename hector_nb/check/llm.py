@@ -46,29 +46,25 @@ def _sequence(chunks: list[sdk.StreamChunk]) -> str:
     return " ".join(grouped) or "no chunks"
 
 
-@check("agent_request", "a default Hector agent's request (roles, system prompt, ten tools) gets an answer",
-       stage=Stage.PROVIDER, plugin_types=LLM, fix=_ROLES_FIX)
+@check("agent_request", "a default Hector agent's request (roles, system prompt, ten tools) gets an answer, "
+       "unary and streamed", stage=Stage.PROVIDER, plugin_types=LLM, fix=_ROLES_FIX)
 def agent_request(ctx: CheckContext) -> Outcome:
     reply = _agent_reply(ctx)
     if not reply.text.strip() and not reply.tool_calls:
         return failed("unary Generate answered no text and no tool call to ROLE_UNSPECIFIED, ROLE_UNSPECIFIED, "
                       "ROLE_USER messages with ten tools", _ROLES_FIX)
-    what = f"{len(reply.text)} characters" + (f", {len(reply.tool_calls)} tool call(s)" if reply.tool_calls else "")
-    return passed(f"unary Generate answered {what}")
-
-
-@check("agent_request_stream", "the same request, streamed (as agents call by default), streams text",
-       stage=Stage.PROVIDER, plugin_types=LLM, fix=_ROLES_FIX)
-def agent_request_stream(ctx: CheckContext) -> Outcome:
     chunks = _agent_stream(ctx)
     errors = [c.error for c in chunks if c.type == sdk.CHUNK_TYPE_ERROR]
     if errors:
-        return failed(f"the stream ended with an ERROR chunk: {errors[0]}", _ROLES_FIX)
+        return failed(f"the streamed request (agents stream by default) ended in an ERROR chunk: {errors[0]}",
+                      _ROLES_FIX)
     text = "".join(c.text for c in chunks if c.type == sdk.CHUNK_TYPE_TEXT)
     if not text.strip():
-        return failed(f"the stream carried no text ({_sequence(chunks)}); a Hector agent shows an empty answer",
-                      _ROLES_FIX)
-    return passed(f"{len(text)} characters in {_sequence(chunks)}")
+        return failed(f"the streamed request (agents stream by default) carried no text ({_sequence(chunks)}); "
+                      "a Hector agent shows an empty answer", _ROLES_FIX)
+    calls = f", {len(reply.tool_calls)} tool call(s)" if reply.tool_calls else ""
+    return passed(f"unary: {len(reply.text)} characters{calls}; streamed: {len(text)} characters in "
+                  f"{_sequence(chunks)}")
 
 
 @check("stream_done", "a stream ends with exactly one DONE chunk and nothing after it",
