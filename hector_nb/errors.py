@@ -49,6 +49,14 @@ class PluginCrashed(PluginError):
         super().__init__(plugin, operation, message)
 
 
+class PluginGaveUp(PluginCrashed):
+    """The plugin crashed and failed to restart as many times in a row as its restart policy allows."""
+
+
+class PluginNotAnswering(PluginError):
+    """The plugin completed its handshake but does not answer on the connection it named."""
+
+
 class PluginTimeout(PluginError):
     """The plugin did not answer within its deadline."""
 

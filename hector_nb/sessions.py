@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from . import sdk
 from .config import config_texts, load_hector_config
 from .errors import InvalidConfig, PluginError, PluginNotFound
+from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
 from .host.clients import CLIENTS, PluginClient
 from .host.process import executable_command
-from .host.transport import InKernelTransport, InProcessTransport, SubprocessTransport, Transport
 from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, read_manifest
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class Session:
                               f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
         texts = apply_config_schema(manifest, config_texts(config, name), name)
         self._check_free(name)
-        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout, self.max_restarts)
+        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout)
         return self._register(transport, texts, manifest)
 
     def add(self, name: str, provider: sdk.Provider, transport: str = "in-kernel",
@@ -99,7 +99,7 @@ class Session:
             # The plugin process imports the class by name, from the same import path as this one.
             path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
             channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider), self.start_timeout,
-                                          self.max_restarts, env={"PYTHONPATH": path})
+                                          env={"PYTHONPATH": path})
         else:
             raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
         channel.provider = provider
@@ -120,11 +120,12 @@ class Session:
                               "or pass another name")
 
     def _register(self, transport: Transport, config: dict[str, str], manifest: PluginManifest) -> PluginClient:
-        client = CLIENTS[transport.plugin_type](transport, self.timeout, manifest)
+        supervisor = Supervisor(transport, RestartPolicy(self.max_restarts))
+        client = CLIENTS[transport.plugin_type](supervisor, self.timeout, manifest)
         try:
             client.initialize(config)
         except BaseException:
-            transport.close(self.timeout)
+            supervisor.close(self.timeout)
             raise
         self._plugins[transport.name] = client
         return client

@@ -1,7 +1,19 @@
-"""The host side: load plugins as Hector does, and call them through one client interface."""
+"""The host side: load plugins as Hector does, and call them through one client interface.
+
+One module per concern, as go-plugin splits its host: :mod:`.process` (a plugin
+executable and its handshake, :mod:`.handshake`), one module per transport
+(:mod:`.in_kernel`, :mod:`.in_process`, :mod:`.subprocess_transport`, over the
+interface in :mod:`.transport` and the gRPC calls in :mod:`.grpc_client`),
+:mod:`.supervisor` (status, last config, restarts) and :mod:`.clients` (the
+Pythonic clients the user holds).
+"""
 
 from .clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient
-from .transport import InKernelTransport, InProcessTransport, SubprocessTransport, Transport
+from .in_kernel import InKernelTransport
+from .in_process import InProcessTransport
+from .subprocess_transport import SubprocessTransport
+from .supervisor import RestartPolicy, Supervisor
+from .transport import Transport
 
 __all__ = [
     "CLIENTS",
@@ -11,6 +23,8 @@ __all__ = [
     "InProcessTransport",
     "LLMClient",
     "PluginClient",
+    "RestartPolicy",
     "SubprocessTransport",
+    "Supervisor",
     "Transport",
 ]

@@ -12,9 +12,9 @@ from tqdm.auto import tqdm
 from .. import hector, sdk
 from ..errors import InvalidInput, ProviderError
 from ..manifest import PluginManifest
-from ..plugin.constants import bool_text
+from ..plugin.constants import Status, bool_text
 from . import inputs
-from .transport import Transport
+from .supervisor import Supervisor
 
 #: How many bulk requests may be on the wire at once.
 MAX_IN_FLIGHT = 64
@@ -58,9 +58,10 @@ def as_tools(tools: ToolsLike) -> list[sdk.ToolDefinition]:
 class PluginClient:
     """What every plugin client offers: lifecycle, status, manifest and logs."""
 
-    def __init__(self, transport: Transport, timeout: float, manifest: PluginManifest | None = None,
+    def __init__(self, supervisor: Supervisor, timeout: float, manifest: PluginManifest | None = None,
                  fidelity: str = hector.HECTOR) -> None:
-        self._transport = transport
+        self._supervisor = supervisor
+        self._transport = supervisor.transport
         self.timeout = timeout
         self._manifest = manifest
         #: ``"hector"`` or ``"lenient"``, see :class:`hector_nb.Session`.
@@ -87,9 +88,9 @@ class PluginClient:
         return self._transport.pid
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         """The host's view, as Hector names it: loading, ready, error, crashed, shutdown, restarting."""
-        return self._transport.status
+        return self._supervisor.status
 
     @property
     def provider(self) -> sdk.Provider | None:
@@ -98,7 +99,8 @@ class PluginClient:
 
     @property
     def restarts(self) -> int:
-        return self._transport.restarts
+        """How many times the plugin was started again, by hand or after a crash."""
+        return self._supervisor.restarts
 
     @property
     def last_failure(self) -> BaseException | None:
@@ -108,7 +110,7 @@ class PluginClient:
     @property
     def config(self) -> dict[str, str]:
         """The config of the last successful Initialize (empty before one)."""
-        return dict(self._transport.config or {})
+        return self._supervisor.config or {}
 
     @property
     def manifest(self) -> PluginManifest:
@@ -122,7 +124,7 @@ class PluginClient:
         return self._manifest
 
     def _call(self, method: str, request: Any, timeout: float | None = None) -> Any:
-        return self._transport.call(method, request, self.timeout if timeout is None else timeout)
+        return self._supervisor.call(method, request, self.timeout if timeout is None else timeout)
 
     def _check(self, operation: str, reply: Any) -> None:
         if not reply.success:
@@ -130,14 +132,7 @@ class PluginClient:
 
     def initialize(self, config: Mapping[str, str] | None = None, timeout: float | None = None) -> None:
         """Send the provider its config (text values); replayed after a restart."""
-        config = dict(config or {})
-        try:
-            self._check("initialize", self._call("Initialize", sdk.InitializeRequest(config=config), timeout))
-        except Exception:
-            self._transport.status = "error"
-            raise
-        self._transport.config = config
-        self._transport.status = "ready"
+        self._supervisor.initialize(dict(config or {}), self.timeout if timeout is None else timeout)
 
     def health(self, timeout: float | None = None) -> sdk.HealthResponse:
         """The provider's own health answer."""
@@ -153,13 +148,11 @@ class PluginClient:
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop the plugin: its Shutdown RPC, then (for a subprocess) the process itself."""
-        self._transport.close(self.timeout if timeout is None else timeout)
+        self._supervisor.close(self.timeout if timeout is None else timeout)
 
     def restart(self, timeout: float | None = None) -> None:
-        """Start the provider afresh with its last config."""
-        self._transport.restart(self.timeout if timeout is None else timeout)
-        if self._transport.config is not None and self.transport != "subprocess":
-            self.initialize(self._transport.config, timeout)
+        """Stop the provider and start it afresh with its last config, on every transport alike."""
+        self._supervisor.restart(self.timeout if timeout is None else timeout)
 
     def _bulk(self, method: str, requests: Iterable[Any], total: int | None, description: str,
               timeout: float | None) -> Iterator[Any]:
@@ -176,7 +169,7 @@ class PluginClient:
                     if len(pending) >= MAX_IN_FLIGHT:
                         yield pending.popleft().result()
                         bar.update()
-                    pending.append(self._transport.submit(method, request, timeout))
+                    pending.append(self._supervisor.submit(method, request, timeout))
                 while pending:
                     yield pending.popleft().result()
                     bar.update()
@@ -215,7 +208,7 @@ class LLMClient(PluginClient):
         warning in ``hector`` fidelity: Hector drops tool calls in streams.
         """
         request = self.request(prompt, tools, system, agent)
-        chunks = self._transport.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+        chunks = self._supervisor.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
         return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
     def model_info(self, timeout: float | None = None) -> sdk.ModelInfo:

@@ -113,3 +113,37 @@ def test_add_rejects_non_providers_and_unknown_transports(session):
     session.add("x", Tally())
     with pytest.raises(PluginError, match="is loaded already"):
         session.add("x", Tally())
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "in-process", "subprocess"])
+def test_restart_replays_the_last_config_on_every_transport(session, transport, tmp_path, monkeypatch):
+    from greeter import Greeter
+
+    refuse = tmp_path / "refuse"
+    monkeypatch.setenv("GREETER_REFUSE", str(refuse))
+    llm = session.add("greeter", Greeter(), transport=transport, config={"greeting": "hi"})
+    assert llm.generate("there").text == "hi there"
+    assert session.restart("greeter") is llm
+    # Shutdown forgot the greeting (a subprocess is a new process): it is back only because the config was replayed.
+    assert (llm.status, llm.restarts, llm.generate("again").text) == ("ready", 1, "hi again")
+    refuse.write_text("")
+    with pytest.raises(ProviderError, match="plugin 'greeter', initialize: RuntimeError: refusing to start"):
+        llm.restart()
+    assert (llm.status, llm.restarts) == ("error", 2)
+    refuse.unlink()
+    llm.restart()
+    assert (llm.status, llm.restarts, llm.generate("fixed").text) == ("ready", 3, "hi fixed")
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "in-process", "subprocess"])
+def test_an_unloaded_plugin_refuses_calls_and_restarts(session, transport):
+    from greeter import Greeter
+
+    llm = session.add("greeter", Greeter(), transport=transport, config={"greeting": "hi"})
+    session.unload("greeter")
+    assert llm.status == "shutdown"
+    with pytest.raises(PluginError, match="plugin 'greeter', generate: the plugin was shut down"):
+        llm.generate("x")
+    with pytest.raises(PluginError, match="plugin 'greeter', restart: the plugin was shut down"):
+        llm.restart()
+    llm.shutdown()  # a second shutdown is harmless

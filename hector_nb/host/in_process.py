@@ -1,0 +1,39 @@
+"""The in-process transport: the provider served by the SDK server in threads of this process.
+
+The server listens on a private unix socket and the host dials it with the
+real stubs, so every call is wire-exact (what Hector would send and receive)
+without starting a process.
+"""
+
+from __future__ import annotations
+
+from ..plugin import sdk
+from ..plugin.serve import start_server
+from .grpc_client import GrpcTransport
+
+
+class InProcessTransport(GrpcTransport):
+    """The provider served by the SDK server in threads of this process, over a unix socket."""
+
+    kind = "in-process"
+
+    def __init__(self, name: str, provider: sdk.Provider, timeout: float) -> None:
+        super().__init__(name, provider.plugin_type)
+        self.provider: sdk.Provider = provider
+        self.start(timeout)
+
+    def start(self, timeout: float) -> None:
+        self.server = start_server(self.provider, plugin_name=self.name)
+        self.server.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
+        self._stopped = False
+        self._connect(self.server.address, timeout)
+
+    def stop(self, timeout: float) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        try:
+            self.call("Shutdown", sdk.ShutdownRequest(), timeout)
+        finally:
+            self.channel.close()
+            self.server.stop(grace=min(timeout, 1.0))

@@ -1,0 +1,125 @@
+"""The subprocess transport: any plugin executable (Go or Python), started and stopped as go-plugin's host does.
+
+Start: the process and its handshake (:mod:`.process`), a channel, a health
+check of the ``plugin`` service, then the host mirrors the plugin's GRPCStdio
+into its log. Stop: the provider's Shutdown, then ``GRPCController.Shutdown``,
+then SIGTERM, then SIGKILL, each step bounded. A process that exits on its own
+is reported to the supervisor (:attr:`Transport.on_crash`), which decides
+about restarting it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import grpc
+from google.protobuf import empty_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from ..errors import PluginCrashed, PluginError, PluginNotAnswering
+from ..plugin import sdk
+from ..plugin._wire import grpc_controller_pb2, grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc
+from ..plugin.constants import HEALTH_SERVICE
+from .grpc_client import GrpcTransport
+from .process import PluginProcess
+from .transport import operation_name
+
+#: The bound of each step of a stop, and of waiting for a dying process's exit code.
+STEP_TIMEOUT = 2.0
+
+
+class SubprocessTransport(GrpcTransport):
+    """A plugin executable in a process of its own, reached over the socket its handshake names."""
+
+    kind = "subprocess"
+
+    def __init__(self, name: str, plugin_type: str, command: Sequence[str], timeout: float,
+                 env: dict[str, str] | None = None, strict_stdout: bool = True) -> None:
+        super().__init__(name, plugin_type)
+        self.command = list(command)
+        self.env = env
+        self.strict_stdout = strict_stdout
+        self._stopping = False
+        self.process: PluginProcess | None = None
+        self.start(timeout)
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def start(self, timeout: float) -> None:
+        """Start a new process (after killing any previous one) and connect to it."""
+        self._discard()
+        self._stopping = False
+        process = PluginProcess(self.name, self.command, self.log, self.env, strict_stdout=self.strict_stdout)
+        handshake = process.start(timeout)
+        self.process = process
+        try:
+            self._connect(handshake.target, timeout)
+            health = health_pb2_grpc.HealthStub(self.channel)
+            health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
+        except (grpc.RpcError, PluginError) as exc:
+            process.kill()
+            detail = exc.details() if isinstance(exc, grpc.RpcError) else exc.message
+            raise PluginNotAnswering(self.name, "start", f"handshake done but the plugin does not answer: "
+                                     f"{detail}; stderr:\n{process.stderr_tail()}") from None
+        threading.Thread(target=self._mirror_stdio, args=(self.channel,), daemon=True).start()
+        threading.Thread(target=self._watch_exit, args=(process,), daemon=True).start()
+
+    def _mirror_stdio(self, channel: grpc.Channel) -> None:
+        sources = {1: "stdout", 2: "stderr"}
+        try:
+            for data in grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty()):
+                self.log.add(sources.get(data.channel, "stdio"), data.data.decode(errors="replace"))
+        except grpc.RpcError:
+            pass  # the channel closed, or the plugin has no stdio service
+
+    def _watch_exit(self, process: PluginProcess) -> None:
+        process.wait(timeout=None)  # type: ignore[arg-type]
+        if not self._stopping and process is self.process:
+            self.on_crash()
+
+    def _crash(self, operation: str) -> PluginCrashed:
+        process = self.process
+        code = process.wait(STEP_TIMEOUT) if process else None
+        self.on_crash()
+        tail = process.stderr_tail() if process else ""
+        return PluginCrashed(self.name, operation, f"the plugin process exited with code {code}; "
+                             f"it restarts on the next call. stderr:\n{tail}", exit_code=code, stderr_tail=tail)
+
+    def _failure(self, error: grpc.RpcError, method: str, timeout: float) -> PluginError:
+        if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL):
+            if self.process is not None and self.process.wait(STEP_TIMEOUT) is not None:
+                return self._crash(operation_name(method))
+        return super()._failure(error, method, timeout)
+
+    def _discard(self) -> None:
+        """Drop a previous process at once (it crashed, or a restart replaces it)."""
+        self._stopping = True
+        if getattr(self, "channel", None) is not None:
+            self.channel.close()
+        if self.process is not None:
+            self.process.kill()
+
+    def stop(self, timeout: float) -> None:
+        """Shutdown RPC, then GRPCController.Shutdown, then SIGTERM, then SIGKILL, each bounded."""
+        process = self.process
+        self._stopping = True
+        if process is None:
+            return
+        step = min(timeout, STEP_TIMEOUT)
+        if process.exit_code is None:
+            for stop in (
+                lambda: self.stub.Shutdown(sdk.ShutdownRequest(), timeout=step),
+                lambda: grpc_controller_pb2_grpc.GRPCControllerStub(self.channel).Shutdown(
+                    grpc_controller_pb2.Empty(), timeout=step),
+            ):
+                try:
+                    stop()
+                except grpc.RpcError:
+                    break
+            if process.wait(step) is None and not process.terminate(step):
+                process.kill()
+        self.channel.close()
+        process.cleanup()
