@@ -413,23 +413,6 @@ class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
             return error_text(exc)
         return ""
 
-    def upsert_batch(self, collection: str, ids: list[str], vectors: Any, metadata: Sequence[dict[str, str]]) -> str:
-        """Many upserts in order: one ``upsert_many`` call when the provider has it, else ``upsert`` per item.
-
-        Not an RPC of Hector's: the in-kernel transport and hector_nb's bulk
-        service call it. Returns the provider's error text, empty on success.
-        """
-        try:
-            if type(self.provider).upsert_many is not sdk.DatabaseProvider.upsert_many:
-                self._call("upsert_many", collection, ids, vectors, list(metadata))
-                return ""
-            rows = vectors.tolist() if hasattr(vectors, "tolist") else vectors  # lists, as Upsert passes them
-            for id, row, meta in zip(ids, rows, metadata, strict=True):
-                self._call("upsert", collection, id, row, meta)
-        except Exception as exc:  # noqa: BLE001 - reported in the answer, as Upsert does
-            return error_text(exc)
-        return ""
-
 
 class EmbedderServicer(_Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
     """``hector.plugin.EmbedderProvider`` over an :class:`~hector_nb.sdk.EmbedderProvider`."""
@@ -440,19 +423,6 @@ class EmbedderServicer(_Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
             return sdk.EmbedResponse(vector=vector)
         except Exception as exc:  # noqa: BLE001 - Embed reports provider errors in its error field
             return sdk.EmbedResponse(error=error_text(exc))
-
-    def embed_batch(self, texts: list[str]) -> tuple[Any, str]:
-        """Many embeddings: one ``embed_many`` call when the provider has it, else ``embed`` per text.
-
-        Not an RPC of Hector's: the in-kernel transport and hector_nb's bulk
-        service call it. Returns ``(rows, "")``, or ``(None, error text)``.
-        """
-        try:
-            if type(self.provider).embed_many is not sdk.EmbedderProvider.embed_many:
-                return self._call("embed_many", texts), ""
-            return [self._call("embed", text) for text in texts], ""
-        except Exception as exc:  # noqa: BLE001 - reported in the answer, as Embed does
-            return None, error_text(exc)
 
     def embed_batch(self, texts: list[str]) -> tuple[Any, str]:
         """Many embeddings: one ``embed_many`` call when the provider has it, else ``embed`` per text.
