@@ -6,19 +6,37 @@ import collections
 import threading
 
 DEFAULT_LINES = 2000
+#: Characters the log keeps at most: a plugin writing without end must not grow its host.
+DEFAULT_CHARACTERS = 4 * 1024 * 1024
+#: A longer line is cut (a plugin may write megabytes without a newline).
+MAX_LINE_CHARACTERS = 8192
+
+
+def cut(line: str) -> str:
+    """``line``, shortened to :data:`MAX_LINE_CHARACTERS` with a note of how much was cut."""
+    if len(line) <= MAX_LINE_CHARACTERS:
+        return line
+    return f"{line[:MAX_LINE_CHARACTERS]} ... [{len(line) - MAX_LINE_CHARACTERS} more characters cut]"
 
 
 class PluginLog:
-    """The last ``max_lines`` lines a plugin produced, each tagged with where it came from."""
+    """The last ``max_lines`` lines a plugin produced (``max_characters`` at most), each tagged with its source."""
 
-    def __init__(self, max_lines: int = DEFAULT_LINES) -> None:
-        self._lines: collections.deque[str] = collections.deque(maxlen=max_lines)
+    def __init__(self, max_lines: int = DEFAULT_LINES, max_characters: int = DEFAULT_CHARACTERS) -> None:
+        self._lines: collections.deque[str] = collections.deque()
+        self._max_lines = max_lines
+        self._max_characters = max_characters
+        self._characters = 0
         self._lock = threading.Lock()
 
     def add(self, source: str, text: str) -> None:
         with self._lock:
             for line in text.splitlines():
-                self._lines.append(f"[{source}] {line}")
+                entry = f"[{source}] {cut(line)}"
+                self._lines.append(entry)
+                self._characters += len(entry)
+                while len(self._lines) > self._max_lines or self._characters > self._max_characters:
+                    self._characters -= len(self._lines.popleft())
 
     def lines(self) -> list[str]:
         with self._lock:

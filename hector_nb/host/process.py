@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import HandshakeError, PluginCrashed, PluginTimeout
@@ -40,6 +40,8 @@ from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
 
 STDERR_TAIL_LINES = 20
+#: A line read from the plugin's stdout or stderr is cut here: a plugin may write megabytes without a newline.
+MAX_LINE_BYTES = 64 * 1024
 
 _live: weakref.WeakSet[PluginProcess] = weakref.WeakSet()
 
@@ -83,6 +85,8 @@ class PluginProcess:
         self._refusal: str | None = None
         self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-")
         self._process: subprocess.Popen[bytes] | None = None
+        self._exited = threading.Event()
+        self._reaping = threading.Lock()  # a group signal never races the reaper
 
     @property
     def pid(self) -> int | None:
@@ -90,7 +94,7 @@ class PluginProcess:
 
     @property
     def exit_code(self) -> int | None:
-        return self._process.poll() if self._process else None
+        return self._process.returncode if self._process and self._exited.is_set() else None
 
     def stderr_tail(self) -> str:
         return self.log.tail(STDERR_TAIL_LINES, "stderr") or "(nothing on stderr)"
@@ -111,6 +115,7 @@ class PluginProcess:
             raise HandshakeError(self.name, "start", f"cannot run {self.command[0]}: {exc.strerror}; "
                                  "check the path and its execute bit") from None
         _live.add(self)
+        threading.Thread(target=self._reap, name=f"{self.name}-reaper", daemon=True).start()
         threading.Thread(target=self._read_stdout, name=f"{self.name}-stdout", daemon=True).start()
         threading.Thread(target=self._read_stderr, name=f"{self.name}-stderr", daemon=True).start()
         if not self._handshake_ready.wait(timeout):
@@ -126,14 +131,36 @@ class PluginProcess:
             self.kill()
             raise HandshakeError(self.name, "start", f"{self._handshake_error}; stderr:\n{self.stderr_tail()}")
         code = self.wait(5.0)
+        self.cleanup()
         raise PluginCrashed(self.name, "start",
                             f"exited with code {code} before its handshake; stderr:\n{self.stderr_tail()}",
                             exit_code=code, stderr_tail=self.stderr_tail())
 
+    def _reap(self) -> None:
+        """Wait for the plugin to exit, kill what it left in its process group, then reap it.
+
+        The group is killed while the exited plugin is a zombie, not yet reaped:
+        until then its pid (the group's id) cannot be reused by another process.
+        """
+        assert self._process is not None
+        os.waitid(os.P_PID, self._process.pid, os.WEXITED | os.WNOWAIT)
+        self._kill_group(signal.SIGKILL)
+        with self._reaping:
+            self._process.wait()
+            self._exited.set()
+
+    def _lines(self, stream) -> Iterator[str]:
+        """The stream's lines, each cut at MAX_LINE_BYTES: a line without end is read in bounded pieces."""
+        cut = False
+        while raw := stream.readline(MAX_LINE_BYTES):
+            ends = raw.endswith(b"\n")
+            if not cut:
+                yield raw.decode(errors="replace") + ("" if ends else " ... [line cut]\n")
+            cut = not ends
+
     def _read_stdout(self) -> None:
         assert self._process is not None and self._process.stdout is not None
-        for raw in self._process.stdout:
-            line = raw.decode(errors="replace")
+        for line in self._lines(self._process.stdout):
             if self._handshake_ready.is_set() or not is_handshake(line):
                 self.log.add("stdout", line)
                 if self.strict_stdout and not self._handshake_ready.is_set():
@@ -150,37 +177,36 @@ class PluginProcess:
 
     def _read_stderr(self) -> None:
         assert self._process is not None and self._process.stderr is not None
-        for raw in self._process.stderr:
-            self.log.add("stderr", raw.decode(errors="replace"))
+        for line in self._lines(self._process.stderr):
+            self.log.add("stderr", line)
         self._process.stderr.close()
 
     def wait(self, timeout: float) -> int | None:
         """The exit code, once the process has exited within ``timeout`` seconds; else None."""
-        if self._process is None:
+        if self._process is None or not self._exited.wait(timeout):
             return None
-        try:
-            return self._process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        return self._process.returncode
 
     def terminate(self, timeout: float) -> bool:
         """SIGTERM, then wait up to ``timeout`` seconds; True when it exited."""
-        return self._signal(signal.SIGTERM) and self.wait(timeout) is not None
+        self._kill_group(signal.SIGTERM)
+        return self.wait(timeout) is not None
 
     def kill(self) -> None:
-        """SIGKILL the plugin (and anything in its session) and clean up its socket directory."""
-        self._signal(signal.SIGKILL)
+        """SIGKILL the plugin and its whole process group, and clean up its socket directory."""
+        self._kill_group(signal.SIGKILL)
         self.wait(5.0)
         self.cleanup()
 
-    def _signal(self, signum: int) -> bool:
-        if self._process is None or self._process.poll() is not None:
-            return True
-        try:
-            os.killpg(self._process.pid, signum)
-        except ProcessLookupError:
-            pass
-        return True
+    def _kill_group(self, signum: int) -> None:
+        # Only before the reaper has reaped the plugin: from then on its pid may name another process.
+        with self._reaping:
+            if self._process is None or self._exited.is_set():
+                return
+            try:
+                os.killpg(self._process.pid, signum)
+            except ProcessLookupError:
+                pass
 
     def cleanup(self) -> None:
         _live.discard(self)

@@ -93,6 +93,11 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         self._ready = threading.Condition()
         self._stop = stop
 
+    def wake(self) -> None:
+        """End a waiting StreamStdio at once once the plugin stops (not at its next poll)."""
+        with self._ready:
+            self._ready.notify_all()
+
     def pipe(self, channel: int) -> int:
         """A new pipe whose bytes are forwarded as ``channel``; returns its write end."""
         read_end, write_end = os.pipe()
@@ -111,7 +116,8 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         while context.is_active() and not self._stop.is_set():
             with self._ready:
                 if not self._chunks:
-                    self._ready.wait(timeout=0.5)
+                    if not self._stop.is_set():  # checked under the lock: wake() cannot slip in between
+                        self._ready.wait(timeout=0.5)
                     continue
                 chunk = self._chunks.popleft()
             yield chunk
@@ -279,6 +285,7 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     while not stop.wait(1.0):
         pass
+    stdio.wake()  # the stdio stream ends now, so the server's grace is not spent waiting for it
     server.stop(grace=2).wait(timeout=5)
     listener.remove()
     os._exit(0)  # grpc's worker threads must not keep a stopped plugin alive
