@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Session", "session", "load_ipython_extension", "unload_ipython_extension", "__version__"]
+__all__ = ["Session", "evaluate", "session", "load_ipython_extension", "unload_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:
+    from .evaluation import evaluate
     from .sessions import Session
 
 _session: Session | None = None
@@ -24,6 +25,10 @@ def __getattr__(name: str) -> Any:
         from .sessions import Session
 
         return Session
+    if name == "evaluate":
+        from .evaluation import evaluate
+
+        return evaluate
     raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
 
 

@@ -14,7 +14,7 @@ from IPython.utils.text import dedent
 from traitlets import Enum, Float
 
 from ..errors import HectorError
-from . import check, export, generate, plugins, provider, vectors  # noqa: F401 - importing registers the subcommands
+from . import check, evaluate, export, generate, plugins, provider, vectors  # noqa: F401 - importing registers the subcommands
 from .base import SUBCOMMANDS, MagicContext
 
 

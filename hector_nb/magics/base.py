@@ -35,11 +35,17 @@ class MagicContext:
     settings: Any
 
     def variable(self, name: str, what: str) -> Any:
-        """A variable of the user's namespace, or a UsageError naming it."""
+        """A variable of the user's namespace, or a public attribute of one (``ds.corpus``); else a UsageError."""
+        head, *attributes = name.split(".")
         try:
-            return self.shell.user_ns[name]
+            value = self.shell.user_ns[head]
         except KeyError:
-            raise UsageError(f"no variable {name!r} in the notebook; define {what} in a cell first") from None
+            raise UsageError(f"no variable {head!r} in the notebook; define {what} in a cell first") from None
+        for attribute in attributes:  # attribute look-ups only: the name is never evaluated as code
+            if attribute.startswith("_") or not hasattr(value, attribute):
+                raise UsageError(f"{name}: {type(value).__name__} {head!r} has no attribute {attribute!r}")
+            value = getattr(value, attribute)
+        return value
 
     def store(self, name: str | None, value: Any) -> Any:
         if name:

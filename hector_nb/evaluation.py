@@ -1,0 +1,297 @@
+"""Judge vector search as IR practitioners do: quality against relevance judgements, speed at equal recall.
+
+:func:`evaluate` embeds a dataset's queries once, searches every database with
+them, and reports per database
+
+- ``ndcg@k``, ``recall@k``, ``mrr@k`` against the dataset's graded judgements,
+  computed by trec_eval's own code (``ir_measures`` over ``pytrec_eval``), so the
+  numbers are the ones BEIR and MTEB report;
+- ``ref_recall@k``: the share of the reference (exact) database's top k that the
+  database also returns, as ann-benchmarks measures approximate search;
+- ``p50_ms``, ``p95_ms`` and ``qps``: search latency percentiles and queries per
+  second, one query at a time from this process, as ann-benchmarks does.
+
+A sweep re-sends ``Initialize`` with one config key set to each value in turn
+and rebuilds the collection from the dataset's corpus under it, so build-time
+knobs (HNSW's ``connectivity``) are measured as truly as search-time ones
+(``expansion_search``); each setting gets its own row, and :func:`plot` draws
+recall against QPS with a line per swept database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import sdk
+from .compare import recall_at_k
+from .errors import DatasetError, ProviderError, WrongPluginType
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
+
+    from .datasets import Dataset
+    from .host.clients import DatabaseClient, EmbedderClient, PluginClient
+    from .sessions import Session
+
+@dataclass
+class _Run:
+    """One row of the result: a database, under one setting of the swept key (or none)."""
+
+    label: str
+    client: DatabaseClient
+    #: The swept config key and its value for this run, or None.
+    setting: tuple[str, str] | None = None
+    ids: list[list[str]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+
+def evaluate(databases: Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
+             embedder: str | EmbedderClient, k: int = 10, reference: str | DatabaseClient | None = None, *,
+             sweep: Mapping[str, Sequence[Any]] | None = None, at_recall: float | None = None,
+             session: Session | None = None) -> pandas.DataFrame:
+    """Search ``collection`` in every database with ``dataset``'s judged queries and score the results.
+
+    ``databases`` and ``embedder`` are loaded plugin names or clients; the
+    ``collection`` must already hold the dataset's corpus, embedded by the same
+    embedder (``%hector upsert`` does that). ``reference`` (usually an exact
+    database) adds ``ref_recall@k``; it gets its own row, and need not be listed
+    in ``databases``. ``sweep={"key": [v1, v2, ...]}`` evaluates every database
+    but the reference once per value of that config key, each time on the
+    collection rebuilt from the corpus's ``text`` column (the ids from ``id``, as
+    ``%hector upsert --from ds.corpus --text-column text --id-column id`` does),
+    then restores the database's config and collection; ``at_recall=0.95`` marks
+    the fastest row whose ``ref_recall@k`` reaches 0.95 (column
+    ``fastest_at_recall``, and ``frame.attrs["fastest_at_recall"]``).
+
+    Returns a DataFrame indexed by database (``name key=value`` per swept setting);
+    ``frame.attrs["per_query"]`` holds every query's metrics and latency.
+    """
+    import pandas
+    from tqdm.auto import tqdm
+
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if at_recall is not None and reference is None:
+        raise ValueError("at_recall compares recall against a reference: pass reference= (an exact database)")
+    if session is None:
+        import hector_nb
+
+        session = hector_nb.session()
+    clients = _unique_clients(_plugin(session, item, sdk.PLUGIN_TYPE_DATABASE) for item in databases)
+    if not clients:
+        raise ValueError("no databases to evaluate: pass at least one loaded database plugin")
+    reference_client = None if reference is None else _plugin(session, reference, sdk.PLUGIN_TYPE_DATABASE)
+    if reference_client is not None and reference_client.name not in clients:
+        clients = {reference_client.name: reference_client, **clients}
+    runs = _runs(clients, reference_client, sweep)
+    queries = judged_queries(dataset)
+    embedder_client = _plugin(session, embedder, sdk.PLUGIN_TYPE_EMBEDDER)
+    vectors = embedder_client.embed_many(queries["text"].tolist())
+    swept = {run.client.name: (run.client, run.client.config) for run in runs if run.setting}
+    corpus = embedder_client.embed_many(dataset.corpus["text"].tolist()) if swept else None
+    try:
+        with tqdm(total=len(runs) * len(queries), desc=f"searching {collection}", leave=False) as bar:
+            for run in runs:
+                bar.set_postfix_str(run.label)
+                if run.setting is not None:
+                    assert corpus is not None
+                    config = {**swept[run.client.name][1], run.setting[0]: run.setting[1]}
+                    _rebuild(run.client, config, collection, dataset, corpus)
+                _search(run, collection, vectors, k, bar)
+    finally:
+        for client, config in swept.values():  # leave each swept database as it was configured
+            assert corpus is not None
+            _rebuild(client, config, collection, dataset, corpus)
+    ids = dict(zip(queries["id"], range(len(queries)), strict=True))
+    per_query = pandas.concat(
+        {run.label: _per_query(run, ids, dataset.qrels, k, runs[0] if reference_client else None) for run in runs},
+        names=["database", "query_id"])
+    frame = _summary(runs, per_query, sweep)
+    frame.attrs.update(k=k, reference=reference_client.name if reference_client else None, per_query=per_query,
+                       sweep=_sweep_key(sweep), at_recall=at_recall)
+    if at_recall is not None:
+        _mark_fastest(frame, f"ref_recall@{k}", at_recall)
+    return frame
+
+
+def judged_queries(dataset: Dataset) -> pandas.DataFrame:
+    """The queries that have judgements (the others cannot be scored, as in BEIR)."""
+    queries = dataset.queries[dataset.queries["id"].isin(dataset.qrels["query_id"])]
+    if queries.empty:
+        raise DatasetError(f"dataset {dataset.name!r}: none of its {len(dataset.queries)} queries has a judgement; "
+                           "check that the qrels' query ids match queries.jsonl")
+    return queries.reset_index(drop=True)
+
+
+def judge(run: Mapping[str, Sequence[str]], qrels: pandas.DataFrame, k: int) -> pandas.DataFrame:
+    """trec_eval's nDCG@k (graded gains), recall@k and reciprocal rank@k of each query's ranked ids.
+
+    ``run`` maps a query id to document ids, best first; ``qrels`` has columns
+    ``query_id``, ``doc_id``, ``score``. A query with no results scores 0.
+    """
+    import ir_measures
+    import pandas
+    from ir_measures import RR, R, nDCG
+
+    names = {nDCG @ k: f"ndcg@{k}", R @ k: f"recall@{k}", RR @ k: f"mrr@{k}"}
+    # Scores that only encode the rank: trec_eval re-sorts by score, and ties would reorder a database's list.
+    # Cut at k here: trec_eval's recip_rank has no cutoff of its own (ir_measures' RR@k over pytrec_eval ignores k).
+    ranked = pandas.DataFrame(
+        [(query, doc, float(k - rank)) for query, ids in run.items() for rank, doc in enumerate(ids[:k])],
+        columns=["query_id", "doc_id", "score"])
+    judgements = qrels[qrels["query_id"].isin(run)].rename(columns={"score": "relevance"})
+    frame = pandas.DataFrame(0.0, index=pandas.Index(list(run), name="query_id"), columns=list(names.values()))
+    for metric in ir_measures.pytrec_eval.iter_calc(list(names), judgements, ranked):
+        frame.loc[metric.query_id, names[metric.measure]] = metric.value
+    return frame
+
+
+def _plugin(session: Session, item: str | PluginClient, plugin_type: str) -> Any:
+    client = session.get(item) if isinstance(item, str) else item
+    if client.plugin_type != plugin_type:
+        raise WrongPluginType(client.name, "evaluate", f"is of type {client.plugin_type}, but this needs "
+                              f"{plugin_type}; pass another plugin (see %hector list)")
+    return client
+
+
+def _unique_clients(clients: Iterable[DatabaseClient]) -> dict[str, DatabaseClient]:
+    return {client.name: client for client in clients}
+
+
+def _sweep_key(sweep: Mapping[str, Sequence[Any]] | None) -> str | None:
+    if not sweep:
+        return None
+    if len(sweep) != 1:
+        raise ValueError(f"sweep one config key at a time, got {', '.join(sweep)}")
+    key, values = next(iter(sweep.items()))
+    if isinstance(values, str) or not values:
+        raise ValueError(f"sweep {key!r} needs a list of values, e.g. {{{key!r}: [16, 32, 64]}}")
+    return key
+
+
+def _runs(clients: Mapping[str, DatabaseClient], reference: DatabaseClient | None,
+          sweep: Mapping[str, Sequence[Any]] | None) -> list[_Run]:
+    """The reference first (its results are every other run's yardstick), then the rest."""
+    key = _sweep_key(sweep)
+    ordered = sorted(clients.values(), key=lambda client: reference is None or client.name != reference.name)
+    runs = []
+    for client in ordered:
+        if key is None or (reference is not None and client.name == reference.name):
+            runs.append(_Run(client.name, client))
+        else:
+            assert sweep is not None
+            runs.extend(_Run(f"{client.name} {key}={value}", client, (key, str(value))) for value in sweep[key])
+    if key is not None and all(run.setting is None for run in runs):
+        raise ValueError(f"nothing to sweep: every database is the reference; list the database to sweep {key} on")
+    return runs
+
+
+def _rebuild(client: DatabaseClient, config: dict[str, str], collection: str, dataset: Dataset,
+             vectors: np.ndarray) -> None:
+    """Initialize with ``config``, then index the corpus afresh: each setting is measured on an index built under it."""
+    client.initialize(config)
+    try:
+        client.delete_collection(collection)
+    except ProviderError:
+        pass  # the provider's Initialize dropped its collections already
+    client.create_collection(collection, vectors.shape[1])
+    corpus = dataset.corpus
+    metadata = [{"title": title, "content": text} for title, text in zip(corpus["title"], corpus["text"], strict=True)]
+    client.upsert_many(collection, list(zip(corpus["id"], vectors, metadata, strict=True)))
+
+
+def _search(run: _Run, collection: str, vectors: np.ndarray, k: int, bar: Any) -> None:
+    """Every query, one at a time, timed from this process."""
+    client = run.client
+    client.search(collection, vectors[0], k)  # warm-up: the first call may pay for connections and caches
+    for vector in vectors:
+        start = time.perf_counter()
+        hits = client.search(collection, vector, k)
+        run.latencies.append(time.perf_counter() - start)
+        run.ids.append(list(dict.fromkeys(hit.id for hit in hits))[:k])
+        bar.update()
+
+
+def _per_query(run: _Run, ids: Mapping[str, int], qrels: pandas.DataFrame, k: int,
+               reference: _Run | None) -> pandas.DataFrame:
+    frame = judge({query: run.ids[row] for query, row in ids.items()}, qrels, k)
+    if reference is not None:
+        frame[f"ref_recall@{k}"] = [recall_at_k(found, expected, k) for found, expected in zip(run.ids, reference.ids,
+                                                                                               strict=True)]
+    frame["latency_ms"] = np.asarray(run.latencies) * 1000.0
+    return frame
+
+
+def _summary(runs: Sequence[_Run], per_query: pandas.DataFrame, sweep: Mapping[str, Sequence[Any]] | None
+             ) -> pandas.DataFrame:
+    import pandas
+
+    key = _sweep_key(sweep)
+    rows = {}
+    for run in runs:
+        queries = per_query.loc[run.label]
+        latencies = queries["latency_ms"].to_numpy()
+        row = queries.drop(columns="latency_ms").mean().to_dict()
+        row.update(p50_ms=float(np.percentile(latencies, 50)), p95_ms=float(np.percentile(latencies, 95)),
+                   qps=len(latencies) / (latencies.sum() / 1000.0))
+        if key is not None:
+            row.update({"plugin": run.client.name, key: run.setting[1] if run.setting else None})
+        rows[run.label] = row
+    frame = pandas.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "database"
+    return frame
+
+
+def _mark_fastest(frame: pandas.DataFrame, recall: str, at_recall: float) -> None:
+    reaching = frame[frame[recall] >= at_recall]
+    fastest = None if reaching.empty else reaching["qps"].idxmax()
+    frame["fastest_at_recall"] = frame.index == fastest
+    frame.attrs["fastest_at_recall"] = fastest
+
+
+def plot(frame: pandas.DataFrame) -> Figure:
+    """Recall against queries per second (log scale): a point per database, a line per swept database.
+
+    Recall is ``ref_recall@k`` when the evaluation had a reference, else
+    ``recall@k`` against the judgements. Built without pyplot, so it needs no
+    display and leaves no global figure behind; save it with ``fig.savefig``.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    k = frame.attrs.get("k", 10)
+    recall = f"ref_recall@{k}" if f"ref_recall@{k}" in frame else f"recall@{k}"
+    key = frame.attrs.get("sweep")
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    axes = figure.subplots()
+    groups = frame.groupby("plugin", sort=False) if key else ((label, frame.loc[[label]]) for label in frame.index)
+    for number, (name, rows) in enumerate(groups):
+        color = f"C{number}"
+        if key and rows[key].notna().all():
+            axes.plot(rows[recall], rows["qps"], marker="o", color=color, label=f"{name} ({key})")
+            for value, x, y in zip(rows[key], rows[recall], rows["qps"], strict=True):
+                axes.annotate(str(value), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
+        else:
+            axes.scatter(rows[recall], rows["qps"], s=40, color=color, label=str(name))
+    at_recall = frame.attrs.get("at_recall")
+    if at_recall is not None:
+        axes.axvline(at_recall, color="grey", linestyle="--", linewidth=1, label=f"recall {at_recall:g}")
+        fastest = frame.attrs.get("fastest_at_recall")
+        if fastest is not None:
+            axes.scatter([frame.loc[fastest, recall]], [frame.loc[fastest, "qps"]], marker="*", s=240,
+                         facecolors="none", edgecolors="black", label=f"fastest: {fastest}")
+    axes.set_yscale("log")
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    axes.yaxis.set_major_formatter(plain)
+    axes.yaxis.set_minor_formatter(plain)
+    axes.set_xlabel(recall + (f" (against {frame.attrs['reference']})" if recall.startswith("ref_") else ""))
+    axes.set_ylabel("queries per second")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    return figure

@@ -1,0 +1,67 @@
+"""``%hector eval``: databases judged on a dataset, quality and speed, with a recall-vs-QPS plot."""
+
+from __future__ import annotations
+
+import io
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import Image, display
+
+from ..datasets import Dataset
+from ..evaluation import evaluate, plot
+from .base import MagicContext, subcommand
+
+
+def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
+    """``"key=v1,v2,..."`` as ``{"key": ["v1", "v2", ...]}``."""
+    if text is None:
+        return None
+    key, sep, values = text.partition("=")
+    settings = [value.strip() for value in values.split(",") if value.strip()]
+    if not sep or not key.strip() or not settings:
+        raise UsageError(f"--sweep takes KEY=V1,V2,..., e.g. expansion_search=16,32,64; got {text!r}")
+    return {key.strip(): settings}
+
+
+@subcommand("eval")
+@magic_arguments()
+@argument("dbs", help="database plugins, comma-separated: DB1[,DB2,...]")
+@argument("collection", help="the collection holding the dataset's corpus")
+@argument("--dataset", required=True, metavar="VAR", help="a dataset variable (hector_nb.datasets.load_beir)")
+@argument("--embedder", required=True, help="the embedder the corpus was upserted with")
+@argument("--k", type=int, default=10, help="rank cutoff of every measure (default 10)")
+@argument("--reference", help="an exact database to measure recall against (gets its own row)")
+@argument("--sweep", metavar="KEY=V1,V2,...", help="evaluate each database once per value of a config key")
+@argument("--at-recall", type=float, metavar="X", help="mark the fastest row whose recall reaches X")
+@argument("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot")
+def evaluate_databases(ctx: MagicContext, args, cell):
+    """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS.
+
+    The same call as ``hector_nb.evaluate(...)``; the per-query table is in
+    ``frame.attrs["per_query"]``.
+    """
+    dataset = ctx.variable(args.dataset, "a dataset (hector_nb.datasets.load_beir)")
+    if not isinstance(dataset, Dataset):
+        raise UsageError(f"{args.dataset} is a {type(dataset).__name__}, not a dataset; "
+                         "load one with hector_nb.datasets.load_beir(folder)")
+    names = [name.strip() for name in args.dbs.split(",") if name.strip()]
+    try:
+        frame = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
+                         sweep=parse_sweep(args.sweep), at_recall=args.at_recall, session=ctx.session)
+    except ValueError as exc:  # bad arguments or dataset; plugin failures arrive as HectorError
+        raise UsageError(f"%hector eval: {exc}") from None
+    if not args.no_plot:
+        display(Image(data=figure_png(plot(frame))))
+    if args.at_recall is not None:
+        fastest = frame.attrs["fastest_at_recall"]
+        print(f"fastest at ref_recall@{args.k} >= {args.at_recall:g}: {fastest}" if fastest else
+              f"no setting reaches ref_recall@{args.k} >= {args.at_recall:g}")
+    return frame
+
+
+def figure_png(figure) -> bytes:
+    """The figure as PNG bytes: a static image that survives in a saved notebook."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
