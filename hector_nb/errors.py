@@ -1,32 +1,58 @@
 """One exception hierarchy for everything hector_nb reports to its user.
 
-Every error names the plugin and the operation, and its message says what to do.
+Every error's message says what went wrong and what to do about it::
+
+    HectorError                              anything hector_nb reports (catch this one)
+    ├── OperationError(plugin, operation)    one operation failed; names the plugin when there is one
+    │   ├── PluginError                      a call to a plugin, or its start, restart or stop
+    │   │   ├── ProviderError                the provider itself reported an error
+    │   │   ├── PluginCrashed                its process died (exit code, stderr tail)
+    │   │   │   └── PluginGaveUp             ... and did not come back within its restart policy
+    │   │   ├── PluginNotAnswering           handshake done, but nothing answers on its socket
+    │   │   ├── HandshakeError               it did not speak the go-plugin handshake
+    │   │   ├── PluginTimeout                no answer within the deadline
+    │   │   ├── PluginNotFound               no such plugin loaded, no executable there
+    │   │   ├── WrongPluginType              a plugin of another type than the operation needs
+    │   │   └── InvalidInput                 what the caller passed cannot be sent
+    │   ├── SettingsError(file, field)       something written for hector_nb to read is wrong
+    │   │   ├── ConfigError                  a hector.yaml, or the config given to a plugin
+    │   │   └── ManifestError                a .plugin.yaml
+    │   └── ExportError                      a provider cannot be exported as a plugin
+    └── DatasetError                         a dataset file is malformed
+
+``InvalidConfig`` and ``InvalidManifest`` are the earlier names of
+:class:`ConfigError` and :class:`ManifestError`.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class HectorError(Exception):
     """Base of every hector_nb error."""
 
 
-class DatasetError(HectorError, ValueError):
-    """A dataset file is malformed, or an evaluation cannot use it; names the file and line."""
+class OperationError(HectorError):
+    """What the errors below share: ``plugin`` (empty when none is concerned), ``operation``, ``message``.
 
-
-class PluginError(HectorError):
-    """An operation on a plugin failed.
-
-    ``plugin`` is the plugin's name (or its path before it has one), ``operation``
-    what was being done (``"generate"``, ``"start"``, ``"upsert"``...), ``message``
-    what went wrong and what to do about it.
+    They read ``plugin 'NAME', OPERATION: MESSAGE`` (or ``OPERATION: MESSAGE``).
     """
 
     def __init__(self, plugin: str, operation: str, message: str) -> None:
         self.plugin = plugin
         self.operation = operation
         self.message = message
-        super().__init__(f"plugin {plugin!r}, {operation}: {message}")
+        super().__init__(f"plugin {plugin!r}, {operation}: {message}" if plugin else f"{operation}: {message}")
+
+
+class PluginError(OperationError):
+    """An operation on a plugin failed.
+
+    ``plugin`` is the plugin's name (or its path before it has one), ``operation``
+    what was being done (``"generate"``, ``"start"``, ``"upsert"``...), ``message``
+    what went wrong and what to do about it.
+    """
 
 
 class ProviderError(PluginError):
@@ -69,21 +95,53 @@ class WrongPluginType(PluginError):
     """The plugin is of another type than the operation needs."""
 
 
-class InvalidManifest(PluginError):
-    """A ``.plugin.yaml`` is missing a field or has a wrong one; names the file and field."""
-
-
-class InvalidConfig(PluginError):
-    """A ``hector.yaml`` or a plugin's config is wrong; names the file, plugin and key."""
-
-
 class HandshakeError(PluginError):
     """The plugin started but did not speak the go-plugin handshake correctly."""
 
 
-class ExportError(PluginError):
-    """A provider cannot be exported as a plugin; says why and what to change."""
-
-
 class InvalidInput(PluginError):
     """What the caller passed cannot be sent (a NaN vector, text that is not UTF-8, top_k out of range)."""
+
+
+class SettingsError(OperationError):
+    """Something written for hector_nb to read is wrong: a ``hector.yaml``, a manifest, a plugin's config.
+
+    ``file`` is the file it came from (None for values given in code), ``field``
+    the entry at fault as a dotted path (``plugin.protocol``; empty when the file
+    as a whole is wrong), ``plugin`` the plugin concerned (empty when none is),
+    ``operation`` what was being done (``"read config"``, ``"configure"``...).
+    """
+
+    def __init__(self, plugin: str, operation: str, message: str, *,
+                 file: str | os.PathLike[str] | None = None, field: str = "") -> None:
+        self.file = None if file is None else os.fspath(file)
+        self.field = field
+        super().__init__(plugin, operation, message)
+
+
+class ConfigError(SettingsError):
+    """A ``hector.yaml`` or a plugin's config is wrong; names the file, plugin and key."""
+
+
+class ManifestError(SettingsError):
+    """A ``.plugin.yaml`` is missing a field or has a wrong one; names the file and field."""
+
+
+#: Earlier names, kept for code written against them.
+InvalidConfig = ConfigError
+InvalidManifest = ManifestError
+
+
+class ExportError(OperationError):
+    """A provider cannot be exported as a plugin; says why and what to change.
+
+    ``plugin`` is the name the plugin would have (or the class's name), ``operation`` ``"export"``.
+    """
+
+
+class DatasetError(HectorError, ValueError):
+    """A dataset file is malformed, or an evaluation cannot use it; names the file and line."""
+
+
+class CallCancelled(PluginError):
+    """The call was cut short because the host stopped the plugin (unload, session close, restart)."""

@@ -8,15 +8,18 @@ Hector relies on": a provider error on ``Generate`` is status UNKNOWN).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import collections
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import grpc
+import numpy as np
 
-from ..errors import PluginError, PluginTimeout, ProviderError
+from ..errors import CallCancelled, PluginError, PluginTimeout, ProviderError
 from ..plugin import sdk
-from ..plugin._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
+from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
+from . import bulk
 from .transport import Transport, operation_name
 
 STUBS = {
@@ -24,6 +27,15 @@ STUBS = {
     sdk.PLUGIN_TYPE_DATABASE: database_pb2_grpc.DatabaseProviderStub,
     sdk.PLUGIN_TYPE_EMBEDDER: embedder_pb2_grpc.EmbedderProviderStub,
 }
+#: hector_nb's own bulk services (proto/bulk.proto), which SDK plugins serve beside Hector's.
+BULK_STUBS = {
+    sdk.PLUGIN_TYPE_DATABASE: bulk_pb2_grpc.BulkDatabaseStub,
+    sdk.PLUGIN_TYPE_EMBEDDER: bulk_pb2_grpc.BulkEmbedderStub,
+}
+
+
+#: How a call ends when the server or the channel goes away under it.
+_CUT_SHORT = (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 
 
 class GrpcTransport(Transport):
@@ -31,6 +43,8 @@ class GrpcTransport(Transport):
 
     channel: grpc.Channel
     stub: Any
+    #: True while the host stops (or restarts) the provider: a call cut short then was cancelled, not crashed.
+    _stopping = False
 
     def _connect(self, target: str, timeout: float) -> None:
         self.channel = grpc.insecure_channel(target, options=GRPC_OPTIONS)
@@ -39,10 +53,16 @@ class GrpcTransport(Transport):
         except grpc.FutureTimeoutError:
             raise PluginTimeout(self.name, "connect", f"no connection to {target} within {timeout:g}s") from None
         self.stub = STUBS[self.plugin_type](self.channel)
+        self.bulk_stub = BULK_STUBS[self.plugin_type](self.channel) if self.plugin_type in BULK_STUBS else None
+        #: Whether the plugin serves the bulk service: unknown until the first bulk call tries it.
+        self.offers_bulk: bool | None = None
 
     def _failure(self, error: grpc.RpcError, method: str, timeout: float) -> PluginError:
         operation = operation_name(method)
         code = error.code()
+        if self._stopping and code in _CUT_SHORT:
+            return CallCancelled(self.name, operation, "cancelled: the plugin was stopped (unloaded, its session "
+                                 "closed, or restarted) while this call ran")
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
                                  f"timeout= or check the plugin (session.get({self.name!r}).logs())")
@@ -70,6 +90,64 @@ class GrpcTransport(Transport):
             raise self._failure(error, method, timeout) from None
         finally:
             call.cancel()
+
+    def _bulk_offered(self, timeout: float) -> bool:
+        """Whether the plugin serves hector_nb's bulk service, tried once per connection with an empty call.
+
+        SDK plugins do; a Go plugin answers UNIMPLEMENTED and gets Hector's per-item calls.
+        """
+        if self.offers_bulk is None and self.bulk_stub is not None:
+            try:
+                if self.plugin_type == sdk.PLUGIN_TYPE_DATABASE:
+                    list(self.bulk_stub.UpsertBatches(iter(()), timeout=timeout))
+                else:
+                    self.bulk_stub.EmbedBatch(bulk_pb2.EmbedBatchRequest(), timeout=timeout)
+            except grpc.RpcError as error:
+                if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise self._failure(error, "BulkProbe", timeout) from None
+                self.offers_bulk = False
+            else:
+                self.offers_bulk = True
+        return bool(self.offers_bulk)
+
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+                       ) -> Iterator[int]:
+        """One stream of batches over the bulk service when the plugin has it, else Hector's per-item calls.
+
+        The stream's deadline allows ``timeout`` per batch.
+        """
+        if not self._bulk_offered(timeout):
+            yield from super().upsert_batches(collection, batches, items, timeout)
+            return
+        requests = bulk.RequestStream(bulk.upsert_message(collection, batch) for batch in batches)
+        deadline = timeout * (1 + items // bulk.BATCH_ROWS)
+        call = self.bulk_stub.UpsertBatches(iter(requests), timeout=deadline)
+        try:
+            for ack in call:
+                if ack.error:
+                    raise ProviderError(self.name, "upsert_many", ack.error)
+                yield ack.upserted
+        except grpc.RpcError as error:
+            requests.raise_failure()
+            raise self._failure(error, "UpsertMany", deadline) from None
+        finally:
+            call.cancel()
+        requests.raise_failure()
+
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+        """Pipelined ``EmbedBatch`` calls when the plugin has the bulk service, else Hector's per-text calls."""
+        if not self._bulk_offered(timeout):
+            yield from super().embed_batches(batches, timeout)
+            return
+        counts: collections.deque[int] = collections.deque()
+
+        def submit(texts: list[str]) -> _Pending:
+            counts.append(len(texts))
+            future = self.bulk_stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
+            return _Pending(self, "EmbedMany", future, timeout)
+
+        for reply in bulk.pipelined(submit, batches):
+            yield bulk.decoded_embeddings(self.name, reply, counts.popleft())
 
 
 class _Pending:

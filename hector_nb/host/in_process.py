@@ -25,13 +25,13 @@ class InProcessTransport(GrpcTransport):
     def start(self, timeout: float) -> None:
         self.server = start_server(self.provider, plugin_name=self.name)
         self.server.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
-        self._stopped = False
+        self._stopped = self._stopping = False
         self._connect(self.server.address, timeout)
 
     def stop(self, timeout: float) -> None:
         if self._stopped:
             return
-        self._stopped = True
+        self._stopped = self._stopping = True
         try:
             self.call("Shutdown", sdk.ShutdownRequest(), timeout)
         finally:

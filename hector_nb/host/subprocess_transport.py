@@ -89,7 +89,8 @@ class SubprocessTransport(GrpcTransport):
                              f"it restarts on the next call. stderr:\n{tail}", exit_code=code, stderr_tail=tail)
 
     def _failure(self, error: grpc.RpcError, method: str, timeout: float) -> PluginError:
-        if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL):
+        if not self._stopping and error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
+                                                   grpc.StatusCode.INTERNAL):
             if self.process is not None and self.process.wait(STEP_TIMEOUT) is not None:
                 return self._crash(operation_name(method))
         return super()._failure(error, method, timeout)
@@ -103,7 +104,7 @@ class SubprocessTransport(GrpcTransport):
             self.process.kill()
 
     def stop(self, timeout: float) -> None:
-        """Shutdown RPC, then GRPCController.Shutdown, then SIGTERM, then SIGKILL, each bounded."""
+        """Shutdown RPC, GRPCController.Shutdown, closing the connection, then SIGTERM, then SIGKILL, each bounded."""
         process = self.process
         self._stopping = True
         if process is None:
@@ -119,6 +120,9 @@ class SubprocessTransport(GrpcTransport):
                     stop()
                 except grpc.RpcError:
                     break
+            # As go-plugin: close the connection after the controller's Shutdown, so no stream of ours
+            # (GRPCStdio, broker) holds the plugin's graceful stop.
+            self.channel.close()
             if process.wait(step) is None and not process.terminate(step):
                 process.kill()
         self.channel.close()

@@ -10,10 +10,20 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
-from plugin_process import START_TIMEOUT, host_env, read_line
+import pytest
+from plugin_process import START_TIMEOUT, host_env, process_gone, read_line, wait_until
 
+from hector_nb import Session
+from hector_nb.errors import PluginCrashed, PluginError
+from hector_nb.host.log import DEFAULT_CHARACTERS
+from hector_nb.host.subprocess_transport import STEP_TIMEOUT
+from hector_nb.manifest import PluginManifest, write_manifest
+from hector_nb.providers import EchoLLM
+
+PLUGINS = Path(__file__).parent / "plugins"
 SDK_PLUGINS = Path(__file__).parent.parent / "sdk" / "plugins"
 
 
@@ -58,3 +68,111 @@ def test_socket_group_reaches_the_socket_through_its_directory(tmp_path):
         plugin.kill()
         plugin.communicate(timeout=30)
     shutil.rmtree(socket_path.parent, ignore_errors=True)
+
+
+def installed(directory: Path, script: str, name: str) -> Path:
+    """``directory/name`` runs ``plugins/script`` with this interpreter, its manifest beside it."""
+    executable = directory / name
+    executable.write_text(f"#!{sys.executable}\n" + (PLUGINS / script).read_text())
+    executable.chmod(0o755)
+    write_manifest(PluginManifest(name=name, version="1.0.0", type="llm_provider"), executable)
+    return executable
+
+
+@pytest.fixture
+def session():
+    with Session(timeout=30, start_timeout=30) as s:
+        yield s
+
+
+# Item 4: the whole process group goes, whether the plugin crashed or exited cleanly.
+def test_a_crashed_plugins_child_does_not_outlive_it(tmp_path, session):
+    llm = session.load(installed(tmp_path, "parent.py", "parent"), config={"child": "spawn"})
+    child = int(llm.generate("pid?").text)
+    with pytest.raises(PluginCrashed):
+        llm.generate("crash")
+    assert wait_until(lambda: process_gone(child), timeout=15), "the crashed plugin's child is still running"
+
+
+def test_a_forked_child_keeping_the_sigterm_handler_goes_with_a_normal_unload(tmp_path, session):
+    llm = session.load(installed(tmp_path, "parent.py", "parent"), config={"child": "fork"})
+    child = int(llm.generate("pid?").text)
+    session.unload("parent")
+    assert wait_until(lambda: process_gone(child), timeout=15), "the plugin's forked child survived the unload"
+
+
+# Item 7: go-plugin's stop (Shutdown, controller Shutdown, close): a healthy plugin exits at once, gracefully.
+def test_a_healthy_plugin_exits_gracefully_before_the_host_escalates(tmp_path, session):
+    llm = session.load(installed(tmp_path, "parent.py", "parent"))
+    process = llm._transport.process
+    started = time.monotonic()
+    session.unload("parent")
+    # The host's first escalation (SIGTERM) comes STEP_TIMEOUT after the controller's Shutdown.
+    assert time.monotonic() - started < STEP_TIMEOUT and process.exit_code == 0
+
+
+# Item 8: no socket directory is left by a plugin that exits before its handshake, even in a loop.
+def test_no_socket_directory_left_by_a_plugin_dying_before_its_handshake(tmp_path, session):
+    executable = tmp_path / "dies"
+    executable.write_text(f"#!{sys.executable}\nimport sys\nsys.exit(3)\n")
+    executable.chmod(0o755)
+    write_manifest(PluginManifest(name="dies", version="1.0.0", type="llm_provider"), executable)
+    before = set(Path(tempfile.gettempdir()).iterdir())
+    for _ in range(3):
+        with pytest.raises(PluginCrashed, match="exited with code 3 before its handshake"):
+            session.load(executable)
+    assert set(Path(tempfile.gettempdir()).iterdir()) == before
+
+
+# Item 9: a plugin writing without a newline cannot grow its host's log without bound.
+def test_stderr_without_newlines_is_bounded_in_the_log(tmp_path, session):
+    llm = session.load(installed(tmp_path, "stderr_flood.py", "flood"), config={"megabytes": "64"})
+    assert wait_until(lambda: "[stderr] flood done" in llm.logs(), timeout=60)
+    logged = sum(map(len, llm.logs()))
+    assert logged <= DEFAULT_CHARACTERS
+    assert any("more characters cut]" in line for line in llm.logs())
+
+
+FLOOD_HOST = textwrap.dedent('''
+    import resource, sys
+    from plugin_process import wait_until
+    from hector_nb import Session
+    with Session(timeout=120, start_timeout=120) as session:
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        llm = session.load(sys.argv[1], config={"megabytes": "128"})
+        assert wait_until(lambda: "[stderr] flood done" in llm.logs(), timeout=120)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+''')
+
+
+def test_a_flood_of_stderr_without_newlines_does_not_grow_the_host(tmp_path):
+    # A fresh host process, so its peak memory is this flood's alone.
+    tests = str(Path(__file__).parent.parent)
+    result = subprocess.run([sys.executable, "-c", FLOOD_HOST, str(installed(tmp_path, "stderr_flood.py", "flood"))],
+                            capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join([tests, *sys.path])})
+    assert result.returncode == 0, result.stderr
+    grown_kib = int(result.stdout.split()[-1])
+    assert grown_kib < 64 * 1024, f"the host grew by {grown_kib // 1024} MiB reading 128 MiB of stderr"
+
+
+# Item 10: closing the session while a subprocess stream is read ends the stream as cancelled.
+def test_closing_the_session_during_a_stream_ends_it_as_cancelled():
+    session = Session(timeout=30, start_timeout=30)
+    llm = session.add("slow", EchoLLM(), transport="subprocess", config={"delay": "0.2"})
+    chunks = llm.stream("one two three four five six")
+    assert next(chunks).text
+    session.close()
+    with pytest.raises(PluginError) as raised:
+        list(chunks)
+    assert not isinstance(raised.value, PluginCrashed) and "cancelled" in str(raised.value)
+
+
+# Item 11: a client used after unload says so, the same on every transport.
+@pytest.mark.parametrize("transport", ["in-kernel", "in-process", "subprocess"])
+def test_a_client_used_after_unload_says_it_was_unloaded(session, transport):
+    llm = session.add("echo", EchoLLM(), transport=transport)
+    session.unload("echo")
+    for call in (lambda: llm.generate("hi"), lambda: list(llm.stream("hi")), llm.model_info):
+        with pytest.raises(PluginError, match="unloaded"):
+            call()
