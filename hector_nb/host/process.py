@@ -35,6 +35,7 @@ from ..plugin.constants import (
     MULTIPLEX_GRPC_ENV,
     PROTOCOL_VERSIONS_ENV,
     UNIX_SOCKET_DIR_ENV,
+    UNIX_SOCKET_GROUP_ENV,
 )
 from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
@@ -68,6 +69,25 @@ def plugin_environment(socket_dir: str, extra: dict[str, str] | None = None) -> 
     return env
 
 
+def _socket_dir(plugin: str, env: dict[str, str] | None) -> str:
+    """A new private directory for the plugin's socket; group-writable (0770) for PLUGIN_UNIX_SOCKET_GROUP.
+
+    As go-plugin's host: mkdtemp makes it 0700, which a group given the socket
+    could not enter, so the directory is given to that group too.
+    """
+    directory = tempfile.mkdtemp(prefix="hector-nb-")
+    group = {**os.environ, **(env or {})}.get(UNIX_SOCKET_GROUP_ENV)
+    if group:
+        try:
+            shutil.chown(directory, group=int(group) if group.isdigit() else group)
+            os.chmod(directory, 0o770)
+        except (LookupError, OSError) as exc:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise HandshakeError(plugin, "start", f"cannot give the socket directory to group {group!r} "
+                                 f"({UNIX_SOCKET_GROUP_ENV}): {exc}") from None
+    return directory
+
+
 class PluginProcess:
     """One running plugin executable: its handshake, log and exit."""
 
@@ -83,7 +103,7 @@ class PluginProcess:
         self._handshake_ready = threading.Event()
         self._handshake_error: str | None = None
         self._refusal: str | None = None
-        self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-")
+        self._socket_dir = _socket_dir(name, env)
         self._process: subprocess.Popen[bytes] | None = None
         self._exited = threading.Event()
         self._reaping = threading.Lock()  # a group signal never races the reaper

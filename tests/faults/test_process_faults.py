@@ -176,3 +176,11 @@ def test_a_client_used_after_unload_says_it_was_unloaded(session, transport):
     for call in (lambda: llm.generate("hi"), lambda: list(llm.stream("hi")), llm.model_info):
         with pytest.raises(PluginError, match="unloaded"):
             call()
+
+
+def test_socket_group_set_for_the_host_reaches_the_plugins_socket(tmp_path, session, monkeypatch):
+    monkeypatch.setenv("PLUGIN_UNIX_SOCKET_GROUP", str(os.getgid()))
+    llm = session.load(installed(tmp_path, "parent.py", "parent"))
+    socket_path = Path(llm._transport.process.handshake.address)
+    for directory in (socket_path.parent, socket_path.parent.parent):  # the plugin's, inside the host's
+        assert stat.S_IMODE(directory.stat().st_mode) == 0o770 and directory.stat().st_gid == os.getgid()
