@@ -32,7 +32,7 @@ from typing import Any
 import yaml
 
 from . import hector, sdk
-from .errors import InvalidConfig
+from .errors import ConfigError
 from .hector_yaml import NotABoolean, load_yaml, setting_bool
 from .plugin.constants import PROTOCOL, bool_text
 
@@ -52,9 +52,9 @@ def config_text(value: Any, key: str = "", plugin: str = "") -> str:
         return ""
     if isinstance(value, (str, int, float)):
         return str(value)
-    raise InvalidConfig(plugin or "?", "configure",
-                        f"config key {key!r} is a {type(value).__name__}; only scalar values "
-                        "(text, numbers, booleans) can be passed to a plugin")
+    raise ConfigError(plugin, "configure",
+                      f"config key {key!r} is a {type(value).__name__}; only scalar values "
+                      "(text, numbers, booleans) can be passed to a plugin", field=key)
 
 
 def config_texts(config: Mapping[str, Any] | None, plugin: str = "") -> dict[str, str]:
@@ -72,8 +72,8 @@ def expand_env(text: str, environ: Mapping[str, str] | None = None, where: str =
             return environ[name]
         if default is not None:
             return default
-        raise InvalidConfig(where or "?", "expand variables",
-                            f"environment variable {name} is not set; export it or write ${{{name}:-default}}")
+        raise ConfigError(where, "expand variables",
+                          f"environment variable {name} is not set; export it or write ${{{name}:-default}}")
 
     return _VARIABLE.sub(substitute, text)
 
@@ -121,21 +121,27 @@ def _resolve_path(value: str, base: Path) -> Path:
 def _plugin_spec(name: str, entry: Any, section: str, file: Path, environ: Mapping[str, str],
                  mode: str) -> PluginSpec:
     if not isinstance(entry, dict):
-        raise InvalidConfig(name, "read config", f"{file}: the entry must be a mapping with type, path, config")
+        raise ConfigError(name, "read config", f"{file}: the entry must be a mapping with type, path, config",
+                          file=file)
     if mode == hector.HECTOR and not entry.get("name"):
-        raise InvalidConfig(name, "read config", f"{file}: Hector rejects the whole file: "
-                            f"\"{hector.name_required_message(section, name)}\"; add 'name: {name}' to the entry")
+        raise ConfigError(name, "read config", f"{file}: Hector rejects the whole file: "
+                          f"\"{hector.name_required_message(section, name)}\"; add 'name: {name}' to the entry",
+                          file=file, field="name")
     kind = _expand(entry.get("type", PROTOCOL), environ, name)
     if kind != PROTOCOL:
-        raise InvalidConfig(name, "read config", f"{file}: type is {kind!r}; only {PROTOCOL!r} plugins exist")
+        raise ConfigError(name, "read config", f"{file}: type is {kind!r}; only {PROTOCOL!r} plugins exist",
+                          file=file, field="type")
     path = _expand(entry.get("path"), environ, name)
     if not path:
-        raise InvalidConfig(name, "read config", f"{file}: 'path' is missing; point it at the executable")
+        raise ConfigError(name, "read config", f"{file}: 'path' is missing; point it at the executable",
+                          file=file, field="path")
     if not isinstance(path, str):
-        raise InvalidConfig(name, "read config", f"{file}: 'path' must be text, the executable's path; got {path!r}")
+        raise ConfigError(name, "read config", f"{file}: 'path' must be text, the executable's path; got {path!r}",
+                          file=file, field="path")
     config = entry.get("config") or {}
     if not isinstance(config, dict):
-        raise InvalidConfig(name, "read config", f"{file}: 'config' must be a mapping of key: value")
+        raise ConfigError(name, "read config", f"{file}: 'config' must be a mapping of key: value",
+                          file=file, field="config")
     enabled = _setting_bool(entry, "enabled", True, environ, file, name)
     values = {str(k): _expand(v, environ, name) for k, v in config.items()}
     if mode == hector.LENIENT:
@@ -156,7 +162,8 @@ def _setting_bool(block: Mapping[str, Any], key: str, default: bool, environ: Ma
     try:
         return setting_bool(_expand(block.get(key), environ, where), default)
     except NotABoolean as exc:
-        raise InvalidConfig(where, "read config", f"{file}: '{prefix}{key}' is {exc}") from None
+        raise ConfigError(where, "read config", f"{file}: '{prefix}{key}' is {exc}", file=file,
+                          field=f"{prefix}{key}") from None
 
 
 def _discovery_paths(value: Any, environ: Mapping[str, str], file: Path) -> list[Path]:
@@ -166,8 +173,8 @@ def _discovery_paths(value: Any, environ: Mapping[str, str], file: Path) -> list
         value = [part for part in value.split(",") if part]
     if not isinstance(value, list) or not all(isinstance(p, (str, int, float)) and p is not True
                                               and p is not False for p in value):
-        raise InvalidConfig(str(file), "read config", f"{file}: 'plugin_discovery.paths' must be a list of "
-                            f"directories, e.g. [./plugins]; got {value!r}")
+        raise ConfigError("", "read config", f"{file}: 'plugin_discovery.paths' must be a list of "
+                          f"directories, e.g. [./plugins]; got {value!r}", file=file, field="plugin_discovery.paths")
     return [_resolve_path(expand_env(str(p), environ, str(file)), file.parent) for p in value]
 
 
@@ -175,8 +182,8 @@ def _discovery(data: Mapping[str, Any], section: Mapping[str, Any], environ: Map
                file: Path) -> DiscoverySettings:
     raw = data.get("plugin_discovery") or section.get("plugin_discovery") or {}
     if not isinstance(raw, dict):
-        raise InvalidConfig(str(file), "read config", f"{file}: 'plugin_discovery' must be a mapping of "
-                            "enabled, paths, scan_subdirectories")
+        raise ConfigError("", "read config", f"{file}: 'plugin_discovery' must be a mapping of "
+                          "enabled, paths, scan_subdirectories", file=file, field="plugin_discovery")
     prefix = "plugin_discovery."
     return DiscoverySettings(
         enabled=_setting_bool(raw, "enabled", False, environ, file, str(file), prefix),
@@ -188,7 +195,8 @@ def _discovery(data: Mapping[str, Any], section: Mapping[str, Any], environ: Map
 def _mapping(data: Mapping[str, Any], key: str, file: Path) -> Mapping[str, Any]:
     value = data.get(key) or {}
     if not isinstance(value, dict):
-        raise InvalidConfig(str(file), "read config", f"{file}: '{key}' must be a mapping of names to settings")
+        raise ConfigError("", "read config", f"{file}: '{key}' must be a mapping of names to settings",
+                          file=file, field=key)
     return value
 
 
@@ -218,21 +226,22 @@ def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] 
     try:
         data = load_yaml(file) or {}
     except FileNotFoundError:
-        raise InvalidConfig(str(file), "read config", f"{file} does not exist") from None
+        raise ConfigError("", "read config", f"{file} does not exist", file=file) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidConfig(str(file), "read config", f"{file} cannot be read as UTF-8 text: {exc}") from None
+        raise ConfigError("", "read config", f"{file} cannot be read as UTF-8 text: {exc}", file=file) from None
     except yaml.YAMLError as exc:
-        raise InvalidConfig(str(file), "read config", f"{file} is not valid YAML: {exc}") from None
+        raise ConfigError("", "read config", f"{file} is not valid YAML: {exc}", file=file) from None
     if not isinstance(data, dict):
-        raise InvalidConfig(str(file), "read config", f"{file}: expected a mapping at the top")
+        raise ConfigError("", "read config", f"{file}: expected a mapping at the top", file=file)
     section = data.get("plugins") or {}
     if not isinstance(section, dict):
-        raise InvalidConfig(str(file), "read config", f"{file}: 'plugins:' must be a mapping")
+        raise ConfigError("", "read config", f"{file}: 'plugins:' must be a mapping", file=file, field="plugins")
     plugins = []
     for key in SECTIONS:
         entries = section.get(key) or {}
         if not isinstance(entries, dict):
-            raise InvalidConfig(str(file), "read config", f"{file}: 'plugins.{key}' must map names to plugins")
+            raise ConfigError("", "read config", f"{file}: 'plugins.{key}' must map names to plugins",
+                              file=file, field=f"plugins.{key}")
         for name, entry in entries.items():
             spec = _plugin_spec(str(name), entry, key, file, environ, mode)
             if spec.enabled:

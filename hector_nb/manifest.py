@@ -18,6 +18,7 @@ executable; so does :func:`read_manifest`, naming the file and the field.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import sdk
-from .errors import InvalidConfig, InvalidManifest
+from .errors import ConfigError, ManifestError
 from .hector_yaml import ManifestLoader, load_yaml
 from .plugin.constants import bool_text
 
@@ -36,6 +37,8 @@ SUFFIX = ".plugin.yaml"
 #: Every type Hector's manifest loader accepts; hector_nb runs the first three.
 MANIFEST_TYPES = (*sdk.PLUGIN_TYPES, "tool_provider", "reasoning_strategy")
 DEFAULT_DISCOVERY_PATHS = ("./plugins", "~/.hector/plugins")
+#: How a manifest error names the field at fault, e.g. ``field 'plugin.protocol'``.
+_FIELD = re.compile(r"field '([\w.]+)'")
 _OPTIONAL_TEXT = ("author", "description", "hector_version", "homepage", "license", "repository_url",
                   "documentation_url")
 
@@ -98,8 +101,9 @@ def manifest_path(path: str | os.PathLike[str]) -> Path:
     return path if path.name.endswith(SUFFIX) else path.with_name(path.name + SUFFIX)
 
 
-def _reject(file: Path, plugin: str, message: str) -> InvalidManifest:
-    return InvalidManifest(plugin, "read manifest", f"{file}: {message}")
+def _reject(file: Path, plugin: str, message: str) -> ManifestError:
+    named = _FIELD.search(message)
+    return ManifestError(plugin, "read manifest", f"{file}: {message}", file=file, field=named[1] if named else "")
 
 
 def _text(value: Any) -> str:
@@ -135,7 +139,7 @@ def _schema_defaults(schema: dict[str, Any], file: Path, label: str) -> dict[str
 
 
 def parse_manifest(data: Any, file: Path, check_executable: bool = True) -> PluginManifest:
-    """Validate parsed manifest YAML as Hector does; raise :class:`InvalidManifest` naming the field."""
+    """Validate parsed manifest YAML as Hector does; raise :class:`ManifestError` naming the field."""
     if not isinstance(data, dict) or not isinstance(data.get("plugin"), dict):
         raise _reject(file, file.name, "no 'plugin:' mapping at the top; start the file with 'plugin:'")
     plugin = data["plugin"]
@@ -223,12 +227,12 @@ def manifest_from_provider(provider: sdk.Provider | type[sdk.Provider]) -> Plugi
 
 
 def apply_config_schema(manifest: PluginManifest, config: dict[str, str], plugin: str) -> dict[str, str]:
-    """``config`` with the manifest's defaults filled in; :class:`InvalidConfig` if a required key is missing."""
+    """``config`` with the manifest's defaults filled in; :class:`ConfigError` if a required key is missing."""
     merged = {**manifest.config_defaults, **config}
     missing = [key for key in manifest.config_required if not merged.get(key)]
     if missing:
         keys = ", ".join(missing)
-        raise InvalidConfig(plugin, "configure", f"required config key(s) {keys} missing; pass them with "
+        raise ConfigError(plugin, "configure", f"required config key(s) {keys} missing; pass them with "
                             f"--set {missing[0]}=... or under 'config:' in hector.yaml")
     return merged
 
@@ -263,7 +267,7 @@ def discover(
             try:
                 m = read_manifest(file)
                 found.append(DiscoveredPlugin(m.name, m.type, m.version, m.executable, file, True))
-            except InvalidManifest as exc:
+            except ManifestError as exc:
                 executable = file.with_name(file.name[: -len(SUFFIX)])
                 found.append(DiscoveredPlugin(exc.plugin, "", "", executable, file, False, exc.message))
     return found
