@@ -44,14 +44,19 @@ def session() -> Session:
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext hector_nb``: register ``%hector`` / ``%%hector``."""
-    from .magics import HectorMagics
+    from .magics import HectorMagics, remember_cause
 
     ipython.register_magics(HectorMagics(ipython, session()))
+    ipython.events.register("post_run_cell", remember_cause)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext hector_nb``: shut every plugin down."""
+    from .magics import remember_cause
+
     global _session
+    if remember_cause in ipython.events.callbacks["post_run_cell"]:
+        ipython.events.unregister("post_run_cell", remember_cause)
     if _session is not None:
         _session.close()
         _session = None

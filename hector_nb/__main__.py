@@ -87,6 +87,34 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notebook_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", default="quickstart", help="quickstart (default) or export")
+    parser.add_argument("--port", type=int, help="the port to listen on (default: a free one)")
+
+
+@command("notebook", _notebook_options)
+def notebook(args: argparse.Namespace) -> int:
+    """Open a notebook in JupyterLab on 127.0.0.1: prints the address of the notebook itself."""
+    from .errors import HectorError
+    from .lab import NOTEBOOKS, start_lab
+
+    path = NOTEBOOKS / f"{args.name.removesuffix('.ipynb')}.ipynb"
+    if not path.is_file():
+        raise HectorError(f"no notebook {path}; the notebooks come with a source checkout "
+                          "(pip install -e . in a clone), choose one of: "
+                          + ", ".join(p.stem for p in sorted(NOTEBOOKS.glob("*.ipynb"))))
+    with start_lab(NOTEBOOKS, port=args.port) as lab:
+        lab.wait_ready()
+        print(f"Open {path.name} in a browser on this machine:\n\n    {lab.url(path.name)}\n\n"
+              f"On a remote machine, forward the port first (ssh -L {lab.port}:127.0.0.1:{lab.port} HOST), "
+              "then open the same address locally. Ctrl-C stops the server.", flush=True)
+        try:
+            lab.process.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def _check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="a plugin executable, its .plugin.yaml, or builtin:NAME")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

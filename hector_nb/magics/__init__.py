@@ -7,20 +7,46 @@ are traitlets, e.g. ``%config HectorMagics.timeout = 60``.
 from __future__ import annotations
 
 import shlex
+import sys
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.utils.text import dedent
 from traitlets import Enum, Float
 
-from ..errors import HectorError
+from ..errors import HectorError, ProviderError
+from ..hector import FIDELITY_MODES, HECTOR
+from ..plugin.servicers import error_text
 from . import check, evaluate, export, generate, plugins, provider, vectors  # noqa: F401 - importing registers the subcommands
-from .base import SUBCOMMANDS, MagicContext
+from .base import SUBCOMMANDS, MagicContext, did_you_mean, expand_variables
+
+
+def _unknown_options(parser, argv: list[str]) -> str:
+    """Did-you-mean hints for the ``--options`` in ``argv`` that ``parser`` does not know."""
+    known = [option for action in parser._actions for option in action.option_strings]
+    hints = []
+    for token in argv:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("--") and not any(option.startswith(flag) for option in known):
+            hints.append(f"{flag} is not an option{did_you_mean(flag, known)}")
+        elif flag.startswith("-") and not flag.startswith("--") and flag not in known and not _is_number(flag):
+            hints.append(f"{flag} is not an option{did_you_mean(flag, known)}")
+    return "; ".join(hints)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _help(name: str) -> str:
     function, _ = SUBCOMMANDS[name]
-    return dedent(function.__doc__ or "").replace(f"%{function.__name__}", f"%hector {name}", 1).strip()
+    text = dedent(function.__doc__ or "").replace(f"%{function.__name__}", f"%hector {name}", 1).strip()
+    # magic_arguments writes the usage as a reST literal block ("::" then the indented usage).
+    return text.removeprefix("::").strip()
 
 
 def overview() -> str:
@@ -41,13 +67,20 @@ class HectorMagics(Magics):
     stream_fps = Float(20.0, help="Most redraws per second of a streaming generation.").tag(config=True)
     widgets = Enum(["auto", "always", "never"], "auto",
                    help="Stream into an ipywidget (auto: when running in a Jupyter kernel).").tag(config=True)
+    fidelity = Enum(list(FIDELITY_MODES), HECTOR,
+                    help="hector: config, roles, handshake and hector.yaml as real Hector treats them, with a "
+                         "one-line warning where it differs; lenient: hector_nb's friendlier behaviour."
+                    ).tag(config=True)
 
     def __init__(self, shell, session) -> None:
         super().__init__(shell)
         self.session = session
         self.session.timeout = self.timeout
         self.observe(lambda change: setattr(self.session, "timeout", change["new"]), names="timeout")
+        self.session.fidelity = self.fidelity
+        self.observe(lambda change: setattr(self.session, "fidelity", change["new"]), names="fidelity")
 
+    @no_var_expand
     @line_cell_magic
     def hector(self, line: str, cell: str | None = None):
         """Build, run and compare Hector plugins: %hector --help lists the subcommands."""
@@ -56,19 +89,71 @@ class HectorMagics(Magics):
             print(overview())
             return None
         if name not in SUBCOMMANDS:
-            raise UsageError(f"unknown subcommand {name!r}; %hector --help lists them")
+            raise UsageError(f"unknown subcommand {name!r}{did_you_mean(name, SUBCOMMANDS)}; "
+                             "%hector --help lists them")
         function, takes_cell = SUBCOMMANDS[name]
         if cell is not None and not takes_cell:
             raise UsageError(f"%%hector {name} takes no cell body; use the line magic %hector {name}")
         if rest.split() and rest.split()[0] in ("-h", "--help"):
             print(_help(name))
             return None
+        rest = expand_variables(rest, self.shell.user_ns, f"%hector {name}")
         try:
             argv = shlex.split(rest)
         except ValueError as exc:
             raise UsageError(f"%hector {name}: {exc} (check the quotes)") from None
-        args = function.parser.parse_args(argv)
+        try:
+            args = function.parser.parse_args(argv)
+        except UsageError as exc:
+            hints = _unknown_options(function.parser, argv)
+            raise UsageError(f"%hector {name}: {hints}; %hector {name} --help lists the options" if hints
+                             else str(exc)) from None
         try:
             return function(MagicContext(self.session, self.shell, self), args, cell)
         except HectorError as exc:
-            raise UsageError(str(exc)) from None
+            # Chained, so the provider's own exception (its frames in the user's cell) stays one step
+            # away: remember_cause() makes it what %tb shows next.
+            raise UsageError(str(exc) + self._traceback_hint(exc)) from exc
+
+    def _traceback_hint(self, error: HectorError) -> str:
+        """Where the provider's traceback is, for an error the provider raised; chains its exception."""
+        if not isinstance(error, ProviderError) or error.plugin not in self.session:
+            return ""
+        client = self.session.get(error.plugin)
+        cause = client.last_failure
+        if cause is not None and error_text(cause) in error.message:
+            innermost = error
+            while isinstance(innermost.__cause__, HectorError):
+                innermost = innermost.__cause__
+            if innermost.__cause__ is None:
+                innermost.__cause__ = cause
+            return f" (traceback: %tb, or %hector logs {error.plugin})"
+        if client.transport == "subprocess":
+            return f" (what the plugin wrote: %hector logs {error.plugin})"
+        return ""
+
+
+def remember_cause(result) -> None:
+    """After a cell whose %hector failed, make the underlying exception the shell's last one.
+
+    IPython shows a UsageError as one line and records it as the last error, so
+    ``%tb`` would show that line again. When the failure came from a provider
+    that raised in this kernel, ``%tb`` shows the provider's traceback instead.
+    Registered as a ``post_run_cell`` event, which runs after the error is shown.
+    """
+    error = getattr(result, "error_in_exec", None)
+    if not isinstance(error, UsageError) or not isinstance(error.__cause__, HectorError):
+        return
+    cause = root_cause(error.__cause__)
+    if cause is not None:
+        sys.last_type, sys.last_value, sys.last_traceback = type(cause), cause, cause.__traceback__
+        if sys.version_info >= (3, 12):
+            sys.last_exc = cause
+
+
+def root_cause(error: HectorError) -> BaseException | None:
+    """The provider's own exception behind ``error``, when it was raised in this process."""
+    cause = error.__cause__
+    while cause is not None and isinstance(cause, HectorError):
+        cause = cause.__cause__
+    return cause if cause is not None and cause.__traceback__ is not None else None

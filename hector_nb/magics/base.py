@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from IPython.core.error import UsageError
+from IPython.utils.text import DollarFormatter
 
 from ..errors import WrongPluginType
+from ..hector import yaml_value
 from ..host.clients import PluginClient
 from ..sessions import Session
 
@@ -56,17 +59,47 @@ class MagicContext:
         """The plugin ``name``, checked to be of ``plugin_type``."""
         client = self.session.get(name)
         if client.plugin_type != plugin_type:
-            raise WrongPluginType(name, "use", f"is a {client.plugin_type}, but this needs a {plugin_type}; "
-                                  "pass another plugin (see %hector list)")
+            raise WrongPluginType(name, "use", f"is {article(client.plugin_type)} {client.plugin_type}, but this "
+                                  f"needs {article(plugin_type)} {plugin_type}; pass another plugin (see %hector list)")
         return client
 
 
-def parse_settings(pairs: list[str] | None) -> dict[str, str]:
-    """``["key=value", ...]`` from repeated ``--set`` options."""
+def article(word: str) -> str:
+    """``an`` before a vowel sound (``an llm_provider``), else ``a``."""
+    return "an" if word[:1].lower() in "aeiou" or word.lower().startswith("llm") else "a"
+
+
+def parse_settings(pairs: list[str] | None) -> dict[str, Any]:
+    """``["key=value", ...]`` from repeated ``--set`` options, each value read as
+    ``hector.yaml`` would read it (``0.7`` a number, ``"0.7"`` text)."""
     config = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"--set takes key=value, got {pair!r}")
-        config[key.strip()] = value
+        config[key.strip()] = yaml_value(value)
     return config
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean --embedder?)`` when ``word`` is a near miss of one of ``choices``, else ``""``."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def expand_variables(text: str, namespace: dict, where: str) -> str:
+    """``{var}`` and ``$var`` replaced from the notebook's variables, as IPython does, but strictly.
+
+    IPython leaves ``{name}`` as it is when ``name`` is undefined, so a typo would
+    be sent to the plugin as text; here it is an error naming the variable.
+    ``{{`` and ``}}`` stand for literal braces.
+    """
+    try:
+        return DollarFormatter().vformat(text, args=[], kwargs=namespace)
+    except NameError as exc:
+        missing = getattr(exc, "name", None) or str(exc)
+        raise UsageError(f"{where} uses {{{missing}}}, but no variable {missing!r} is defined in the notebook; "
+                         f"define it in a cell first, or write {{{{{missing}}}}} for literal braces") from None
+    except Exception as exc:  # noqa: BLE001 - any expression that does not evaluate: say which text and why
+        raise UsageError(f"{where}: cannot fill in a {{...}} ({type(exc).__name__}: {exc}); write {{{{ and }}}} "
+                         "for literal braces") from None

@@ -7,7 +7,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import sdk
 from ..display import TextView, WidgetView, run_stream
-from .base import MagicContext, subcommand
+from ..errors import ProviderError
+from .base import MagicContext, expand_variables, subcommand
 
 
 def stream_view(ctx: MagicContext):
@@ -21,24 +22,26 @@ def stream_view(ctx: MagicContext):
 @magic_arguments()
 @argument("name", help="an LLM plugin")
 @argument("prompt", nargs="?", help='the prompt, quoted; {var} takes a variable (the cell body in %%%%hector)')
-@argument("--system", help="a system message before the prompt")
+@argument("--system", help="a system message before the prompt (sent as Hector does: ROLE_UNSPECIFIED)")
+@argument("--as-agent", action="store_true",
+          help="send what a default Hector agent sends: its ~19,600-character system prompt (or --system) "
+               "and tool list, the prompt, and its ten tool definitions (unless --tools)")
 @argument("--tools", metavar="VAR", help="a variable holding tool definitions (ToolDefinition or dicts)")
 @argument("--no-stream", action="store_true", help="one Generate call instead of a live stream")
 @argument("--out", metavar="VAR", help="store the result in this variable")
 def generate(ctx: MagicContext, args, cell):
     """Generate with an LLM plugin, streamed live (tokens, time and tokens/s shown)."""
-    prompt = ctx.shell.var_expand(cell.strip()) if cell is not None else args.prompt
+    prompt = expand_variables(cell.strip(), ctx.shell.user_ns, "the cell") if cell is not None else args.prompt
     if not prompt:
         raise UsageError('%hector generate NAME "prompt" needs a prompt (or use %%hector generate NAME)')
-    messages = [sdk.Message(role="user", content=prompt)]
-    if args.system:
-        messages.insert(0, sdk.Message(role="system", content=args.system))
     tools = ctx.variable(args.tools, "the tool definitions") if args.tools else None
     llm = ctx.client(args.name, sdk.PLUGIN_TYPE_LLM)
+    request = {"tools": tools, "system": args.system, "agent": args.as_agent}
     if args.no_stream:
-        return ctx.store(args.out, llm.generate(messages, tools=tools))
-    generation = run_stream(llm.name, llm.stream(messages, tools=tools), stream_view(ctx), ctx.settings.stream_fps)
+        return ctx.store(args.out, llm.generate(prompt, **request))
+    generation = run_stream(llm.name, llm.stream(prompt, **request), stream_view(ctx), ctx.settings.stream_fps)
+    generation.shown_in_cell = ctx.shell.execution_count
     ctx.store(args.out, generation)
     if generation.error:
-        raise UsageError(f"plugin {llm.name!r}, generate: {generation.error}")
+        raise ProviderError(llm.name, "generate", generation.error)
     return generation
