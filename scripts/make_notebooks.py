@@ -88,6 +88,28 @@ session = hector_nb.session()
 hashing = session.get("hashing")
 hits = session.get("euclidean").search("stdlib", hashing.embed("parse a JSON document"), top_k=3)
 [(hit.id, round(hit.score, 3)) for hit in hits]'''),
+    new_markdown_cell("""## Which search finds the right answers? Evaluate on judged queries
+
+Overlap says whether two databases agree, not which one is right. hector_nb ships a small
+test collection in BEIR's format: the same corpus, 100 questions written by hand, and graded
+judgements (2 answers the question, 1 is related). `%hector eval` embeds the questions,
+searches every database and scores the results as trec_eval does: nDCG@10, recall@10 and
+MRR@10 against the judgements, recall against a reference (exact) database, latency and
+queries per second, plotted as recall against speed."""),
+    new_code_cell('''from hector_nb.data import STDLIB_QRELS
+from hector_nb.datasets import load_beir
+
+ds = load_beir(STDLIB_QRELS)
+print(ds)
+first = ds.queries.iloc[0]
+print(f"{first.id}: {first.text!r} is answered by")
+ds.qrels[ds.qrels.query_id == first.id]'''),
+    new_code_cell("%hector eval cosine,euclidean stdlib --dataset ds --embedder hashing --reference cosine"),
+    new_markdown_cell("""Read it this way: an nDCG@10 near 0.4 means the hashing embedder, which only matches
+words, ranks the judged answers well below where an ideal ranking would put them (1.0);
+both databases search exactly, so they find the same documents (ref_recall@10 of 1.0, give or
+take a tie) and differ only in speed: the subprocess pays a gRPC round trip per query. The per-query scores
+are in `_.attrs["per_query"]`, and `hector_nb.evaluate(...)` is the same call in Python."""),
     new_code_cell("%unload_ext hector_nb"),
 ]
 

@@ -50,6 +50,8 @@ def test_quickstart_runs_end_to_end():
     assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
     assert "shutil.move" in everything and "recall@5 against cosine" in everything
     assert "json.loads" in everything
+    assert "ndcg@10" in everything and "ref_recall@10" in everything  # the closing evaluation's table...
+    assert [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]  # ...and its static plot
     assert notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
 
 
