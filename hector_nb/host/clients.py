@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import collections
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -13,11 +13,9 @@ from .. import hector, sdk
 from ..errors import InvalidInput, ProviderError
 from ..manifest import PluginManifest
 from ..plugin.constants import Status, bool_text
-from . import inputs
+from . import bulk, inputs
 from .supervisor import Supervisor
 
-#: How many bulk requests may be on the wire at once.
-MAX_IN_FLIGHT = 64
 #: Bulk calls smaller than this show no progress bar.
 PROGRESS_THRESHOLD = 200
 
@@ -154,28 +152,15 @@ class PluginClient:
         """Stop the provider and start it afresh with its last config, on every transport alike."""
         self._supervisor.restart(self.timeout if timeout is None else timeout)
 
-    def _bulk(self, method: str, requests: Iterable[Any], total: int | None, description: str,
-              timeout: float | None) -> Iterator[Any]:
-        """Pipelined unary calls, at most MAX_IN_FLIGHT on the wire, answers in order."""
-        timeout = self.timeout if timeout is None else timeout
-        pending: collections.deque[Any] = collections.deque()
-        show = total is None or total >= PROGRESS_THRESHOLD
+    @contextlib.contextmanager
+    def _progress(self, total: int, description: str) -> Iterator[tqdm]:
+        """A progress bar for a bulk call of ``total`` items (none for small ones)."""
         # disable=None: a bar in a notebook or a terminal, none where output is not a terminal (a log,
         # a pipe), where redrawn bars would run together on one line.
+        show = total >= PROGRESS_THRESHOLD
         with tqdm(total=total, desc=f"{self.name}: {description}", disable=None if show else True,
                   leave=False) as bar:
-            try:
-                for request in requests:
-                    if len(pending) >= MAX_IN_FLIGHT:
-                        yield pending.popleft().result()
-                        bar.update()
-                    pending.append(self._supervisor.submit(method, request, timeout))
-                while pending:
-                    yield pending.popleft().result()
-                    bar.update()
-            finally:
-                for future in pending:
-                    future.cancel()
+            yield bar
 
 
 class LLMClient(PluginClient):
@@ -233,18 +218,23 @@ class DatabaseClient(PluginClient):
 
     def upsert_many(self, collection: str, items: Iterable[tuple[str, Any, Mapping[str, Any] | None]],
                     timeout: float | None = None) -> int:
-        """Upsert ``(id, vector, metadata)`` tuples, pipelined over one channel; returns how many ids were written.
+        """Upsert ``(id, vector, metadata)`` tuples in batches; returns how many ids were written.
 
-        A repeated id is written once, with its last item: pipelined requests may
-        be served in any order, so sending every occurrence would let a random one win.
+        In-kernel, each batch is one call of the provider's ``upsert_many`` (or
+        ``upsert`` per item); an SDK plugin gets the batches over hector_nb's bulk
+        service; any other plugin gets pipelined ``Upsert`` calls. ``timeout``
+        bounds each batch, or each call. A repeated id is written once, with its
+        last item: pipelined requests may be served in any order.
         """
         last = {str(item[0]): item for item in items}
-        requests = (self._upsert_request("upsert_many", collection, *item) for item in last.values())
-        count = 0
-        for reply in self._bulk("Upsert", requests, len(last), f"upsert into {collection}", timeout):
-            self._check("upsert_many", reply)
-            count += 1
-        return count
+        rows = ((id, vector, {str(k): _metadata_text(v) for k, v in (metadata or {}).items()})
+                for id, (_, vector, metadata) in last.items())
+        batches = bulk.vector_batches(self.name, "upsert_many", rows)
+        with self._progress(len(last), f"upsert into {collection}") as bar:
+            for applied in self._supervisor.upsert_batches(collection, batches, len(last),
+                                                           self.timeout if timeout is None else timeout):
+                bar.update(applied)
+        return len(last)
 
     def _upsert_request(self, operation: str, collection: str, id: Any, vector: Any,
                         metadata: Mapping[str, Any] | None) -> sdk.UpsertRequest:
@@ -275,10 +265,19 @@ class EmbedderClient(PluginClient):
         return self._vector(self._call("Embed", self._embed_request("embed", text, "the text"), timeout))
 
     def embed_many(self, texts: Iterable[str], timeout: float | None = None) -> np.ndarray:
-        """Embeddings of many texts as one 2-D array, pipelined over one channel."""
-        texts = list(texts)
-        requests = [self._embed_request("embed_many", text, f"text {index}") for index, text in enumerate(texts)]
-        rows = [self._vector(reply) for reply in self._bulk("Embed", requests, len(texts), "embed", timeout)]
+        """Embeddings of many texts as one 2-D float32 array, in batches.
+
+        In-kernel, each batch is one call of the provider's ``embed_many`` (or
+        ``embed`` per text); an SDK plugin gets the batches over hector_nb's bulk
+        service; any other plugin gets pipelined ``Embed`` calls.
+        """
+        texts = [self._embed_request("embed_many", text, f"text {index}").text for index, text in enumerate(texts)]
+        rows = []
+        with self._progress(len(texts), "embed") as bar:
+            for batch in self._supervisor.embed_batches(bulk.text_batches(texts),
+                                                        self.timeout if timeout is None else timeout):
+                rows.append(batch)
+                bar.update(len(batch))
         return np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32)
 
     def info(self, timeout: float | None = None) -> sdk.EmbedderInfo:

@@ -1,23 +1,32 @@
-"""The in-kernel transport: a provider's servicer called directly, no socket, no serialization.
+"""The in-kernel transport: a provider's servicer called directly, as a function call.
 
-The servicers use only ``context.abort``, ``context.is_active`` and
-``context.add_callback``, so a small local context stands in for gRPC's. Each
-call runs in a daemon thread, so a provider that hangs costs a thread, not the
-caller: the caller gets :class:`~hector_nb.errors.PluginTimeout` at its deadline.
+No socket, no serialization, no thread: a call runs in the caller's thread and
+costs what the provider's method costs plus a few microseconds. The servicers
+use only ``context.abort``, ``context.is_active`` and ``context.add_callback``,
+so a small local context stands in for gRPC's.
+
+Deadlines: nothing can stop Python code running in the caller's own thread
+from outside, so ``timeout`` is not enforced in-kernel. A provider that hangs
+is stopped by the kernel's interrupt (the stop button in Jupyter, Ctrl-C in a
+terminal): KeyboardInterrupt is raised inside the provider's code and reaches
+the caller, and the plugin stays loaded for the next call. ``async def``
+methods run on hector_nb's event loop thread; an interrupted wait cancels their
+coroutine. Run a provider ``in-process`` or as a ``subprocess`` to have every
+call bounded by its ``timeout``.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import grpc
+import numpy as np
 
-from ..errors import PluginTimeout, ProviderError
+from ..errors import ProviderError
 from ..plugin import sdk
 from ..plugin.servicers import Servicer, servicer_for
+from . import bulk
 from .transport import Transport, operation_name
 
 
@@ -44,29 +53,12 @@ class _Aborted(Exception):
         self.code, self.details = code, details
 
 
-def _in_thread(function: Callable[[], Any], timeout: float) -> Any:
-    """Run ``function`` in a daemon thread, so a hung provider costs a thread, not the caller."""
-    outcome: list[Any] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(function())
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
-            failure.append(exc)
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise TimeoutError
-    if failure:
-        raise failure[0]
-    return outcome[0]
+#: Unary servicer methods register no callbacks: one context serves every unary call.
+_UNARY_CONTEXT = _LocalContext()
 
 
 class InKernelTransport(Transport):
-    """The provider's servicer, called directly: no socket, no serialization."""
+    """The provider's servicer, called directly in the caller's thread: no socket, no serialization, no deadline."""
 
     kind = "in-kernel"
 
@@ -82,31 +74,36 @@ class InKernelTransport(Transport):
         self._stopped = False
 
     def call(self, method: str, request: Any, timeout: float) -> Any:
-        operation = operation_name(method)
+        """One unary call; ``timeout`` is not enforced (see the module's docstring)."""
         try:
-            return _in_thread(lambda: getattr(self.servicer, method)(request, _LocalContext()), timeout)
-        except TimeoutError:
-            raise PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; the provider is "
-                                "stuck in this call. Pass a longer timeout= or fix the provider") from None
+            return getattr(self.servicer, method)(request, _UNARY_CONTEXT)
         except _Aborted as aborted:
-            raise ProviderError(self.name, operation, aborted.details) from None
+            raise ProviderError(self.name, operation_name(method), aborted.details) from None
 
     def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
+        """The servicer's chunks as they come; closing this closes the provider's generator."""
         chunks = getattr(self.servicer, method)(request, _LocalContext())
-        deadline = time.monotonic() + timeout
         try:
-            while True:
-                remaining = deadline - time.monotonic()
-                try:
-                    yield _in_thread(lambda: next(chunks), max(remaining, 0.0))
-                except StopIteration:
-                    return
-                except TimeoutError:
-                    raise PluginTimeout(self.name, operation_name(method),
-                                        f"stream not finished within {timeout:g}s; pass a longer timeout=",
-                                        ) from None
+            yield from chunks
         finally:
             chunks.close()
+
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+                       ) -> Iterator[int]:
+        """Each batch as one call of the provider's ``upsert_many`` (or ``upsert`` per item)."""
+        for batch in batches:
+            error = self.servicer.upsert_batch(collection, batch.ids, batch.vectors, batch.metadata)
+            if error:
+                raise ProviderError(self.name, "upsert_many", error)
+            yield len(batch)
+
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+        """Each batch as one call of the provider's ``embed_many`` (or ``embed`` per text)."""
+        for texts in batches:
+            rows, error = self.servicer.embed_batch(texts)
+            if error:
+                raise ProviderError(self.name, "embed_many", error)
+            yield bulk.embedding_rows(self.name, rows, len(texts))
 
     def stop(self, timeout: float) -> None:
         if not self._stopped:

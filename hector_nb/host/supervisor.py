@@ -16,14 +16,19 @@ unload waits for a restart in progress, and the restart stops what it started.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import PluginError, PluginGaveUp, ProviderError
 from ..plugin import sdk
 from ..plugin.constants import Status
 from .transport import PendingCall, Transport, operation_name
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .bulk import VectorBatch
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,17 @@ class Supervisor:
         """A server-streaming RPC, after restarting a crashed plugin; closing it cancels the call."""
         self._before_call(method, timeout)
         yield from self.transport.stream(method, request, timeout)
+
+    def upsert_batches(self, collection: str, batches: Iterable[VectorBatch], items: int, timeout: float
+                       ) -> Iterator[int]:
+        """Batches of upserts (see :meth:`Transport.upsert_batches`), after restarting a crashed plugin."""
+        self._before_call("UpsertMany", timeout)
+        yield from self.transport.upsert_batches(collection, batches, items, timeout)
+
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+        """Batches of texts to embed (see :meth:`Transport.embed_batches`), after restarting a crashed plugin."""
+        self._before_call("EmbedMany", timeout)
+        yield from self.transport.embed_batches(batches, timeout)
 
     def _before_call(self, method: str, timeout: float) -> None:
         if self._status in (Status.READY, Status.LOADING):

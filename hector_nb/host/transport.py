@@ -18,12 +18,15 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, ClassVar, Protocol
 
-from ..errors import PluginError
+import numpy as np
+
+from ..errors import PluginError, ProviderError
 from ..plugin import sdk
+from . import bulk
 from .log import PluginLog
 
 
@@ -92,6 +95,30 @@ class Transport:
     def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
         """A server-streaming RPC; closing the iterator (or dropping it) cancels the call."""
         raise NotImplementedError
+
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+                       ) -> Iterator[int]:
+        """Apply batches of upserts in order, yielding how many items were applied as they are.
+
+        Here, as Hector's wire has it: one pipelined ``Upsert`` per item, each
+        bounded by ``timeout``. Transports that can do better override this;
+        ``items`` (the total) lets them bound a whole stream.
+        """
+        requests = bulk.upsert_requests(collection, batches)
+        for reply in bulk.pipelined(lambda request: self.submit("Upsert", request, timeout), requests):
+            if not reply.success:
+                raise ProviderError(self.name, "upsert_many", reply.error or "failed without saying why")
+            yield 1
+
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+        """The embeddings of each batch of texts, as a 2-D float32 array.
+
+        Here, as Hector's wire has it: one pipelined ``Embed`` per text, each bounded by ``timeout``.
+        """
+        for texts in batches:
+            requests = (sdk.EmbedRequest(text=text) for text in texts)
+            replies = bulk.pipelined(lambda request: self.submit("Embed", request, timeout), requests)
+            yield np.vstack([bulk.embedding(self.name, reply) for reply in replies])
 
     def stop(self, timeout: float) -> None:
         """Stop the provider: its Shutdown, then whatever the transport needs. Stopping twice is harmless."""

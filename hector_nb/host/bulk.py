@@ -1,0 +1,212 @@
+"""Bulk calls, host side: items grouped into batches, and the ways batches travel.
+
+``upsert_many`` and ``embed_many`` go the fastest way the provider allows:
+
+- in-kernel, a batch is one call of the provider's ``upsert_many`` /
+  ``embed_many`` (per-item calls when it has none): no protobuf per item;
+- to an SDK plugin, batches stream over ``hector_nb.bulk.BulkDatabase`` /
+  ``BulkEmbedder`` (``proto/bulk.proto``), services Hector never calls;
+- to any other plugin (a Go plugin answers UNIMPLEMENTED to the one probe),
+  pipelined unary ``Upsert`` / ``Embed`` calls, one per item, as Hector's wire has it.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import InvalidInput, ProviderError
+from ..plugin import sdk
+from ..plugin._wire import bulk_pb2
+
+if TYPE_CHECKING:
+    from .transport import PendingCall
+
+#: Rows per batch: 1,024 rows of 384 floats make a 1.5 MB message.
+BATCH_ROWS = 1024
+#: Texts per embedding batch.
+BATCH_TEXTS = 256
+#: How many unary requests may be on the wire at once when pipelining.
+MAX_IN_FLIGHT = 64
+_FLOAT32 = np.dtype("<f4")
+
+
+@dataclass
+class VectorBatch:
+    """Consecutive upserts of one dimension: ids, a 2-D float32 array, metadata as text."""
+
+    ids: list[str]
+    vectors: np.ndarray
+    metadata: list[dict[str, str]]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def vector_batches(plugin: str, operation: str, items: Iterable[tuple[str, Any, dict[str, str]]],
+                   rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
+    """``(id, vector, metadata)`` items, in order, as checked batches of at most ``rows`` items.
+
+    A batch ends early where the vector length changes, so a wrong-sized vector
+    reaches the provider in a batch of its own and the provider's error names it.
+    Each batch is checked as :func:`.inputs.vector` checks one vector, at once:
+    numbers only, finite, and text that is valid UTF-8.
+    """
+    ids: list[str] = []
+    vectors: list[Any] = []
+    metadata: list[dict[str, str]] = []
+    length = -1
+    for id, vector, meta in items:
+        try:
+            size = len(vector)
+        except TypeError:
+            raise InvalidInput(plugin, operation, f"the vector of id {id!r} is {type(vector).__name__}, not a "
+                               "list or numpy array of numbers") from None
+        if ids and (size != length or len(ids) == rows):
+            yield _checked_batch(plugin, operation, ids, vectors, metadata)
+            ids, vectors, metadata = [], [], []
+        length = size
+        ids.append(id)
+        vectors.append(vector)
+        metadata.append(meta)
+    if ids:
+        yield _checked_batch(plugin, operation, ids, vectors, metadata)
+
+
+def _checked_batch(plugin: str, operation: str, ids: list[str], vectors: list[Any],
+                   metadata: list[dict[str, str]]) -> VectorBatch:
+    try:
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+            matrix = np.asarray(vectors, dtype=np.float32)
+    except (TypeError, ValueError):
+        matrix = None
+    if matrix is None or matrix.ndim != 2 or matrix.dtype != np.float32:
+        from . import inputs  # the per-vector check finds the culprit and says what is wrong with it
+
+        for id, vector in zip(ids, vectors, strict=True):
+            inputs.vector(plugin, operation, vector, f"the vector of id {id!r}")
+        raise InvalidInput(plugin, operation, f"the vectors of ids {ids[0]!r}..{ids[-1]!r} are not rows of numbers")
+    finite = np.isfinite(matrix).all(axis=1)
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise InvalidInput(plugin, operation, f"the vector of id {ids[row]!r} holds NaN or infinite values; "
+                           "a database would score it NaN: fix or drop it")
+    _check_text(plugin, operation, ids, metadata)
+    return VectorBatch(ids, matrix, metadata)
+
+
+def _check_text(plugin: str, operation: str, ids: list[str], metadata: list[dict[str, str]]) -> None:
+    """Refuse what protobuf would refuse on the wire (lone surrogates), on every transport alike."""
+    try:
+        "".join(ids).encode()
+        "".join(text for meta in metadata for pair in meta.items() for text in pair).encode()
+    except UnicodeEncodeError:
+        for id, meta in zip(ids, metadata, strict=True):
+            for text in (id, *meta.keys(), *meta.values()):
+                try:
+                    text.encode()
+                except UnicodeEncodeError as exc:
+                    raise InvalidInput(plugin, operation, f"the id or metadata of id {id!r} holds "
+                                       f"{text[exc.start:exc.end]!r}, a lone surrogate that is not valid UTF-8; "
+                                       "remove it, e.g. text.encode('utf-8', 'replace').decode()") from None
+
+
+def upsert_message(collection: str, batch: VectorBatch) -> bulk_pb2.UpsertBatch:
+    """A batch as one ``hector_nb.bulk.UpsertBatch`` message."""
+    metadata = [bulk_pb2.Metadata(entries=meta) for meta in batch.metadata] if any(batch.metadata) else []
+    return bulk_pb2.UpsertBatch(collection=collection, ids=batch.ids, dimension=batch.vectors.shape[1],
+                                vectors=batch.vectors.astype(_FLOAT32, copy=False).tobytes(), metadata=metadata)
+
+
+def upsert_requests(collection: str, batches: Iterable[VectorBatch]) -> Iterator[sdk.UpsertRequest]:
+    """Batches as Hector's per-item ``UpsertRequest`` messages, for plugins without the bulk service."""
+    for batch in batches:
+        for id, row, meta in zip(batch.ids, batch.vectors.tolist(), batch.metadata, strict=True):
+            yield sdk.UpsertRequest(collection=collection, id=id, vector=row, metadata=meta)
+
+
+def text_batches(texts: Iterable[str], size: int = BATCH_TEXTS) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for text in texts:
+        batch.append(text)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def embedding(plugin: str, reply: sdk.EmbedResponse) -> np.ndarray:
+    """One ``EmbedResponse``'s vector, or the provider's error as :class:`ProviderError`."""
+    if reply.error:
+        raise ProviderError(plugin, "embed_many", reply.error)
+    return np.asarray(reply.vector, dtype=np.float32)
+
+
+def embedding_rows(plugin: str, rows: Any, count: int) -> np.ndarray:
+    """What a provider's ``embed_many`` (or ``embed`` per text) returned, as ``count`` float32 rows."""
+    try:
+        matrix = np.asarray(rows, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise ProviderError(plugin, "embed_many", f"the embeddings are not rows of numbers: {exc}") from None
+    if matrix.ndim != 2 or len(matrix) != count:
+        raise ProviderError(plugin, "embed_many", f"{count} texts, but the embeddings have shape {matrix.shape}; "
+                            "return one vector per text")
+    return matrix
+
+
+def decoded_embeddings(plugin: str, reply: bulk_pb2.EmbedBatchResponse, count: int) -> np.ndarray:
+    """The ``count`` rows of an ``EmbedBatchResponse``, or its error as :class:`ProviderError`."""
+    if reply.error:
+        raise ProviderError(plugin, "embed_many", reply.error)
+    rows = np.frombuffer(reply.vectors, dtype=_FLOAT32)
+    if reply.dimension == 0 or rows.size != count * reply.dimension:
+        raise ProviderError(plugin, "embed_many", f"{count} texts, but the answer holds {rows.size} values of "
+                            f"dimension {reply.dimension}")
+    rows = rows.reshape(count, reply.dimension)
+    return rows if sys.byteorder == "little" else rows.astype(np.float32)
+
+
+def pipelined(submit: Callable[[Any], PendingCall], requests: Iterable[Any]) -> Iterator[Any]:
+    """Unary calls with at most :data:`MAX_IN_FLIGHT` on the wire, answers in the order of the requests.
+
+    Stopping early (an error, or the caller closing the iterator) cancels the calls in flight.
+    """
+    pending: collections.deque[PendingCall] = collections.deque()
+    try:
+        for request in requests:
+            if len(pending) >= MAX_IN_FLIGHT:
+                yield pending.popleft().result()
+            pending.append(submit(request))
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        for call in pending:
+            call.cancel()
+
+
+class RequestStream:
+    """The requests of a client-streaming call, built lazily by gRPC's sending thread.
+
+    gRPC swallows an exception raised while it pulls a request; this keeps it,
+    ends the stream there, and :meth:`raise_failure` raises it in the caller's thread.
+    """
+
+    def __init__(self, requests: Iterable[Any]) -> None:
+        self._requests = requests
+        self.failure: BaseException | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        try:
+            yield from self._requests
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+            self.failure = exc
+
+    def raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
