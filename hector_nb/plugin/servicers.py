@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import numbers
 import sys
 import threading
@@ -346,6 +347,14 @@ def _generate_response(result: Any) -> sdk.GenerateResponse:
     return returned("generate", result, sdk.GenerateResponse, "a str or sdk.GenerateResponse")
 
 
+#: Refused for every provider: stored, such a vector makes every later search score NaN.
+_NOT_FINITE = "vector holds NaN or infinite values; fix or drop it"
+
+
+def _finite(vector: Sequence[float]) -> bool:
+    return all(map(math.isfinite, vector))
+
+
 def _search_results(found: Any) -> list[sdk.SearchResult]:
     if isinstance(found, (str, bytes, Mapping, sdk.SearchResult)) or not hasattr(found, "__iter__"):
         raise TypeError(f"search returned {_shown(found)}; it must return a list of sdk.SearchResult (or dicts)")
@@ -368,12 +377,16 @@ class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
     """``hector.plugin.DatabaseProvider`` over a :class:`~hector_nb.sdk.DatabaseProvider`."""
 
     def Upsert(self, request: sdk.UpsertRequest, context: Any) -> sdk.UpsertResponse:
+        if not _finite(request.vector):
+            return sdk.UpsertResponse(success=False, error=f"ValueError: {_NOT_FINITE}")
         return self._outcome(
             sdk.UpsertResponse, "upsert", request.collection, request.id, list(request.vector),
             dict(request.metadata),
         )
 
     def Search(self, request: sdk.SearchRequest, context: Any) -> sdk.SearchResponse:
+        if not _finite(request.vector):
+            return sdk.SearchResponse(error=f"ValueError: the query {_NOT_FINITE}")
         try:
             found = self._call_checked("search", _search_results, request.collection, list(request.vector),
                                        request.top_k)

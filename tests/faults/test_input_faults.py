@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import grpc
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,8 +13,10 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 
 import hector_nb
-from hector_nb import Session
+from hector_nb import Session, sdk
 from hector_nb.errors import InvalidInput
+from hector_nb.plugin._wire import database_pb2_grpc
+from hector_nb.plugin.serve import start_server
 from hector_nb.providers import EchoLLM, HashingEmbedder, MemoryDatabase
 
 TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
@@ -128,3 +131,33 @@ def test_magic_upsert_refuses_a_list_nan_cells_and_an_empty_frame(shell):
     shell.user_ns["nothing"] = pd.DataFrame({"text": []})
     with pytest.raises(UsageError, match="the DataFrame nothing is empty"):
         shell.run_line_magic("hector", "upsert mem docs --from nothing --text-column text --embedder hashing")
+
+
+class Permissive(sdk.DatabaseProvider):
+    """Stores whatever it is given: the servicer, not the provider, must stop a NaN vector."""
+
+    def __init__(self):
+        self.stored = []
+
+    def upsert(self, collection, id, vector, metadata):
+        self.stored.append(vector)
+
+    def search(self, collection, vector, top_k):
+        return []
+
+
+def test_a_plugin_refuses_nan_from_any_host_whatever_its_provider():
+    provider = Permissive()
+    server = start_server(provider)
+    channel = grpc.insecure_channel(server.address)
+    try:
+        stub = database_pb2_grpc.DatabaseProviderStub(channel)  # as Hector calls it: no client-side check
+        reply = stub.Upsert(sdk.UpsertRequest(collection="c", id="x", vector=[math.nan, 1.0]), timeout=30)
+        assert (reply.success, reply.error) == (False, "ValueError: vector holds NaN or infinite values; fix or "
+                                                       "drop it")
+        found = stub.Search(sdk.SearchRequest(collection="c", vector=[math.inf], top_k=1), timeout=30)
+        assert "the query vector holds NaN or infinite values" in found.error
+        assert provider.stored == []
+    finally:
+        channel.close()
+        server.stop()
