@@ -51,15 +51,16 @@ class _Run:
     latencies: list[float] = field(default_factory=list)
 
 
-def evaluate(databases: Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
+def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
              embedder: str | EmbedderClient, k: int = 10, reference: str | DatabaseClient | None = None, *,
              sweep: Mapping[str, Sequence[Any]] | None = None, at_recall: float | None = None,
              session: Session | None = None) -> pandas.DataFrame:
     """Search ``collection`` in every database with ``dataset``'s judged queries and score the results.
 
-    ``databases`` and ``embedder`` are loaded plugin names or clients; the
-    ``collection`` must already hold the dataset's corpus, embedded by the same
-    embedder (``%hector upsert`` does that). ``reference`` (usually an exact
+    ``databases`` (names or clients, or ``"db1,db2"``) and ``embedder`` (a name or
+    a client) are loaded plugins; the ``collection`` must already hold the
+    dataset's corpus, embedded by the same embedder (``%hector upsert`` does
+    that). ``reference`` (usually an exact
     database) adds ``ref_recall@k``; it gets its own row, and need not be listed
     in ``databases``. ``sweep={"key": [v1, v2, ...]}`` evaluates every database
     but the reference once per value of that config key, each time on the
@@ -83,6 +84,8 @@ def evaluate(databases: Iterable[str | DatabaseClient], collection: str, dataset
         import hector_nb
 
         session = hector_nb.session()
+    if isinstance(databases, str):  # "db1,db2", as the magic takes them
+        databases = [name.strip() for name in databases.split(",") if name.strip()]
     clients = _unique_clients(_plugin(session, item, sdk.PLUGIN_TYPE_DATABASE) for item in databases)
     if not clients:
         raise ValueError("no databases to evaluate: pass at least one loaded database plugin")

@@ -169,7 +169,7 @@ def test_plot_without_reference_uses_recall_against_judgements(dataset):
     with Session() as session:
         embedder = session.load("builtin:hashing")
         index(session.load("builtin:memory", name="mem"), dataset, embedder)
-        frame = evaluate(["mem"], "docs", dataset, "hashing", k=5, session=session)
+        frame = evaluate("mem", "docs", dataset, "hashing", k=5, session=session)  # names as text too
     assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]
     axes = plot(frame).axes[0]
     assert axes.get_xlabel() == "recall@5" and axes.get_yscale() == "log"
