@@ -1,0 +1,140 @@
+"""Each deliberately broken plugin fails exactly the check that names its fault, with a fix.
+
+The plugins run as Hector runs them: executables beside their manifests, started
+with go-plugin's handshake. ``tests/check/plugins`` holds the Python ones (one
+script per plugin type, the fault chosen by argument); the Go ones come from the
+interop build.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import hector_nb.check as conformance
+from hector_nb.manifest import PluginManifest, write_manifest
+
+pytestmark = pytest.mark.timeout(300)
+PLUGINS = Path(__file__).parent / "plugins"
+
+FUNCTION_CALLING = {"capabilities": {"function_calling": True}}
+PROVIDER_NAMES = {"broken_llm.py": "broken-llm", "broken_db.py": "broken-db", "broken_embedder.py": "broken-embedder",
+                  "broken_process.py": "letters"}
+
+# (script, plugin type, fault, manifest extras, checks that must fail, checks that must warn)
+CASES = [
+    ("broken_llm.py", "llm_provider", "good", FUNCTION_CALLING, set(), set()),
+    ("broken_llm.py", "llm_provider", "openai_roles", {}, {"agent_request"}, set()),
+    ("broken_llm.py", "llm_provider", "text_after_done", {}, {"stream_done"}, set()),
+    ("broken_llm.py", "llm_provider", "error_then_done", {}, {"stream_error"}, set()),
+    ("broken_llm.py", "llm_provider", "ignores_cancel", {}, {"stream_cancel"}, set()),
+    ("broken_llm.py", "llm_provider", "bad_tool_call", FUNCTION_CALLING, {"tool_calls"}, set()),
+    ("broken_llm.py", "llm_provider", "no_model_info", {}, {"model_info"}, set()),
+    ("broken_llm.py", "llm_provider", "dies_after_deadline", {}, {"short_deadline"}, set()),
+    ("broken_llm.py", "llm_provider", "crashes_on_large", {}, {"large_request"}, set()),
+    ("broken_llm.py", "llm_provider", "requires_key", {}, {"initialize_config"}, set()),
+    ("broken_llm.py", "llm_provider", "bad_status", {}, {"get_status"}, set()),
+    ("broken_llm.py", "llm_provider", "no_manifest_rpc", {}, {"get_manifest"}, set()),
+    ("broken_llm.py", "llm_provider", "shutdown_no_response", {}, {"shutdown"}, set()),
+    ("broken_llm.py", "llm_provider", "unhealthy", {}, set(), {"health"}),
+    ("broken_db.py", "database_provider", "good", {}, set(), set()),
+    ("broken_db.py", "database_provider", "needs_create", {}, {"upsert_without_create"}, set()),
+    ("broken_db.py", "database_provider", "unsorted", {}, {"search_best_first"}, set()),
+    ("broken_db.py", "database_provider", "no_content", {}, {"search_content"}, set()),
+    ("broken_db.py", "database_provider", "drops_metadata", {}, {"search_metadata"}, set()),
+    ("broken_db.py", "database_provider", "appends_same_id", {}, {"upsert_same_id"}, set()),
+    ("broken_db.py", "database_provider", "pads_top_k", {}, {"top_k_larger"}, set()),
+    ("broken_db.py", "database_provider", "any_dimension", {}, {"wrong_dimension"}, set()),
+    ("broken_db.py", "database_provider", "empty_is_error", {}, {"empty_collection"}, set()),
+    ("broken_db.py", "database_provider", "not_thread_safe", {}, {"concurrent_calls"}, set()),
+    ("broken_db.py", "database_provider", "delete_missing_fails", {}, set(), {"delete_missing_id"}),
+    ("broken_embedder.py", "embedder_provider", "good", {}, set(), set()),
+    ("broken_embedder.py", "embedder_provider", "random_noise", {}, {"embed_deterministic"}, set()),
+    ("broken_embedder.py", "embedder_provider", "info_mismatch", {}, {"embed_dimension"}, set()),
+    ("broken_embedder.py", "embedder_provider", "empty_aborts", {}, {"embed_empty_text"}, set()),
+    ("broken_embedder.py", "embedder_provider", "ascii_only", {}, {"embed_unicode"}, set()),
+    ("broken_embedder.py", "embedder_provider", "info_zero", {}, {"embedder_info"}, set()),
+    ("broken_embedder.py", "embedder_provider", "mixes_answers", {}, {"concurrent_calls"}, set()),
+    ("broken_process.py", "embedder_provider", "good", {}, set(), set()),
+    ("broken_process.py", "embedder_provider", "no_health", {}, {"health_serving"}, set()),
+    ("broken_process.py", "embedder_provider", "no_controller", {}, {"controller_shutdown"}, set()),
+    ("broken_process.py", "embedder_provider", "bad_version", {}, {"handshake"}, set()),
+    ("broken_process.py", "embedder_provider", "raw_stdout", {}, set(), {"stdout_after_handshake"}),
+]
+
+
+@pytest.mark.parametrize("script, plugin_type, fault, manifest, fails, warns", CASES,
+                         ids=[f"{case[0][:-3]}-{case[2]}" for case in CASES])
+def test_broken_plugin_fails_the_check_naming_its_fault(install, with_verdict, script, plugin_type, fault, manifest,
+                                                        fails, warns):
+    name = PROVIDER_NAMES[script]  # the manifest names the plugin as its provider does
+    report = conformance.check(install(PLUGINS / script, plugin_type, fault, name=name, **manifest))
+    assert with_verdict(report, "fail") == fails, str(report)
+    assert warns <= with_verdict(report, "warn"), str(report)
+    for row in report[report.verdict == "fail"].itertuples():
+        assert row.happened and row.fix, row
+    assert report.ok == (not fails)
+    if not fails and not with_verdict(report, "warn"):
+        assert report.summary == f"{name}: {(report.verdict == 'pass').sum()} pass, " \
+                                 f"{(report.verdict == 'skip').sum()} skip: ready for Hector"
+
+
+def test_a_provider_that_needs_a_key_warns_without_it_and_passes_with_it(install, with_verdict):
+    report = conformance.check(install(PLUGINS / "broken_llm.py", "llm_provider", "requires_key"),
+                               config={"api_key": "sk-test"})
+    assert with_verdict(report, "fail") == set(), str(report)
+    row = report.set_index("check").loc["initialize_empty_config"]
+    assert row.verdict == "warn" and "KeyError: 'api_key'" in row.happened
+
+
+def test_a_slow_start_is_a_warning(install):
+    report = conformance.check(install(PLUGINS / "broken_process.py", "embedder_provider", "slow_start"),
+                               only=["startup_time"])
+    row = report.set_index("check").loc["startup_time"]
+    assert row.verdict == "warn" and "Initialize" in row.fix, str(report)
+
+
+def test_a_manifest_hector_rejects(tmp_path, with_verdict):
+    executable = tmp_path / "nameless"
+    shutil.copy(PLUGINS / "broken_llm.py", executable)
+    (tmp_path / "nameless.plugin.yaml").write_text("plugin:\n  name: nameless\n  type: llm_provider\n"
+                                                   "  protocol: grpc\n")
+    report = conformance.check(executable)
+    assert with_verdict(report, "fail") == {"manifest"}, str(report)
+    row = report.set_index("check").loc["manifest"]
+    assert "plugin.version" in row.happened and "version" in row.fix
+    assert report.summary.endswith("Hector would not load this plugin")
+
+
+@pytest.fixture
+def install_go(go_bin, tmp_path):
+    def install(binary: str, plugin_type: str) -> str:
+        executable = tmp_path / binary
+        shutil.copy(go_bin / binary, executable)
+        write_manifest(PluginManifest(name=binary, version="1.0.0", type=plugin_type), executable)
+        return str(executable)
+
+    return install
+
+
+@pytest.fixture(scope="module")
+def go_bin():
+    from go_binaries import go_binaries
+
+    return go_binaries()
+
+
+@pytest.mark.parametrize("binary, plugin_type, fails", [
+    ("noisyembedder", "embedder_provider", {"stdout_before_handshake"}),
+    ("echollm", "llm_provider", {"stdout_before_handshake"}),
+    ("memdb", "database_provider", {"upsert_without_create", "wrong_dimension"}),
+])
+def test_go_plugins(install_go, with_verdict, binary, plugin_type, fails):
+    report = conformance.check(install_go(binary, plugin_type))
+    assert with_verdict(report, "fail") == fails, str(report)
+    if "stdout_before_handshake" in fails:
+        row = report.set_index("check").loc["stdout_before_handshake"]
+        assert "Unrecognized remote plugin message" in row.happened and "stderr" in row.fix
+        assert report.summary.endswith("Hector would not load this plugin")
