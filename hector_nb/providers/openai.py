@@ -18,6 +18,7 @@ from hector_nb import sdk
 
 API_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_MAX_TOKENS = 4096
+DEFAULT_TIMEOUT = 120.0
 #: OpenAI's own ``tool_choice`` words; any other value names the function the model must call.
 TOOL_CHOICES = ("auto", "none", "required")
 #: The schema sent for a tool whose ``parameters_json`` is empty: OpenAI requires an object schema.
@@ -93,7 +94,8 @@ class ToolCallDeltas:
             call = self._calls.setdefault(_field(delta, "index") or 0, {"id": "", "name": "", "arguments": ""})
             function = _field(delta, "function")
             call["id"] = _field(delta, "id") or call["id"]
-            call["name"] += (_field(function, "name") or "") if function is not None else ""
+            # OpenAI names the function in the first fragment only; some servers (llama.cpp) repeat it in each.
+            call["name"] = call["name"] or ((_field(function, "name") or "") if function is not None else "")
             call["arguments"] += (_field(function, "arguments") or "") if function is not None else ""
 
     def calls(self) -> list[sdk.ToolCall]:
@@ -119,7 +121,7 @@ class OpenAILLM(sdk.LLMProvider):
     (required), ``api_key`` (default: the ``OPENAI_API_KEY`` environment
     variable; a local server with a ``base_url`` needs none), ``temperature``,
     ``max_tokens``, ``tool_choice`` (auto, none, required or a tool's name; sent
-    when given, with tools) and ``timeout`` (seconds, default 60).
+    when given, with tools) and ``timeout`` (seconds, default 120).
     Hector's roles are mapped to OpenAI's, tools and tool calls both ways;
     streams arrive as TEXT chunks, the tool calls as TOOL_CALL chunks at the
     end, then DONE with the server's token count. The API key is a secret:
@@ -157,8 +159,8 @@ class OpenAILLM(sdk.LLMProvider):
                                  else {"type": "function", "function": {"name": choice}})
         self.shutdown()
         self._errors = openai
-        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key,
-                                     timeout=_number(config, "timeout", float) or 60.0, max_retries=0)
+        self.timeout = _number(config, "timeout", float) or DEFAULT_TIMEOUT
+        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key, timeout=self.timeout, max_retries=0)
 
     def shutdown(self) -> None:
         if self._client is not None:
@@ -182,6 +184,9 @@ class OpenAILLM(sdk.LLMProvider):
     def _failure(self, exc: Exception) -> Exception:
         """The client's error as one line saying what to check."""
         where = self.base_url or "api.openai.com"
+        if isinstance(exc, self._errors.APITimeoutError):
+            return TimeoutError(f"no answer from {where} within {self.timeout:g}s: raise config timeout, "
+                                "or ask for fewer max_tokens")
         if isinstance(exc, self._errors.APIConnectionError):
             return ConnectionError(f"cannot reach the OpenAI-compatible server at {where}: is it running, "
                                    "and is base_url right?")
