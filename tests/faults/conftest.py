@@ -18,7 +18,11 @@ import pytest
 from IPython.testing.globalipapp import start_ipython
 from plugin_process import wait_until
 
+from hector_nb import Session
+
 MARKER = "HECTOR_NB_FAULT_SUITE"
+#: Every way a provider can run: a fault must behave the same on each.
+TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
 #: File descriptors gRPC's runtime may keep open once it has started (its event engine and poller).
 FD_SLACK = 16
 
@@ -75,3 +79,15 @@ def nothing_leaked(tmp_path_factory):
     assert leaked_processes == [], f"the fault suite left processes running: {leaked_processes}"
     assert leaked_entries == [], f"the fault suite left temporary entries: {leaked_entries}"
     assert fds_after <= fds_before + FD_SLACK, f"file descriptors grew from {fds_before} to {fds_after}"
+
+
+@pytest.fixture
+def session():
+    with Session(timeout=30, start_timeout=30) as s:
+        yield s
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request) -> str:
+    """Each transport in turn."""
+    return request.param

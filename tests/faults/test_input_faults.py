@@ -13,20 +13,11 @@ from IPython.core.error import UsageError
 from IPython.testing.globalipapp import start_ipython
 
 import hector_nb
-from hector_nb import Session, sdk
+from hector_nb import sdk
 from hector_nb.errors import InvalidInput
 from hector_nb.plugin._wire import database_pb2_grpc
 from hector_nb.plugin.serve import start_server
 from hector_nb.providers import EchoLLM, HashingEmbedder, MemoryDatabase
-
-TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
-
-
-@pytest.fixture(params=TRANSPORTS)
-def session(request):
-    with Session(timeout=30, start_timeout=30) as s:
-        s.transport = request.param
-        yield s
 
 
 @pytest.fixture
@@ -39,8 +30,8 @@ def shell():
 
 
 # Item 5: last write wins for repeated ids, whatever order the server handles pipelined requests in.
-def test_upsert_many_keeps_the_last_write_of_a_repeated_id(session):
-    db = session.add("db", MemoryDatabase(), transport=session.transport)
+def test_upsert_many_keeps_the_last_write_of_a_repeated_id(session, transport):
+    db = session.add("db", MemoryDatabase(), transport=transport)
     dimension, rounds = 32, 12
     db.create_collection("c", dimension)
     items = [(f"id{j}", np.eye(dimension)[j] * (r + 1), {"round": r}) for r in range(rounds) for j in range(dimension)]
@@ -61,8 +52,8 @@ def test_magic_upsert_with_a_repeated_id_keeps_the_last_row(shell):
 
 
 # Item 17: NaN and infinite vectors, top_k out of range, lone surrogates, text as a vector.
-def test_nan_and_infinite_vectors_are_refused(session):
-    db = session.add("db", MemoryDatabase(), transport=session.transport)
+def test_nan_and_infinite_vectors_are_refused(session, transport):
+    db = session.add("db", MemoryDatabase(), transport=transport)
     db.create_collection("c", 2)
     with pytest.raises(InvalidInput, match=r"the query vector holds NaN or infinite values \(at positions \[0\]\)"):
         db.search("c", [math.nan, 1.0], 1)
@@ -86,15 +77,15 @@ def test_the_built_in_database_refuses_nan_itself():
 
 
 @pytest.mark.parametrize("top_k", [2**31, 0, -1, 2.5, True])
-def test_top_k_out_of_range_is_named(session, top_k):
-    db = session.add("db", MemoryDatabase(), transport=session.transport)
+def test_top_k_out_of_range_is_named(session, transport, top_k):
+    db = session.add("db", MemoryDatabase(), transport=transport)
     db.create_collection("c", 2)
     with pytest.raises(InvalidInput, match=r"top_k must be a whole number from 1 to 2147483647"):
         db.search("c", [1.0, 0.0], top_k)
 
 
-def test_text_given_as_a_vector_is_named(session):
-    db = session.add("db", MemoryDatabase(), transport=session.transport)
+def test_text_given_as_a_vector_is_named(session, transport):
+    db = session.add("db", MemoryDatabase(), transport=transport)
     db.create_collection("c", 2)
     with pytest.raises(InvalidInput, match=r"the query vector is text \('1, 2'\)"):
         db.search("c", "1, 2", 1)
@@ -102,10 +93,10 @@ def test_text_given_as_a_vector_is_named(session):
         db.upsert("c", "a", [1.0, "x"])
 
 
-def test_lone_surrogates_are_named(session):
-    embedder = session.add("embedder", HashingEmbedder(), transport=session.transport)
-    llm = session.add("llm", EchoLLM(), transport=session.transport)
-    db = session.add("db", MemoryDatabase(), transport=session.transport)
+def test_lone_surrogates_are_named(session, transport):
+    embedder = session.add("embedder", HashingEmbedder(), transport=transport)
+    llm = session.add("llm", EchoLLM(), transport=transport)
+    db = session.add("db", MemoryDatabase(), transport=transport)
     with pytest.raises(InvalidInput, match=r"the text holds '\\ud800' at position 1, a lone surrogate"):
         embedder.embed("a\ud800b")
     with pytest.raises(InvalidInput, match=r"text 1 holds '\\udc00'"):

@@ -5,21 +5,11 @@ from __future__ import annotations
 import pytest
 
 from faults.wrong_types import FortyTwoLLM, NumberSearch, TextEmbedder
-from hector_nb import Session
 from hector_nb.errors import ProviderError
 
-TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
 
-
-@pytest.fixture(params=TRANSPORTS)
-def session(request):
-    with Session(timeout=30, start_timeout=30) as s:
-        s.transport = request.param
-        yield s
-
-
-def test_generate_returning_a_number(session):
-    llm = session.add("llm", FortyTwoLLM(), transport=session.transport)
+def test_generate_returning_a_number(session, transport):
+    llm = session.add("llm", FortyTwoLLM(), transport=transport)
     with pytest.raises(ProviderError, match=r"generate returned int 42; it must return a str or "
                                             r"sdk.GenerateResponse"):
         llm.generate("hi")
@@ -28,16 +18,16 @@ def test_generate_returning_a_number(session):
     assert llm.health().healthy  # the plugin still serves
 
 
-def test_search_returning_a_number_or_numbers(session):
-    db = session.add("db", NumberSearch(), transport=session.transport)
+def test_search_returning_a_number_or_numbers(session, transport):
+    db = session.add("db", NumberSearch(), transport=transport)
     with pytest.raises(ProviderError, match=r"search returned int 42; it must return a list of sdk.SearchResult"):
         db.search("number", [1.0, 0.0], 1)
     with pytest.raises(ProviderError, match=r"search returned int 42; it must return a list of sdk.SearchResult"):
         db.search("list", [1.0, 0.0], 1)
 
 
-def test_embed_returning_text(session):
-    embedder = session.add("embedder", TextEmbedder(), transport=session.transport)
+def test_embed_returning_text(session, transport):
+    embedder = session.add("embedder", TextEmbedder(), transport=transport)
     with pytest.raises(ProviderError, match=r"embed returned str '0.1, 0.2'; it must return a list \(or numpy "
                                             r"array\) of numbers"):
         embedder.embed("hi")
