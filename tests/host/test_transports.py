@@ -57,9 +57,9 @@ def test_llm_over_transport(session, transport):
     provider = Tally()
     llm = session.add("tally", provider, transport=transport, config={"greeting": "hi"})
     assert (llm.transport, llm.status, provider.events) == (transport, "ready", ["init hi"])
-    assert llm.generate("word").text == "user:word:0"
+    assert llm.generate("word").text == "ROLE_USER:word:0"  # the role a Hector agent sends
     messages = [{"role": "system", "content": "s"}, sdk.Message(role="user", content="q")]
-    assert llm.generate(messages, tools=[{"name": "t"}]).text == "system:q:1"
+    assert llm.generate(messages, tools=[{"name": "t"}]).text == "ROLE_UNSPECIFIED:q:1"
     assert llm.model_info().model_name == "tally"
     with pytest.raises(ProviderError, match=r"plugin 'tally', generate: ValueError: no such word"):
         llm.generate("fail")
@@ -77,7 +77,7 @@ def test_closing_a_stream_closes_the_provider_generator(session, transport):
     assert [next(stream).text for _ in range(3)] == ["0 ", "1 ", "2 "]
     stream.close()
     assert provider.closed.wait(10), "the provider's generator was not closed"
-    assert llm.generate("after").text == "user:after:0"
+    assert llm.generate("after").text == "ROLE_USER:after:0"
 
 
 # In-kernel calls are function calls without a deadline: the kernel's interrupt stops a hung one

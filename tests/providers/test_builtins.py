@@ -75,7 +75,7 @@ def test_memory_replace_delete_and_errors(session):
 
 
 def test_hashing_is_deterministic_across_processes(session):
-    emb = session.add("hash", HashingEmbedder(), config={"dimension": 64})
+    emb = session.add("hash", HashingEmbedder(), config={"dimension": "64"})
     here = emb.embed("The quick brown fox")
     script = ("from hector_nb.providers import HashingEmbedder; e = HashingEmbedder(); "
               "e.initialize({'dimension': '64'}); print(list(map(float, e.embed('The quick brown fox'))))")
