@@ -37,6 +37,7 @@ from ..plugin.constants import (
     UNIX_SOCKET_DIR_ENV,
     UNIX_SOCKET_GROUP_ENV,
 )
+from ..plugin.serve import give_to_group
 from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
 
@@ -79,8 +80,7 @@ def _socket_dir(plugin: str, env: dict[str, str] | None) -> str:
     group = {**os.environ, **(env or {})}.get(UNIX_SOCKET_GROUP_ENV)
     if group:
         try:
-            shutil.chown(directory, group=int(group) if group.isdigit() else group)
-            os.chmod(directory, 0o770)
+            give_to_group(directory, group, 0o770)
         except (LookupError, OSError) as exc:
             shutil.rmtree(directory, ignore_errors=True)
             raise HandshakeError(plugin, "start", f"cannot give the socket directory to group {group!r} "

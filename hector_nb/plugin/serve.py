@@ -98,13 +98,13 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         with self._ready:
             self._ready.notify_all()
 
-    def pipe(self, channel: int) -> int:
+    def pipe(self, channel: grpc_stdio_pb2.StdioData.Channel.ValueType) -> int:
         """A new pipe whose bytes are forwarded as ``channel``; returns its write end."""
         read_end, write_end = os.pipe()
         threading.Thread(target=self._drain, args=(read_end, channel), daemon=True).start()
         return write_end
 
-    def _drain(self, read_end: int, channel: int) -> None:
+    def _drain(self, read_end: int, channel: grpc_stdio_pb2.StdioData.Channel.ValueType) -> None:
         while data := os.read(read_end, 65536):
             with self._ready:
                 self._chunks.append(grpc_stdio_pb2.StdioData(channel=channel, data=data))
@@ -214,6 +214,12 @@ def _check_host(plugin: str) -> None:
         )
 
 
+def give_to_group(path: str, group: str, mode: int) -> None:
+    """go-plugin's setGroupWritable: ``path`` owned by ``group`` (a name or a numeric id), with ``mode``."""
+    shutil.chown(path, group=int(group) if group.isdigit() else group)
+    os.chmod(path, mode)
+
+
 def _listen(server: grpc.Server, transport: str | None) -> _Listener:
     transport = transport or os.environ.get(TRANSPORT_ENV, "unix")
     if transport == "tcp":
@@ -228,9 +234,9 @@ def _listen(server: grpc.Server, transport: str | None) -> _Listener:
         # As go-plugin's setGroupWritable: the group owns the socket (0660) and, since ours sits
         # in a private directory, that directory too (0770), or the group could not reach it.
         try:
-            for path, mode in ((listener.directory, 0o770), (listener.address, 0o660)):
-                shutil.chown(path, group=int(group) if group.isdigit() else group)
-                os.chmod(path, mode)
+            assert listener.directory is not None  # a unix listener has its private directory
+            give_to_group(listener.directory, group, 0o770)
+            give_to_group(listener.address, group, 0o660)
         except (LookupError, OSError) as exc:
             listener.remove()
             _fail(f"cannot give the socket to group {group!r} ({UNIX_SOCKET_GROUP_ENV}): {exc}")
