@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import collections
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -48,49 +48,60 @@ class VectorBatch:
         return len(self.ids)
 
 
-def vector_batches(plugin: str, operation: str, items: Iterable[tuple[str, Any, dict[str, str]]],
-                   rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
+def vector_batches(plugin: str, operation: str, items: Sequence[tuple[str, Any, Any]],
+                   metadata_text: Callable[[Any], dict[str, str]], rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
     """``(id, vector, metadata)`` items, in order, as checked batches of at most ``rows`` items.
 
-    A batch ends early where the vector length changes, so a wrong-sized vector
-    reaches the provider in a batch of its own and the provider's error names it.
-    Each batch is checked as :func:`.inputs.vector` checks one vector, at once:
-    numbers only, finite, and text that is valid UTF-8.
+    ``metadata_text`` turns an item's metadata into text. Each batch is checked
+    as :func:`.inputs.vector` checks one vector, at once: numbers only, finite,
+    and text that is valid UTF-8. Where the vector length changes inside a batch,
+    the batch is cut there, so a wrong-sized vector reaches the provider in a
+    batch of its own and the provider's error names it.
     """
-    ids: list[str] = []
-    vectors: list[Any] = []
-    metadata: list[dict[str, str]] = []
-    length = -1
-    for id, vector, meta in items:
+    for start in range(0, len(items), rows):
+        chunk = items[start:start + rows]
+        ids = [item[0] for item in chunk]
+        vectors = [item[1] for item in chunk]
+        metadata = [metadata_text(item[2]) for item in chunk]
+        try:
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+                matrix: np.ndarray | None = np.asarray(vectors, dtype=np.float32)
+        except (TypeError, ValueError):  # ragged, or not numbers: the slow path below says which
+            matrix = None
+        if matrix is not None and matrix.ndim == 2:
+            yield _checked_batch(plugin, operation, ids, matrix, metadata)
+            continue
+        for same in _runs_of_one_length(plugin, operation, ids, vectors):
+            matrix = _rows(plugin, operation, [ids[i] for i in same], [vectors[i] for i in same])
+            yield _checked_batch(plugin, operation, [ids[i] for i in same], matrix, [metadata[i] for i in same])
+
+
+def _runs_of_one_length(plugin: str, operation: str, ids: list[str], vectors: list[Any]) -> Iterator[range]:
+    """The index ranges of consecutive vectors of one length."""
+    first, length = 0, None
+    for index, (id, vector) in enumerate(zip(ids, vectors, strict=True)):
         try:
             size = len(vector)
         except TypeError:
             raise InvalidInput(plugin, operation, f"the vector of id {id!r} is {type(vector).__name__}, not a "
                                "list or numpy array of numbers") from None
-        if ids and (size != length or len(ids) == rows):
-            yield _checked_batch(plugin, operation, ids, vectors, metadata)
-            ids, vectors, metadata = [], [], []
+        if length is not None and size != length:
+            yield range(first, index)
+            first = index
         length = size
-        ids.append(id)
-        vectors.append(vector)
-        metadata.append(meta)
-    if ids:
-        yield _checked_batch(plugin, operation, ids, vectors, metadata)
+    yield range(first, len(ids))
 
 
-def _checked_batch(plugin: str, operation: str, ids: list[str], vectors: list[Any],
+def _rows(plugin: str, operation: str, ids: list[str], vectors: list[Any]) -> np.ndarray:
+    """Vectors of one length as a 2-D float32 array; the per-vector check names the first that is not numbers."""
+    from . import inputs
+
+    return np.asarray([inputs.vector(plugin, operation, vector, f"the vector of id {id!r}")
+                       for id, vector in zip(ids, vectors, strict=True)], dtype=np.float32)
+
+
+def _checked_batch(plugin: str, operation: str, ids: list[str], matrix: np.ndarray,
                    metadata: list[dict[str, str]]) -> VectorBatch:
-    try:
-        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
-            matrix = np.asarray(vectors, dtype=np.float32)
-    except (TypeError, ValueError):
-        matrix = None
-    if matrix is None or matrix.ndim != 2 or matrix.dtype != np.float32:
-        from . import inputs  # the per-vector check finds the culprit and says what is wrong with it
-
-        for id, vector in zip(ids, vectors, strict=True):
-            inputs.vector(plugin, operation, vector, f"the vector of id {id!r}")
-        raise InvalidInput(plugin, operation, f"the vectors of ids {ids[0]!r}..{ids[-1]!r} are not rows of numbers")
     finite = np.isfinite(matrix).all(axis=1)
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])

@@ -42,9 +42,10 @@ class _Collection:
         if count <= capacity:
             return
         capacity = max(count, 2 * capacity)
-        self.vectors = np.resize(self.vectors, (capacity, self.dimension))
-        self.squared_norms = np.resize(self.squared_norms, capacity)
-        self.inverse_norms = np.resize(self.inverse_norms, capacity)
+        used = len(self.ids)
+        self.vectors = _grown(self.vectors, used, capacity)
+        self.squared_norms = _grown(self.squared_norms, used, capacity)
+        self.inverse_norms = _grown(self.inverse_norms, used, capacity)
 
     def place(self, id: str, metadata: dict[str, str]) -> int:
         """The row of ``id`` (a new one at the end when it is new), with its metadata replaced."""
@@ -77,6 +78,13 @@ def _finite(rows: np.ndarray, what: str) -> np.ndarray:
     if not np.isfinite(rows).all():
         raise ValueError(f"{what} holds NaN or infinite values; fix or drop it")
     return rows
+
+
+def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
+    """A larger array holding the first ``used`` rows of ``array`` (np.resize would also fill the rest)."""
+    grown = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[:used] = array[:used]
+    return grown
 
 
 def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
