@@ -16,7 +16,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import sdk
+from . import hector, sdk
 from .config import config_texts, load_hector_config
 from .errors import InvalidConfig, PluginError, PluginNotFound
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
@@ -36,13 +36,34 @@ class Session:
 
     ``timeout`` is the default deadline of every call, in seconds; each client
     method also takes ``timeout=``. ``start_timeout`` bounds a plugin's start.
+
+    ``fidelity`` is ``"hector"`` (the default: config, roles, handshake and
+    ``hector.yaml`` treated as real Hector treats them, with a
+    :class:`hector_nb.hector.HectorFidelityWarning` where Hector differs from
+    what one might expect) or ``"lenient"`` (every config scalar passed as text,
+    the manifest's defaults applied and required keys enforced, stdout before the
+    handshake tolerated, roles passed as given). ``load`` and ``add`` take it per plugin too.
     """
 
-    def __init__(self, timeout: float = 30.0, start_timeout: float = 30.0, max_restarts: int = 3) -> None:
+    def __init__(self, timeout: float = 30.0, start_timeout: float = 30.0, max_restarts: int = 3,
+                 fidelity: str = hector.HECTOR) -> None:
         self.timeout = timeout
         self.start_timeout = start_timeout
         self.max_restarts = max_restarts
+        self.fidelity = fidelity
         self._plugins: dict[str, PluginClient] = {}
+
+    @property
+    def fidelity(self) -> str:
+        """``"hector"`` or ``"lenient"``: the default for plugins loaded from now on."""
+        return self._fidelity
+
+    @fidelity.setter
+    def fidelity(self, value: str) -> None:
+        self._fidelity = hector.fidelity_mode(value)
+
+    def _mode(self, fidelity: str | None) -> str:
+        return self._fidelity if fidelity is None else hector.fidelity_mode(fidelity)
 
     def __enter__(self) -> Session:
         return self
@@ -54,42 +75,51 @@ class Session:
         return name in self._plugins
 
     def load(self, path: str | os.PathLike[str], name: str | None = None,
-             config: dict[str, Any] | None = None, transport: str = "subprocess") -> PluginClient:
+             config: dict[str, Any] | None = None, transport: str = "subprocess",
+             fidelity: str | None = None) -> PluginClient:
         """Start the plugin at ``path`` (its executable, or its ``.plugin.yaml``) as Hector would.
 
-        ``name`` defaults to the manifest's name. ``config`` values may be any
-        scalar; each reaches ``Initialize`` as text. ``builtin:echo``,
-        ``builtin:memory`` and ``builtin:hashing`` name the built-in providers.
+        ``name`` defaults to the manifest's name. As in Hector, only the string
+        values of ``config`` reach ``Initialize`` (the others are dropped with a
+        warning); with ``fidelity="lenient"`` every scalar reaches it as text.
+        ``builtin:echo``, ``builtin:memory`` and ``builtin:hashing`` name the
+        built-in providers.
         """
+        mode = self._mode(fidelity)
         if str(path).startswith(BUILTIN_PREFIX):
-            return self._load_builtin(str(path)[len(BUILTIN_PREFIX):], name, config, transport)
+            return self._load_builtin(str(path)[len(BUILTIN_PREFIX):], name, config, transport, mode)
         if transport != "subprocess":
             raise PluginError(name or str(path), "load", f"a plugin executable runs as a subprocess; to run a "
                               f"provider {transport}, pass its object to session.add(name, provider)")
         manifest = read_manifest(path)
         executable = manifest.executable
         assert executable is not None
-        return self._start_executable(manifest, executable_command(executable), name or manifest.name, config)
+        return self._start_executable(manifest, executable_command(executable), name or manifest.name, config,
+                                      mode)
 
     def _start_executable(self, manifest: PluginManifest, command: list[str], name: str,
-                          config: dict[str, Any] | None) -> PluginClient:
+                          config: dict[str, Any] | None, mode: str) -> PluginClient:
         if manifest.type not in CLIENTS:
             raise PluginError(name, "load", f"type {manifest.type!r} is not a provider hector_nb can run; "
                               f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
-        texts = apply_config_schema(manifest, config_texts(config, name), name)
+        texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=False)
         self._check_free(name)
-        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout)
-        return self._register(transport, texts, manifest)
+        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
+                                        strict_stdout=mode == hector.HECTOR)
+        return self._register(transport, texts, manifest, mode)
 
     def add(self, name: str, provider: sdk.Provider, transport: str = "in-kernel",
-            config: dict[str, Any] | None = None) -> PluginClient:
+            config: dict[str, Any] | None = None, fidelity: str | None = None) -> PluginClient:
         """Register a provider object under ``name``: ``in-kernel`` (direct calls), ``in-process``
-        (the SDK server in a thread, real stubs) or ``subprocess`` (its class served as a plugin)."""
+        (the SDK server in a thread, real stubs) or ``subprocess`` (its class served as a plugin).
+
+        ``config`` and ``fidelity`` as for :meth:`load`."""
+        mode = self._mode(fidelity)
         if not isinstance(provider, sdk.Provider):
             raise PluginError(name, "add", f"{type(provider).__name__} is not a provider; subclass "
                               "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
         manifest = manifest_from_provider(provider)
-        texts = apply_config_schema(manifest, config_texts(config, name), name)
+        texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=True)
         self._check_free(name)
         if transport == "in-kernel":
             channel: Transport = InKernelTransport(name, provider)
@@ -99,29 +129,31 @@ class Session:
             # The plugin process imports the class by name, from the same import path as this one.
             path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
             channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider), self.start_timeout,
-                                          env={"PYTHONPATH": path})
+                                          env={"PYTHONPATH": path},
+                                          strict_stdout=mode == hector.HECTOR)
         else:
             raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
         channel.provider = provider
-        return self._register(channel, texts, manifest)
+        return self._register(channel, texts, manifest, mode)
 
     def _load_builtin(self, builtin: str, name: str | None, config: dict[str, Any] | None,
-                      transport: str) -> PluginClient:
+                      transport: str, mode: str) -> PluginClient:
         from .providers import BUILTINS
 
         if builtin not in BUILTINS:
             raise PluginNotFound(builtin, "load", f"no built-in provider {builtin!r}; choose one of "
                                  + ", ".join(f"builtin:{b}" for b in BUILTINS))
-        return self.add(name or builtin, BUILTINS[builtin](), transport=transport, config=config)
+        return self.add(name or builtin, BUILTINS[builtin](), transport=transport, config=config, fidelity=mode)
 
     def _check_free(self, name: str) -> None:
         if name in self._plugins:
             raise PluginError(name, "load", f"a plugin named {name!r} is loaded already; unload it first "
                               "or pass another name")
 
-    def _register(self, transport: Transport, config: dict[str, str], manifest: PluginManifest) -> PluginClient:
+    def _register(self, transport: Transport, config: dict[str, str], manifest: PluginManifest,
+                  mode: str) -> PluginClient:
         supervisor = Supervisor(transport, RestartPolicy(self.max_restarts))
-        client = CLIENTS[transport.plugin_type](supervisor, self.timeout, manifest)
+        client = CLIENTS[transport.plugin_type](supervisor, self.timeout, manifest, fidelity=mode)
         try:
             client.initialize(config)
         except BaseException:
@@ -130,22 +162,31 @@ class Session:
         self._plugins[transport.name] = client
         return client
 
-    def load_config(self, path: str | os.PathLike[str]) -> list[PluginClient]:
-        """Load every enabled plugin a ``hector.yaml`` declares (and any it discovers)."""
-        settings = load_hector_config(path)
+    def load_config(self, path: str | os.PathLike[str], fidelity: str | None = None) -> list[PluginClient]:
+        """Load every enabled plugin a ``hector.yaml`` declares (and any it discovers).
+
+        In ``hector`` fidelity the file is validated as Hector does (every entry
+        needs ``name:``) and warns where Hector would not do what the file seems
+        to say (see :func:`hector_nb.config.load_hector_config`), including a
+        config key that differs from the plugin's manifest name.
+        """
+        mode = self._mode(fidelity)
+        settings = load_hector_config(path, fidelity=mode)
         loaded = []
         for spec in settings.plugins:
             manifest = read_manifest(spec.path)
             if manifest.type != spec.plugin_type:
                 raise InvalidConfig(spec.name, "load", f"{spec.source}: listed as a {spec.plugin_type} but its "
                                     f"manifest says {manifest.type}; move it to the right section")
-            loaded.append(self.load(spec.path, name=spec.name, config=spec.config))
+            if mode == hector.HECTOR and spec.name != manifest.name:
+                hector.warn_config_key_differs(spec.name, manifest.name)
+            loaded.append(self.load(spec.path, name=spec.name, config=spec.config, fidelity=mode))
         if settings.discovery.enabled:
             from .manifest import discover
 
             for entry in discover(settings.discovery.paths, settings.discovery.scan_subdirectories):
                 if entry.valid and entry.type in CLIENTS and entry.name not in self._plugins:
-                    loaded.append(self.load(entry.executable, name=entry.name))
+                    loaded.append(self.load(entry.executable, name=entry.name, fidelity=mode))
         return loaded
 
     def get(self, name: str) -> PluginClient:
@@ -198,6 +239,20 @@ class Session:
                 failures.append(exc)
         if failures:
             raise failures[0]
+
+
+def _initialize_config(manifest: PluginManifest, config: dict[str, Any] | None, name: str,
+                       mode: str, plugin_applies_defaults: bool) -> dict[str, str]:
+    """What ``Initialize`` receives: as Hector sends it, or (lenient) every scalar as text with the
+    manifest's defaults applied and its required keys enforced.
+
+    A provider object runs behind hector_nb's SDK servicer, which applies its class's
+    ``config_defaults`` itself, so only an executable's unapplied defaults are worth a warning.
+    """
+    if mode == hector.LENIENT:
+        return apply_config_schema(manifest, config_texts(config, name), name)
+    defaults = {} if plugin_applies_defaults else manifest.config_defaults
+    return hector.initialize_config(name, config, manifest.config_required, defaults)
 
 
 def _provider_command(provider: sdk.Provider) -> list[str]:

@@ -20,10 +20,17 @@ from .base import MagicContext, parse_settings, subcommand
           help="built-ins: serve it in a thread of the kernel, over real gRPC")
 @argument("--subprocess", dest="transport", action="store_const", const="subprocess",
           help="run it as a plugin process, as Hector would")
+@argument("--lenient", dest="fidelity", action="store_const", const="lenient",
+          help="friendlier than Hector: every --set value passed as text, manifest defaults applied, "
+               "stdout before the handshake tolerated (default: %%config HectorMagics.fidelity)")
 def load(ctx: MagicContext, args, cell):
-    """Load a plugin, or every plugin of a hector.yaml."""
+    """Load a plugin, or every plugin of a hector.yaml.
+
+    --set values are read as hector.yaml reads them: 0.7 is a number, which
+    Hector drops (a warning says so); 'key="0.7"' is the text 0.7.
+    """
     if args.config:
-        ctx.session.load_config(args.config)
+        ctx.session.load_config(args.config, fidelity=args.fidelity)
         return ctx.session.list()
     if not args.target:
         from IPython.core.error import UsageError
@@ -32,7 +39,8 @@ def load(ctx: MagicContext, args, cell):
     transport = args.transport
     if transport is None:
         transport = ctx.settings.default_transport if args.target.startswith("builtin:") else "subprocess"
-    return ctx.session.load(args.target, name=args.name, config=parse_settings(args.set), transport=transport)
+    return ctx.session.load(args.target, name=args.name, config=parse_settings(args.set), transport=transport,
+                            fidelity=args.fidelity)
 
 
 @subcommand("unload")
