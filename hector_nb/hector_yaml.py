@@ -44,18 +44,18 @@ class HectorLoader(yaml.SafeLoader):
 
     yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
 
-    def compose_document(self) -> Node | None:  # type: ignore[override]
+    def compose_document(self) -> Node | None:
         node = super().compose_document()
         if node is not None:
             _expanded_size(node, {}, set())
         return node
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         text = self.construct_scalar(node)
         base = {"0o": 8, "0x": 16}.get(text[:2], 10)
         return int(text[2:] if base != 10 else text, base)
 
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:  # type: ignore[override]
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
         text = str(self.construct_scalar(node)).lower().lstrip("+")
         return float(text.replace(".inf", "inf").replace(".nan", "nan"))
 
@@ -76,8 +76,12 @@ class ManifestLoader(HectorLoader):
     """For ``.plugin.yaml``: Hector decodes its fields into Go strings, so a number keeps its text (``1.10``)."""
 
 
+def _scalar_text(loader: ManifestLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(node))  # type: ignore[arg-type]  # only scalars carry these tags
+
+
 for tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-    ManifestLoader.add_constructor(tag, HectorLoader.construct_scalar)
+    ManifestLoader.add_constructor(tag, _scalar_text)
 
 
 def _expanded_size(node: Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
