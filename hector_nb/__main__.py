@@ -35,7 +35,7 @@ def demo(args: argparse.Namespace) -> int:
 
     transport = "subprocess" if args.subprocess else "in-kernel"
     with Session() as session:
-        llm = session.load("builtin:echo", config={"delay": 0.02, "prefix": "Echo: "}, transport=transport)
+        llm = session.load("builtin:echo", config={"delay": "0.02", "prefix": "Echo: "}, transport=transport)
         print(f"== {llm.name} ({llm.transport}) streams a generation")
         run_stream(llm.name, llm.stream("hector_nb runs Hector plugins in a notebook"), TextView())
 
