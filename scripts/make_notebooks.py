@@ -56,6 +56,15 @@ class Storyteller(LLMProvider):
 story = %hector generate storyteller "{topic}"'''),
     new_code_cell('''print(story.text)
 print("widget updates during the stream:", story.updates)'''),
+    new_markdown_cell("""## Will Hector load it?
+
+`%hector check` tries the provider the way real Hector uses it: a default agent's whole
+request (its roles, a 19,600-character system prompt, ten tools), stream endings,
+cancelled streams, 16 concurrent calls, an 8 MB request, a short deadline. Each row
+says what happened and, for a `warn` or a `fail`, the fix. The process checks (handshake,
+stdout, controller) are skipped while the provider runs in the kernel: check the exported
+plugin, or run `python -m hector_nb check PATH` in its CI, to cover them too."""),
+    new_code_cell("%hector check storyteller"),
     new_markdown_cell("""## Vector search over a real corpus
 
 The built-in `hashing` embedder and `memory` database need no setup. We load the
