@@ -7,8 +7,6 @@ transports), or worse, is sent: a NaN vector makes every later search score NaN.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -46,15 +44,24 @@ def top_k(plugin: str, value: Any) -> int:
     return int(value)
 
 
-@contextlib.contextmanager
-def building(plugin: str, operation: str, what: str) -> Iterator[None]:
-    """Turn protobuf's refusal of a field value, while a request is built, into :class:`InvalidInput`."""
-    try:
-        yield
-    except UnicodeEncodeError as exc:
-        character = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else "?"
-        raise InvalidInput(plugin, operation, f"{what} holds {character!r} at position {exc.start}, a lone "
-                           "surrogate that is not valid UTF-8; remove it, e.g. "
-                           "text.encode('utf-8', 'replace').decode()") from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(plugin, operation, f"{what} cannot be sent: {exc}") from None
+class building:  # lower case: used like the function it replaces, ``with building(...)``
+    """Turn protobuf's refusal of a field value, while a request is built, into :class:`InvalidInput`.
+
+    A class rather than ``@contextmanager``: it wraps every in-kernel call, where
+    a generator-based context manager would cost more than the call itself.
+    """
+
+    def __init__(self, plugin: str, operation: str, what: str) -> None:
+        self.plugin, self.operation, self.what = plugin, operation, what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: Any) -> None:
+        if isinstance(exc, UnicodeEncodeError):
+            character = exc.object[exc.start:exc.end] if isinstance(exc.object, str) else "?"
+            raise InvalidInput(self.plugin, self.operation, f"{self.what} holds {character!r} at position "
+                               f"{exc.start}, a lone surrogate that is not valid UTF-8; remove it, e.g. "
+                               "text.encode('utf-8', 'replace').decode()") from None
+        if isinstance(exc, (TypeError, ValueError)):
+            raise InvalidInput(self.plugin, self.operation, f"{self.what} cannot be sent: {exc}") from None
