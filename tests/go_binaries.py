@@ -7,6 +7,7 @@ Outside CI the Go tests skip, with the reason, only when ``go`` is missing;
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -55,3 +56,22 @@ def python_plugin(directory: Path, script: Path, *args: str) -> Path:
                           f"runpy.run_path({str(script)!r}, run_name='__main__')\n")
     executable.chmod(0o755)
     return executable
+
+
+def run_host(go_bin: Path, plugin: Path, plugin_type: str) -> dict[str, list[dict]]:
+    """Run the Go host on ``plugin``: what it saw, per RPC (tests/interop/go/cmd/host drives every RPC)."""
+    result = subprocess.run([str(go_bin / "host"), "-plugin", str(plugin), "-type", plugin_type],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    seen: dict[str, list[dict]] = {}
+    for line in result.stdout.splitlines():
+        record = json.loads(line)
+        seen.setdefault(record["rpc"], []).append(record)
+    return seen
+
+
+def response(seen: dict[str, list[dict]], rpc: str, index: int = 0) -> dict:
+    """The response of the ``index``-th call of ``rpc``, which must have succeeded."""
+    record = seen[rpc][index]
+    assert record["ok"], record
+    return record["response"]

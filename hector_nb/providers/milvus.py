@@ -19,13 +19,13 @@ from hector_nb import sdk
 #: Config ``metric`` -> Milvus's metric type.
 METRICS = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
 #: Milvus names collections with letters, digits and underscores only, starting with a letter or underscore.
-_VALID_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+_VALID_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,254}"  # a literal, so that export can carry it
 MAX_ID_LENGTH = 65535
 
 
 def collection_name(collection: str) -> str:
     """A name Milvus accepts for ``collection``: itself when valid, else a sanitized name with a hash (stable)."""
-    if _VALID_NAME.fullmatch(collection):
+    if re.fullmatch(_VALID_NAME, collection):
         return collection
     digest = hashlib.blake2b(collection.encode(), digest_size=4).hexdigest()
     return f"c_{re.sub(r'[^A-Za-z0-9_]', '_', collection)[:200]}_{digest}"

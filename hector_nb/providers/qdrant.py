@@ -18,7 +18,7 @@ DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid", "manhattan
 #: Payload key holding the caller's own id (Qdrant point ids must be UUIDs or integers).
 ID_KEY = "_hector_id"
 #: The namespace of the UUIDs that stand for ids that are not UUIDs themselves.
-ID_NAMESPACE = uuid.UUID("5d1c2f0e-8a47-4a53-9a8e-6f0c3b1e7d21")
+ID_NAMESPACE = "5d1c2f0e-8a47-4a53-9a8e-6f0c3b1e7d21"  # a literal, so that export can carry it
 _WHERE = ("location", "path", "url")
 
 
@@ -27,7 +27,7 @@ def point_id(id: str) -> str:
     try:
         return str(uuid.UUID(id))
     except ValueError:
-        return str(uuid.uuid5(ID_NAMESPACE, id))
+        return str(uuid.uuid5(uuid.UUID(ID_NAMESPACE), id))
 
 
 def _positive_int(config: dict[str, str], key: str) -> int | None:
@@ -92,7 +92,7 @@ class QdrantDatabase(sdk.DatabaseProvider):
             self._client = QdrantClient(url=value, api_key=config.get("api_key") or None, check_compatibility=False)
             self._client.get_collections()  # fail here, not at the first upsert, when the server is unreachable
         else:
-            self._client = QdrantClient(**{key: value})
+            self._client = QdrantClient(path=value) if key == "path" else QdrantClient(location=value)
             # Embedded Qdrant is not thread-safe; the plugin server calls from several threads.
             self._lock = threading.Lock()
         self._dimensions = {}
@@ -141,18 +141,19 @@ class QdrantDatabase(sdk.DatabaseProvider):
     def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
         """One Qdrant upsert for many points (the last of a repeated id wins)."""
         points = {}
+        rows: dict[str, list[float]] = {}
         for id, vector, meta in zip(ids, vectors, metadata, strict=True):
             if ID_KEY in meta:
                 raise ValueError(f"metadata key {ID_KEY!r} is reserved for the original id")
-            row = [float(x) for x in vector]
+            row = rows[point_id(id)] = [float(x) for x in vector]
             points[point_id(id)] = self._models.PointStruct(id=point_id(id), vector=row, payload={**meta, ID_KEY: id})
         if not points:
             return
         with self._lock:
             if self._dimension(collection) is None:
-                self._create(collection, len(next(iter(points.values())).vector))
-            for point in points.values():
-                self._require(collection, point.vector)
+                self._create(collection, len(next(iter(rows.values()))))
+            for row in rows.values():
+                self._require(collection, row)
             self._client.upsert(collection, points=list(points.values()))
 
     def delete(self, collection: str, id: str) -> None:

@@ -2,32 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from go_binaries import python_plugin
+from go_binaries import python_plugin, response, run_host
 
 SDK_PLUGINS = Path(__file__).resolve().parents[1] / "sdk" / "plugins"
 pytestmark = pytest.mark.timeout(900)  # the first test may build the Go programs
-
-
-def run_host(go_bin: Path, plugin: Path, plugin_type: str) -> dict[str, list[dict]]:
-    result = subprocess.run([str(go_bin / "host"), "-plugin", str(plugin), "-type", plugin_type],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    seen: dict[str, list[dict]] = {}
-    for line in result.stdout.splitlines():
-        record = json.loads(line)
-        seen.setdefault(record["rpc"], []).append(record)
-    return seen
-
-
-def response(seen, rpc, index=0):
-    record = seen[rpc][index]
-    assert record["ok"], record
-    return record["response"]
 
 
 def test_llm_plugin(go_bin, tmp_path):
