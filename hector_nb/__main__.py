@@ -1,4 +1,4 @@
-"""``python -m hector_nb``: the command line (``demo``, ``export``; ``--help`` for each)."""
+"""``python -m hector_nb``: the command line (``demo``, ``export``, ``notebook``, ``check``; ``--help`` for each)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,23 @@ import argparse
 import sys
 from collections.abc import Callable
 
-COMMANDS: dict[str, tuple[Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+def subcommand(subcommands: argparse._SubParsersAction, run: Callable[[argparse.Namespace], int]
+               ) -> argparse.ArgumentParser:
+    """The parser of the subcommand named after ``run(args) -> exit code``, whose docstring is its help."""
+    doc = run.__doc__ or ""
+    parser = subcommands.add_parser(run.__name__, help=doc.splitlines()[0] if doc else None, description=doc)
+    parser.set_defaults(run=run)
+    return parser
 
 
-def command(name: str, configure: Callable[[argparse.ArgumentParser], None]):
-    """Register ``run(args) -> exit code`` as a subcommand whose options ``configure`` adds."""
-
-    def register(run: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-        COMMANDS[name] = (configure, run)
-        return run
-
-    return register
-
-
-def _demo_options(parser: argparse.ArgumentParser) -> None:
+def add_demo(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommand(subcommands, demo)
     parser.add_argument("--query", default="copy a file to another directory", help="the search query")
     parser.add_argument("--subprocess", action="store_true",
                         help="run the built-in providers as plugin processes (as Hector would)")
 
 
-@command("demo", _demo_options)
 def demo(args: argparse.Namespace) -> int:
     """Stream a generation, index the shipped corpus and compare two databases, in the terminal."""
     from .compare import RECALL_DEFINITION, compare_search
@@ -35,14 +32,16 @@ def demo(args: argparse.Namespace) -> int:
 
     transport = "subprocess" if args.subprocess else "in-kernel"
     with Session() as session:
-        llm = session.load("builtin:echo", config={"delay": "0.02", "prefix": "Echo: "}, transport=transport)
+        session.load("builtin:echo", config={"delay": "0.02", "prefix": "Echo: "}, transport=transport)
+        llm = session.llm("echo")
         print(f"== {llm.name} ({llm.transport}) streams a generation")
         run_stream(llm.name, llm.stream("hector_nb runs Hector plugins in a notebook"), TextView())
 
-        embedder = session.load("builtin:hashing", transport=transport)
-        cosine = session.load("builtin:memory", name="cosine", transport=transport)
-        euclidean = session.load("builtin:memory", name="euclidean", config={"metric": "euclidean"},
-                                 transport="subprocess")
+        session.load("builtin:hashing", transport=transport)
+        session.load("builtin:memory", name="cosine", transport=transport)
+        session.load("builtin:memory", name="euclidean", config={"metric": "euclidean"}, transport="subprocess")
+        embedder = session.embedder("hashing")
+        cosine, euclidean = session.database("cosine"), session.database("euclidean")
         corpus = load_corpus()
         print(f"\n== indexing {len(corpus)} standard-library docstrings (PSF licence)")
         vectors = embedder.embed_many(corpus.text)
@@ -63,7 +62,8 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_options(parser: argparse.ArgumentParser) -> None:
+def add_export(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommand(subcommands, export)
     parser.add_argument("target", metavar="MODULE:CLASS", help="an importable provider class, or FILE.py:CLASS")
     parser.add_argument("--out", required=True, help="directory to write the plugin into")
     parser.add_argument("--name", help="plugin name (default: the class's manifest name)")
@@ -75,7 +75,6 @@ def _export_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", default="/usr/bin/env python3", help="the launcher's interpreter line")
 
 
-@command("export", _export_options)
 def export(args: argparse.Namespace) -> int:
     """Export a provider class as a plugin Hector loads: executable, .plugin.yaml, requirements.txt."""
     from .export import export_provider, load_provider_class
@@ -87,12 +86,12 @@ def export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _notebook_options(parser: argparse.ArgumentParser) -> None:
+def add_notebook(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommand(subcommands, notebook)
     parser.add_argument("name", nargs="?", default="quickstart", help="quickstart (default) or export")
     parser.add_argument("--port", type=int, help="the port to listen on (default: a free one)")
 
 
-@command("notebook", _notebook_options)
 def notebook(args: argparse.Namespace) -> int:
     """Open a notebook in JupyterLab on 127.0.0.1: prints the address of the notebook itself."""
     from .errors import HectorError
@@ -115,7 +114,8 @@ def notebook(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_options(parser: argparse.ArgumentParser) -> None:
+def add_check(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommand(subcommands, check)
     parser.add_argument("path", metavar="PATH", help="a plugin executable, its .plugin.yaml, or builtin:NAME")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a config value passed to Initialize, as text (repeatable)")
@@ -124,7 +124,6 @@ def _check_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, help="deadline of each call, in seconds (default 5)")
 
 
-@command("check", _check_options)
 def check(args: argparse.Namespace) -> int:
     """Check a plugin against what Hector needs; exit code 1 when any check fails."""
     from .check import check as run_check
@@ -147,10 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hector_nb",
                                      description="Build, run, compare and export Hector plugins.")
     subcommands = parser.add_subparsers(dest="command", required=True)
-    for name, (configure, run) in COMMANDS.items():
-        sub = subcommands.add_parser(name, help=(run.__doc__ or "").splitlines()[0], description=run.__doc__)
-        configure(sub)
-        sub.set_defaults(run=run)
+    # One add_NAME function per subcommand: a new subcommand is its run function, its add_NAME, and a name here.
+    for add in (add_demo, add_export, add_notebook, add_check):
+        add(subcommands)
     args = parser.parse_args(argv)
     from .errors import HectorError
 

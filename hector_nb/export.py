@@ -2,17 +2,27 @@
 
 The output, for a plugin named ``NAME``::
 
-    DIR/NAME                 executable launcher (#!/usr/bin/env python3)
+    DIR/NAME                 executable launcher (#! the exporting interpreter, or NAME.venv's)
     DIR/NAME.plugin.yaml     the manifest Hector's discovery reads
     DIR/NAME.lib/            the provider's source and the minimal runtime it needs
     DIR/requirements.txt     grpcio, grpcio-health-checking, protobuf and the provider's imports
+    DIR/NAME.venv/           only with ``venv=True``: a virtualenv with those requirements
+
+Hector starts the launcher with its own environment, whose ``PATH`` may hold no
+virtualenv, so the launcher names an interpreter that has the plugin's packages:
+the one that exported it, or the virtualenv export creates on request. When a
+package is missing all the same, the plugin exits with one line on stderr naming
+it and the command that installs it.
 
 The source is what the notebook says (nbdev's idea: the notebook is the source
 of truth): the provider class as written, with the imports, functions, classes
-and constants of other cells that it uses. Values that exist only in the
-running notebook (a DataFrame, a client, a computed number) cannot be carried,
-and config values given in the notebook are never written: the manifest lists
-config keys only, with the defaults the class itself declares.
+and constants of other cells that it uses. A constant computed from imports and
+literals (``LEVEL = os.environ.get("LEVEL", "info")``) is carried as code and
+computed again in the plugin process; values that exist only in the running
+notebook (a DataFrame, a client) cannot be carried. A provider that subclasses
+one of hector_nb's built-in providers carries that provider's module. Config
+values given in the notebook are never written: the manifest lists config keys
+only, with the defaults the class itself declares.
 """
 
 from __future__ import annotations
@@ -23,9 +33,12 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import json
 import re
 import shutil
+import subprocess
 import sys
+import venv
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +54,15 @@ RUNTIME_PACKAGE = "_hector_runtime"
 BASE_REQUIREMENTS = ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8")
 #: hector_nb.plugin, which imports nothing else of hector_nb: copied whole as the plugin's runtime.
 _RUNTIME_DIR = Path(__file__).resolve().parent / "plugin"
+#: hector_nb's built-in providers, whose modules a subclass carries into the runtime's ``providers``.
+_BUILTIN_PACKAGE = "hector_nb.providers"
+_BUILTIN_IMPORT = re.compile(r"from hector_nb\.providers(?:\.\w+)? import (\w+)(?: as (\w+))?")
+#: Beside the provider's source: which distribution provides each imported top-level module.
+DISTRIBUTIONS_FILE = "distributions.json"
+#: Bounds pip's installation into an export's virtualenv.
+VENV_TIMEOUT = 900
 _BUILTINS = set(dir(builtins))
+_UNSET = object()
 
 
 @dataclass
@@ -65,8 +86,8 @@ class _Definition:
     source: str
     node: ast.AST
     is_import: bool = False
-    #: False for a value computed by the notebook (not a literal): it cannot be carried.
-    carryable: bool = True
+    #: An assignment of something other than a literal: carried only when its value is a plain constant.
+    computed: bool = False
 
 
 def _statement_source(cell: str, node: ast.stmt) -> str:
@@ -97,8 +118,12 @@ def _code_of(cell: str) -> str:
     """
     if cell.startswith("get_ipython().run_cell_magic("):
         try:
-            magic, line, body = (arg.value for arg in ast.parse(cell).body[0].value.args)
-        except (SyntaxError, AttributeError, ValueError, IndexError):
+            statement = ast.parse(cell).body[0]
+            call = statement.value if isinstance(statement, ast.Expr) else None
+            if not isinstance(call, ast.Call):
+                return ""
+            magic, line, body = (ast.literal_eval(arg) for arg in call.args)
+        except (SyntaxError, ValueError, IndexError):
             return ""
         return body if magic == "hector" and line.split()[:1] == ["provider"] else ""
     lines = cell.splitlines()
@@ -110,6 +135,8 @@ def _code_of(cell: str) -> str:
 
 
 def _is_literal(value: ast.expr | None) -> bool:
+    if value is None:
+        return False
     try:
         ast.literal_eval(value)
     except (ValueError, TypeError, SyntaxError, RecursionError):
@@ -134,17 +161,18 @@ def _definitions(cells: list[str]) -> dict[str, _Definition]:
                 found[node.name] = _Definition(node.name, _statement_source(cell, node), node)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                carryable = _is_literal(node.value)
+                computed = not _is_literal(node.value)
                 for target in targets:
                     if isinstance(target, ast.Name):
                         found[target.id] = _Definition(target.id, _statement_source(cell, node), node,
-                                                       carryable=carryable)
+                                                       computed=computed)
     return found
 
 
 def _free_names(node: ast.AST) -> set[str]:
     """Names a definition reads that it does not bind itself (approximately: any binding counts)."""
-    loaded, bound = set(), set()
+    loaded: set[str] = set()
+    bound: set[str] = set()
     for child in ast.walk(node):
         if isinstance(child, ast.Name):
             (loaded if isinstance(child.ctx, ast.Load) else bound).add(child.id)
@@ -159,14 +187,39 @@ def _free_names(node: ast.AST) -> set[str]:
     return loaded - bound - _BUILTINS
 
 
+def _plain_constant(value: Any) -> bool:
+    """Text, a number, a boolean, None, or a container of them: what a computed constant may be."""
+    if value is None or isinstance(value, (str, bytes, int, float, complex)):
+        return True
+    if isinstance(value, (tuple, list, set, frozenset)):
+        return all(_plain_constant(item) for item in value)
+    if isinstance(value, dict):
+        return all(_plain_constant(k) and _plain_constant(v) for k, v in value.items())
+    return False
+
+
+def _builtin_module(class_name: str) -> str | None:
+    """The module name (``echo``) of hector_nb's built-in provider ``class_name``, if it is one."""
+    found = getattr(importlib.import_module(_BUILTIN_PACKAGE), class_name, None)
+    if isinstance(found, type) and issubclass(found, sdk.Provider) and found.__module__.startswith(_BUILTIN_PACKAGE):
+        return found.__module__.rpartition(".")[2]
+    return None
+
+
 def _runtime_import(line: str, plugin: str) -> str:
-    """hector_nb's SDK imports, pointed at the runtime the plugin carries; other hector_nb imports refused."""
+    """hector_nb's SDK and built-in provider imports, pointed at the runtime the plugin carries; other
+    hector_nb imports refused. The rewritten line holds only identifiers checked to name a built-in."""
     if "hector_nb" not in line:
         return line
     if re.match(r"(from|import) hector_nb\.sdk\b", line) or re.match(r"from hector_nb import sdk\b", line):
         return line.replace("hector_nb", RUNTIME_PACKAGE, 1)
+    builtin = _BUILTIN_IMPORT.fullmatch(line)
+    module = _builtin_module(builtin[1]) if builtin else None
+    if builtin and module:
+        alias = f" as {builtin[2]}" if builtin[2] else ""
+        return f"from {RUNTIME_PACKAGE}.providers.{module} import {builtin[1]}{alias}"
     raise ExportError(plugin, "export", f"the provider uses `{line}`, but an exported plugin carries only "
-                      "hector_nb.sdk; copy what it needs from hector_nb into a cell")
+                      "hector_nb.sdk and the built-in providers; copy what it needs from hector_nb into a cell")
 
 
 def _collect(cls: type, definitions: dict[str, _Definition], namespace: dict[str, Any], plugin: str) -> str:
@@ -179,7 +232,9 @@ def _collect(cls: type, definitions: dict[str, _Definition], namespace: dict[str
             return
         seen.add(name)
         definition = definitions.get(name)
-        if definition is None or not definition.carryable:
+        # A computed constant is carried as its code, and computed again in the plugin process, when
+        # what it computed here is a plain constant; anything else exists only in this notebook.
+        if definition is None or (definition.computed and not _plain_constant(namespace.get(name, _UNSET))):
             if definition is not None or (name in namespace and not inspect.ismodule(namespace[name])):
                 raise ExportError(plugin, "export", f"the provider uses {name!r}, a value that exists only in the "
                                   "running notebook; define it in a cell as code (a literal, a function), or pass "
@@ -221,10 +276,10 @@ def _source_cells(cls: type, namespace: dict[str, Any] | None, plugin: str) -> t
         raise ExportError(plugin, "export", f"no source for module {cls.__module__}") from None
 
 
-def _requirements(source: str, extra: tuple[str, ...] | list[str], plugin: str) -> list[Requirement]:
-    """The base runtime, the distributions of the third-party modules the source imports, and ``extra``."""
+def _imported_distributions(source: str) -> dict[str, list[str]]:
+    """Each third-party top-level module the source imports, with the distributions that provide it."""
     distributions = importlib.metadata.packages_distributions()
-    imported: list[str] = []
+    imported: dict[str, list[str]] = {}
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
@@ -235,7 +290,13 @@ def _requirements(source: str, extra: tuple[str, ...] | list[str], plugin: str) 
         for module in modules:
             top = module.split(".")[0]
             if top not in sys.stdlib_module_names and top != RUNTIME_PACKAGE:
-                imported.extend(distributions.get(top, [top]))
+                imported[top] = distributions.get(top, [top])
+    return imported
+
+
+def _requirements(source: str, extra: tuple[str, ...] | list[str], plugin: str) -> list[Requirement]:
+    """The base runtime, the distributions of the third-party modules the source imports, and ``extra``."""
+    imported = [name for names in _imported_distributions(source).values() for name in names]
     return merge_requirements([
         [Requirement(text) for text in BASE_REQUIREMENTS],
         [parse_requirement(name, plugin, "the imported distribution") for name in imported],

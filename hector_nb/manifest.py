@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -251,7 +252,7 @@ class DiscoveredPlugin:
 
 
 def discover(
-    paths: list[str | os.PathLike[str]] | tuple[str, ...] | None = None, scan_subdirectories: bool = False
+    paths: Sequence[str | os.PathLike[str]] | None = None, scan_subdirectories: bool = False
 ) -> list[DiscoveredPlugin]:
     """Find ``*.plugin.yaml`` manifests as Hector's discovery does (missing paths skipped)."""
     found: list[DiscoveredPlugin] = []
@@ -264,11 +265,11 @@ def discover(
         else:
             continue
         for file in candidates:
+            executable = file.with_name(file.name[: -len(SUFFIX)])
             try:
                 m = read_manifest(file)
-                found.append(DiscoveredPlugin(m.name, m.type, m.version, m.executable, file, True))
+                found.append(DiscoveredPlugin(m.name, m.type, m.version, m.executable or executable, file, True))
             except ManifestError as exc:
-                executable = file.with_name(file.name[: -len(SUFFIX)])
                 found.append(DiscoveredPlugin(exc.plugin, "", "", executable, file, False, exc.message))
     return found
 

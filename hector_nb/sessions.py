@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import hector, sdk
 from .config import config_texts, load_hector_config
 from .errors import InvalidConfig, PluginError, PluginNotFound
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
-from .host.clients import CLIENTS, PluginClient
+from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect
 from .host.process import executable_command
 from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, read_manifest
 
@@ -35,7 +36,9 @@ class Session:
     """The plugins of this process, by name.
 
     ``timeout`` is the default deadline of every call, in seconds; each client
-    method also takes ``timeout=``. ``start_timeout`` bounds a plugin's start.
+    method also takes ``timeout=``. In-kernel calls are plain function calls with
+    no deadline: the kernel's interrupt stops a hung one. ``start_timeout``
+    bounds a plugin's start.
 
     ``fidelity`` is ``"hector"`` (the default: config, roles, handshake and
     ``hector.yaml`` treated as real Hector treats them, with a
@@ -198,6 +201,18 @@ class Session:
             raise PluginNotFound(name, "get", f"no plugin named {name!r} is loaded (loaded: {known}); "
                                  "load it first") from None
 
+    def llm(self, name: str) -> LLMClient:
+        """The LLM plugin loaded under ``name``; :class:`~hector_nb.errors.WrongPluginType` if it is another kind."""
+        return expect(self.get(name), LLMClient)
+
+    def database(self, name: str) -> DatabaseClient:
+        """The vector database plugin loaded under ``name``."""
+        return expect(self.get(name), DatabaseClient)
+
+    def embedder(self, name: str) -> EmbedderClient:
+        """The embedder plugin loaded under ``name``."""
+        return expect(self.get(name), EmbedderClient)
+
     def list(self) -> pandas.DataFrame:
         """The loaded plugins: name, type, transport, pid, status, version, restarts."""
         import pandas
@@ -216,7 +231,7 @@ class Session:
         del self._plugins[name]
         client.shutdown()
 
-    def check(self, name: str, only: list[str] | None = None) -> pandas.DataFrame:
+    def check(self, name: str, only: Sequence[str] | None = None) -> pandas.DataFrame:
         """The conformance check of the plugin ``name``, run on fresh instances started the same way
         (see :func:`hector_nb.check.check`): a DataFrame, one row per check, with its summary."""
         from .check import check

@@ -6,14 +6,17 @@ Usage: python scripts/gen_proto.py [--out DIR]
 grpc_tools.protoc writes ``import common_pb2`` for ``import "common.proto"``,
 a top-level import that breaks inside a package; the imports are rewritten to
 package-relative ones so the stubs work wherever ``_wire`` is copied (the
-exported plugins carry it too).
+exported plugins carry it too). mypy-protobuf's plugins write the type stubs
+(``.pyi``) beside them, so ``mypy hector_nb`` sees every message's fields.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
 import sys
+import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +35,15 @@ PROTOS = [
 _LOCAL_IMPORT = re.compile(r"^import (\w+_pb2) as", re.MULTILINE)
 
 
+def _plugin(name: str) -> str:
+    """A protoc plugin installed with this interpreter (mypy-protobuf's), found even outside an activated venv."""
+    beside = Path(sysconfig.get_path("scripts")) / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found: pip install -e '.[dev]' (it comes with mypy-protobuf)")
+    return f"--plugin={name}={found}"
+
+
 def generate(out: Path) -> list[Path]:
     """Run protoc into ``out`` and make the generated imports package-relative."""
     import grpc_tools
@@ -45,12 +57,16 @@ def generate(out: Path) -> list[Path]:
         f"-I{well_known}",
         f"--python_out={out}",
         f"--grpc_python_out={out}",
+        _plugin("protoc-gen-mypy"),
+        _plugin("protoc-gen-mypy_grpc"),
+        f"--mypy_out={out}",
+        f"--mypy_grpc_out={out}",
         *PROTOS,
     ]
     if protoc.main(args) != 0:
         raise SystemExit("protoc failed")
     written = []
-    for path in sorted(out.glob("*_pb2*.py")):
+    for path in sorted(out.glob("*_pb2*.py*")):
         text = _LOCAL_IMPORT.sub(r"from . import \1 as", path.read_text())
         path.write_text(text)
         written.append(path)

@@ -11,7 +11,7 @@ as ``skip`` with the reason: the check that names the cause fails on its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 from ..errors import PluginError
@@ -48,7 +48,7 @@ class CheckContext:
         return (transport or self.plugin()).call(method, request, self.timeout if timeout is None else timeout)
 
     def stream(self, method: str, request: Any, transport: Transport | None = None,
-               timeout: float | None = None) -> Iterator[Any]:
+               timeout: float | None = None) -> Generator[Any, None, None]:
         return (transport or self.plugin()).stream(method, request, self.timeout if timeout is None else timeout)
 
     def started(self) -> Transport:

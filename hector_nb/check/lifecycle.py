@@ -16,10 +16,12 @@ _NEVER_FAIL = ("lifecycle RPCs answer success=false with an error text; they nev
                "(return the response, do not raise or return an error status)")
 
 
+_MANIFEST_FIX = ("give the manifest name, version, type (llm_provider, database_provider or embedder_provider) and "
+                 "protocol: grpc, beside an executable file with its execute bit")
+
+
 @check("manifest", "the .plugin.yaml passes Hector's discovery rules",
-       stage=Stage.LIFECYCLE, blocks_loading=True,
-       fix="give the manifest name, version, type (llm_provider, database_provider or embedder_provider) and "
-           "protocol: grpc, beside an executable file with its execute bit")
+       stage=Stage.LIFECYCLE, blocks_loading=True, fix=_MANIFEST_FIX)
 def manifest(ctx: CheckContext) -> Outcome:
     target = ctx.target
     if target.manifest_file is None:
@@ -34,7 +36,7 @@ def manifest(ctx: CheckContext) -> Outcome:
     try:
         found = read_manifest(target.manifest_file)
     except InvalidManifest as exc:
-        return failed(f"Hector's discovery would reject it: {exc.message}", manifest.fix)
+        return failed(f"Hector's discovery would reject it: {exc.message}", _MANIFEST_FIX)
     if found.name != target.name:
         return warned(f"{target.manifest_file.name} names the plugin {found.name!r} but it is loaded as "
                       f"{target.name!r}; Hector unloads plugins by manifest name, so shutting it down fails "

@@ -10,6 +10,7 @@ import html
 import os
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas
@@ -34,7 +35,7 @@ class CheckReport(pandas.DataFrame):
         return CheckReport
 
     @classmethod
-    def build(cls, plugin: str, rows: list[dict[str, object]], blocking: list[str]) -> CheckReport:
+    def build(cls, plugin: str, rows: Sequence[Mapping[str, object]], blocking: list[str]) -> CheckReport:
         """The report of ``plugin``; ``blocking`` names the checks whose failure stops Hector loading it."""
         report = cls(rows, columns=COLUMNS)
         report.plugin = plugin

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from .. import hector, sdk
-from ..errors import InvalidInput, ProviderError
+from ..errors import InvalidInput, ProviderError, WrongPluginType
 from ..manifest import PluginManifest
 from ..plugin.constants import Status, bool_text
 from . import bulk, inputs
@@ -320,6 +320,21 @@ def _metadata_text(value: Any) -> str:
     if isinstance(value, (bool, np.bool_)):
         return bool_text(value)
     return str(value)
+
+
+ClientType = TypeVar("ClientType", bound=PluginClient)
+
+
+def expect(client: PluginClient, kind: type[ClientType], operation: str = "get") -> ClientType:
+    """``client`` as the client type ``kind`` (e.g. :class:`LLMClient`), or :class:`WrongPluginType`."""
+    if not isinstance(client, kind):
+        raise WrongPluginType(client.name, operation, f"is a {client.plugin_type}, not a {plugin_type_of(kind)}")
+    return client
+
+
+def plugin_type_of(kind: type[PluginClient]) -> str:
+    """The plugin type a client type serves: ``LLMClient`` -> ``llm_provider``."""
+    return next(plugin_type for plugin_type, client in CLIENTS.items() if issubclass(kind, client))
 
 
 CLIENTS: dict[str, type[PluginClient]] = {

@@ -9,7 +9,7 @@ Hector relies on": a provider error on ``Generate`` is status UNKNOWN).
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import Any
 
 import grpc
@@ -82,7 +82,7 @@ class GrpcTransport(Transport):
     def submit(self, method: str, request: Any, timeout: float) -> _Pending:
         return _Pending(self, method, getattr(self.stub, method).future(request, timeout=timeout), timeout)
 
-    def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
+    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
         call = getattr(self.stub, method)(request, timeout=timeout)
         try:
             yield from call
@@ -121,6 +121,7 @@ class GrpcTransport(Transport):
             return
         requests = bulk.RequestStream(bulk.upsert_message(collection, batch) for batch in batches)
         deadline = timeout * (1 + items // bulk.BATCH_ROWS)
+        assert self.bulk_stub is not None  # _bulk_offered said so
         call = self.bulk_stub.UpsertBatches(iter(requests), timeout=deadline)
         try:
             for ack in call:
@@ -140,10 +141,12 @@ class GrpcTransport(Transport):
             yield from super().embed_batches(batches, timeout)
             return
         counts: collections.deque[int] = collections.deque()
+        stub = self.bulk_stub
+        assert stub is not None  # _bulk_offered said so
 
         def submit(texts: list[str]) -> _Pending:
             counts.append(len(texts))
-            future = self.bulk_stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
+            future = stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
             return _Pending(self, "EmbedMany", future, timeout)
 
         for reply in bulk.pipelined(submit, batches):

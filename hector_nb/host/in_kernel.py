@@ -17,7 +17,7 @@ call bounded by its ``timeout``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 import grpc
@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import ProviderError
 from ..plugin import sdk
-from ..plugin.servicers import Servicer, servicer_for
+from ..plugin.servicers import DatabaseServicer, EmbedderServicer, Servicer, servicer_for
 from . import bulk
 from .transport import Transport, operation_name
 
@@ -80,7 +80,7 @@ class InKernelTransport(Transport):
         except _Aborted as aborted:
             raise ProviderError(self.name, operation_name(method), aborted.details) from None
 
-    def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
+    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
         """The servicer's chunks as they come; closing this closes the provider's generator."""
         chunks = getattr(self.servicer, method)(request, _LocalContext())
         try:
@@ -91,16 +91,20 @@ class InKernelTransport(Transport):
     def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
                        ) -> Iterator[int]:
         """Each batch as one call of the provider's ``upsert_many`` (or ``upsert`` per item)."""
+        servicer = self.servicer
+        assert isinstance(servicer, DatabaseServicer)  # only database clients send upserts
         for batch in batches:
-            error = self.servicer.upsert_batch(collection, batch.ids, batch.vectors, batch.metadata)
+            error = servicer.upsert_batch(collection, batch.ids, batch.vectors, batch.metadata)
             if error:
                 raise ProviderError(self.name, "upsert_many", error)
             yield len(batch)
 
     def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
         """Each batch as one call of the provider's ``embed_many`` (or ``embed`` per text)."""
+        servicer = self.servicer
+        assert isinstance(servicer, EmbedderServicer)  # only embedder clients send texts
         for texts in batches:
-            rows, error = self.servicer.embed_batch(texts)
+            rows, error = servicer.embed_batch(texts)
             if error:
                 raise ProviderError(self.name, "embed_many", error)
             yield bulk.embedding_rows(self.name, rows, len(texts))

@@ -16,7 +16,7 @@ unload waits for a restart in progress, and the restart stops what it started.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -112,7 +112,7 @@ class Supervisor:
         self._before_call(method, timeout)
         return self.transport.submit(method, request, timeout)
 
-    def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
+    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
         """A server-streaming RPC, after restarting a crashed plugin; closing it cancels the call."""
         self._before_call(method, timeout)
         yield from self.transport.stream(method, request, timeout)

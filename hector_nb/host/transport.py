@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future
 from typing import Any, ClassVar, Protocol
 
@@ -92,7 +92,7 @@ class Transport:
             future.set_exception(exc)
         return future
 
-    def stream(self, method: str, request: Any, timeout: float) -> Iterator[Any]:
+    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
         """A server-streaming RPC; closing the iterator (or dropping it) cancels the call."""
         raise NotImplementedError
 

@@ -97,6 +97,7 @@ class HectorMagics(Magics):
         if rest.split() and rest.split()[0] in ("-h", "--help"):
             print(_help(name))
             return None
+        assert self.shell is not None  # magics run inside an IPython shell
         rest = expand_variables(rest, self.shell.user_ns, f"%hector {name}")
         try:
             argv = shlex.split(rest)
@@ -122,7 +123,7 @@ class HectorMagics(Magics):
         client = self.session.get(error.plugin)
         cause = client.last_failure
         if cause is not None and error_text(cause) in error.message:
-            innermost = error
+            innermost: HectorError = error
             while isinstance(innermost.__cause__, HectorError):
                 innermost = innermost.__cause__
             if innermost.__cause__ is None:

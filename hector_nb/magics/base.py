@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import argparse
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 from IPython.core.error import UsageError
 from IPython.utils.text import DollarFormatter
 
 from ..errors import WrongPluginType
 from ..hector import yaml_value
-from ..host.clients import PluginClient
+from ..host.clients import ClientType, plugin_type_of
 from ..sessions import Session
 
+
+class Subcommand(Protocol):
+    """A ``%hector`` subcommand: ``function(ctx, args, cell)``, with the parser ``magic_arguments`` attached."""
+
+    parser: argparse.ArgumentParser
+    __name__: str
+
+    def __call__(self, ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> Any: ...
+
+
 #: name -> (function, takes a cell body)
-SUBCOMMANDS: dict[str, tuple[Callable[..., Any], bool]] = {}
+SUBCOMMANDS: dict[str, tuple[Subcommand, bool]] = {}
+Function = TypeVar("Function", bound=Callable[..., Any])
 
 
-def subcommand(name: str, cell: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def subcommand(name: str, cell: bool = False) -> Callable[[Function], Function]:
     """Register ``function(ctx, args, cell)`` as ``%hector NAME`` (and ``%%hector NAME`` when ``cell``)."""
 
-    def register(function: Callable[..., Any]) -> Callable[..., Any]:
-        SUBCOMMANDS[name] = (function, cell)
+    def register(function: Function) -> Function:
+        SUBCOMMANDS[name] = (cast(Subcommand, function), cell)
         return function
 
     return register
@@ -55,10 +67,11 @@ class MagicContext:
             self.shell.user_ns[name] = value
         return value
 
-    def client(self, name: str, plugin_type: str) -> PluginClient:
-        """The plugin ``name``, checked to be of ``plugin_type``."""
+    def client(self, name: str, kind: type[ClientType]) -> ClientType:
+        """The plugin ``name``, checked to be of the client type ``kind`` (``LLMClient``...)."""
         client = self.session.get(name)
-        if client.plugin_type != plugin_type:
+        plugin_type = plugin_type_of(kind)
+        if not isinstance(client, kind):
             raise WrongPluginType(name, "use", f"is {article(client.plugin_type)} {client.plugin_type}, but this "
                                   f"needs {article(plugin_type)} {plugin_type}; pass another plugin (see %hector list)")
         return client

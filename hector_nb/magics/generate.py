@@ -5,9 +5,9 @@ from __future__ import annotations
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from .. import sdk
 from ..display import TextView, WidgetView, run_stream
 from ..errors import ProviderError
+from ..host.clients import LLMClient
 from .base import MagicContext, expand_variables, subcommand
 
 
@@ -35,7 +35,7 @@ def generate(ctx: MagicContext, args, cell):
     if not prompt:
         raise UsageError('%hector generate NAME "prompt" needs a prompt (or use %%hector generate NAME)')
     tools = ctx.variable(args.tools, "the tool definitions") if args.tools else None
-    llm = ctx.client(args.name, sdk.PLUGIN_TYPE_LLM)
+    llm = ctx.client(args.name, LLMClient)
     request = {"tools": tools, "system": args.system, "agent": args.as_agent}
     if args.no_stream:
         return ctx.store(args.out, llm.generate(prompt, **request))

@@ -9,10 +9,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .. import sdk
 from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
 from ..errors import ProviderError
+from ..host.clients import DatabaseClient, EmbedderClient
 from .base import MagicContext, subcommand
 
 
@@ -23,7 +23,7 @@ from .base import MagicContext, subcommand
 @argument("--out", metavar="VAR", help="store the vector in this variable")
 def embed(ctx: MagicContext, args, cell):
     """Embed a text; the vector is a numpy array."""
-    return ctx.store(args.out, ctx.client(args.name, sdk.PLUGIN_TYPE_EMBEDDER).embed(args.text))
+    return ctx.store(args.out, ctx.client(args.name, EmbedderClient).embed(args.text))
 
 
 @subcommand("upsert")
@@ -49,8 +49,8 @@ def upsert(ctx: MagicContext, args, cell):
         if column not in frame.columns:
             columns = ", ".join(map(str, frame.columns))
             raise UsageError(f"{args.frame} has no column {column!r}; its columns: {columns}")
-    db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
-    embedder = ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER)
+    db = ctx.client(args.db, DatabaseClient)
+    embedder = ctx.client(args.embedder, EmbedderClient)
     vectors = embedder.embed_many(frame[args.text_column].astype(str))
     if args.create:
         db.create_collection(args.collection, vectors.shape[1])
@@ -95,7 +95,7 @@ def query_vector(ctx: MagicContext, args):
         return ctx.variable(args.vector, "the query vector")
     if not args.query:
         raise UsageError("give a quoted query, or --vector VAR")
-    return ctx.client(args.embedder, sdk.PLUGIN_TYPE_EMBEDDER).embed(args.query)
+    return ctx.client(args.embedder, EmbedderClient).embed(args.query)
 
 
 @subcommand("search")
@@ -108,7 +108,7 @@ def query_vector(ctx: MagicContext, args):
 @argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
 def search(ctx: MagicContext, args, cell):
     """Search a collection: a table of rank, id, score, content and metadata."""
-    db = ctx.client(args.db, sdk.PLUGIN_TYPE_DATABASE)
+    db = ctx.client(args.db, DatabaseClient)
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
         return results_frame(db.search(args.collection, vector, args.top_k))
@@ -147,7 +147,7 @@ def compare(ctx: MagicContext, args, cell):
         raise UsageError("%hector compare needs at least two databases: DB1,DB2")
     if args.reference and args.reference not in names:
         raise UsageError(f"--reference {args.reference} must be one of the compared databases: {', '.join(names)}")
-    databases = {name: ctx.client(name, sdk.PLUGIN_TYPE_DATABASE) for name in names}
+    databases = {name: ctx.client(name, DatabaseClient) for name in names}
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
         frame = compare_search(databases, args.collection, vector, args.top_k, args.reference)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, Protocol, Union
 
 from ._wire.common_pb2 import (
     Empty,
@@ -160,6 +160,14 @@ HECTOR_VERSION = ">=0.1.0"
 
 #: What a provider's ``health()`` may return: a bool, or ``(healthy, message)``.
 HealthResult = Union[bool, tuple[bool, str], None]  # noqa: UP007 - evaluated at import on 3.10
+class ArrayLike(Protocol):
+    """A numpy array, or anything else that turns itself into a list of floats."""
+
+    def tolist(self) -> Any: ...
+
+
+#: What ``embed`` may return: a sequence of floats or a 1-D numpy array (numpy is not needed to import this).
+VectorLike = Union[Sequence[float], ArrayLike]  # noqa: UP007 - evaluated at import on 3.10
 #: What a streaming method may yield: a ``StreamChunk``, or a ``str`` for a TEXT chunk.
 ChunkLike = Union[StreamChunk, str]  # noqa: UP007
 
@@ -285,7 +293,7 @@ class EmbedderProvider(Provider):
 
     plugin_type: ClassVar[str] = PLUGIN_TYPE_EMBEDDER
 
-    def embed(self, text: str) -> Sequence[float]:
+    def embed(self, text: str) -> VectorLike:
         """Return the embedding of ``text`` as a list of floats or a 1-D numpy array."""
         raise NotImplementedError(f"{type(self).__name__} does not implement embed()")
 

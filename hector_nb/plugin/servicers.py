@@ -30,7 +30,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 
@@ -245,11 +245,14 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
         return self._tokens_reported or self._text_chunks
 
 
-class _Lifecycle:
+ProviderT = TypeVar("ProviderT", bound=sdk.Provider)
+
+
+class _Lifecycle(Generic[ProviderT]):
     """The five RPCs every provider service shares, and the provider's status."""
 
-    def __init__(self, provider: sdk.Provider, plugin_name: str | None = None) -> None:
-        self.provider = provider
+    def __init__(self, provider: ProviderT, plugin_name: str | None = None) -> None:
+        self.provider: ProviderT = provider
         self.plugin_name = plugin_name or sdk.plugin_name(provider)
         self.status: Status = Status.LOADING
 
@@ -322,7 +325,7 @@ class _Lifecycle:
         return sdk.StatusResponse(status=self.status.value)
 
 
-class LLMServicer(_Lifecycle, llm_pb2_grpc.LLMProviderServicer):
+class LLMServicer(_Lifecycle[sdk.LLMProvider], llm_pb2_grpc.LLMProviderServicer):
     """``hector.plugin.LLMProvider`` over an :class:`~hector_nb.sdk.LLMProvider`."""
 
     def Generate(self, request: sdk.GenerateRequest, context: Any) -> sdk.GenerateResponse:
@@ -373,7 +376,7 @@ def _search_result(item: Any) -> sdk.SearchResult:
     return sdk.SearchResult(**fields)
 
 
-class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
+class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider], database_pb2_grpc.DatabaseProviderServicer):
     """``hector.plugin.DatabaseProvider`` over a :class:`~hector_nb.sdk.DatabaseProvider`."""
 
     def Upsert(self, request: sdk.UpsertRequest, context: Any) -> sdk.UpsertResponse:
@@ -427,7 +430,7 @@ class DatabaseServicer(_Lifecycle, database_pb2_grpc.DatabaseProviderServicer):
         return ""
 
 
-class EmbedderServicer(_Lifecycle, embedder_pb2_grpc.EmbedderProviderServicer):
+class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider], embedder_pb2_grpc.EmbedderProviderServicer):
     """``hector.plugin.EmbedderProvider`` over an :class:`~hector_nb.sdk.EmbedderProvider`."""
 
     def Embed(self, request: sdk.EmbedRequest, context: Any) -> sdk.EmbedResponse:

@@ -58,7 +58,7 @@ class USearchDatabase(sdk.DatabaseProvider):
         metric = config.get("metric") or "cosine"
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
-        params = {}
+        params: dict[str, Any] = {}
         for key, default in HNSW_DEFAULTS.items():
             text = config.get(key) or str(default)
             if not text.isdigit() or int(text) < 1:

@@ -1,4 +1,4 @@
-"""The committed stubs are exactly what scripts/gen_proto.py generates from proto/."""
+"""The committed stubs (and their type stubs) are exactly what scripts/gen_proto.py generates from proto/."""
 
 import subprocess
 import sys
@@ -11,8 +11,9 @@ WIRE = ROOT / "hector_nb" / "plugin" / "_wire"
 def test_committed_stubs_match_the_generator(tmp_path):
     subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_proto.py"), "--out", str(tmp_path)],
                    check=True, capture_output=True, timeout=120)
-    generated = {p.name: p.read_bytes() for p in tmp_path.glob("*.py")}
-    committed = {p.name: p.read_bytes() for p in WIRE.glob("*.py")}
+    generated = {p.name: p.read_bytes() for p in tmp_path.glob("*.py*")}
+    committed = {p.name: p.read_bytes() for p in WIRE.glob("*.py*")}
+    assert any(name.endswith("_pb2.pyi") for name in generated), "no type stubs generated"
     assert sorted(generated) == sorted(committed)
     drifted = [name for name in generated if generated[name] != committed[name]]
     assert not drifted, f"stale stubs, run scripts/gen_proto.py: {drifted}"
