@@ -17,7 +17,7 @@ Python's ``str()`` writes them, booleans as ``true``/``false``).
 
 In ``hector`` fidelity the file is also validated as Hector validates it: every
 entry needs ``name:``, and an agent or document store that names a plugin gets
-a warning, since the stock Hector CLI cannot route to plugins (CONTRACT section 5).
+a warning, since the stock Hector CLI cannot route to plugins (docs/protocol.md, "What real Hector does").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What real Hector does, in one place (CONTRACT section 5, measured on v1.8.7 and v1.9.9).
+"""What real Hector does, in one place (docs/protocol.md section 6, measured on v1.8.7 and v1.9.9).
 
 hector_nb exists so that a provider tried in a notebook runs unchanged in Hector.
 The host, the warnings and the conformance check all read Hector's behaviour
@@ -70,7 +70,7 @@ HECTOR = "hector"
 LENIENT = "lenient"
 FIDELITY_MODES = (HECTOR, LENIENT)
 
-#: Releases that load gRPC plugins (all speak CONTRACT section 2, with string ``content``).
+#: Releases that load gRPC plugins (all speak docs/protocol.md section 3, with string ``content``).
 FIRST_PLUGIN_RELEASE = "v1.7.1"
 LAST_PLUGIN_RELEASE = "v1.9.9"
 #: Plugins were removed from Hector in this release.
@@ -357,7 +357,7 @@ AGENT_TOOLS: tuple[tuple[str, str, dict[str, dict[str, Any]], dict[str, dict[str
 
 
 def agent_tools() -> list[sdk.ToolDefinition]:
-    """The ten tool definitions a default Hector agent offers (CONTRACT section 5)."""
+    """The ten tool definitions a default Hector agent offers (docs/protocol.md section 6)."""
     return [sdk.ToolDefinition(name=name, description=description,
                                parameters_json=_schema(required, optional))
             for name, description, required, optional in AGENT_TOOLS]

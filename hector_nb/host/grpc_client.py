@@ -2,8 +2,8 @@
 
 The real generated stubs make every call, so requests and answers cross exactly
 the bytes Hector would exchange; gRPC failures become :mod:`hector_nb.errors`
-exceptions, read as the contract prescribes (docs/protocol.md, "Behaviour
-Hector relies on": a provider error on ``Generate`` is status UNKNOWN).
+exceptions, read as the contract prescribes (docs/protocol.md, "How errors
+travel": a provider error on ``Generate`` is status UNKNOWN).
 """
 
 from __future__ import annotations

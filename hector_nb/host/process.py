@@ -58,7 +58,7 @@ atexit.register(_kill_leftovers)
 
 
 def plugin_environment(socket_dir: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The host's environment plus what go-plugin's host puts in a child's (CONTRACT.md section 1)."""
+    """The host's environment plus what go-plugin's host puts in a child's (docs/protocol.md section 1)."""
     env = {**os.environ, **(extra or {})}
     env[MAGIC_COOKIE_KEY] = MAGIC_COOKIE_VALUE
     env[PROTOCOL_VERSIONS_ENV] = ",".join(map(str, APP_PROTOCOL_VERSIONS))

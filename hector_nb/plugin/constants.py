@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-# go-plugin's handshake configuration as Hector sets it (docs/protocol.md, "Handshake").
+# go-plugin's handshake configuration as Hector sets it (docs/protocol.md, "Start-up: the handshake").
 MAGIC_COOKIE_KEY = "HECTOR_PLUGIN"
 MAGIC_COOKIE_VALUE = "hector_plugin_v1"
 CORE_PROTOCOL_VERSION = 1

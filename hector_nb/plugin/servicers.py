@@ -1,6 +1,6 @@
 """Provider objects behind Hector's gRPC services, with Hector's error semantics.
 
-The rules (CONTRACT.md section 3):
+The rules (docs/protocol.md, "How errors travel"):
 
 - lifecycle and write RPCs never fail at the gRPC level: a provider error is
   ``success=false, error=...`` (Health: ``healthy=false, message=...``);
