@@ -163,8 +163,9 @@ def upsert_same_id(ctx: CheckContext) -> Outcome:
     if len(hits) != 1:
         return failed(f"the id appears {len(hits)} times after two upserts; Hector re-indexes changed files "
                       "under the same ids", "replace the entry with the same id, never add a second one")
-    if hits[0].metadata.get("content") != second[2]["content"]:
-        return failed("the hit still carries the first write's metadata", "replace vector and metadata on upsert")
+    old = first[2]["content"]
+    if old in (hits[0].content, hits[0].metadata.get("content")):
+        return failed("the hit still carries the first write's text", "replace vector and metadata on upsert")
     return passed("one entry, carrying the second write")
 
 

@@ -96,11 +96,10 @@ def test_a_slow_start_is_a_warning(install):
     assert row.verdict == "warn" and "Initialize" in row.fix, str(report)
 
 
-def test_a_manifest_hector_rejects(tmp_path, with_verdict):
-    executable = tmp_path / "nameless"
-    shutil.copy(PLUGINS / "broken_llm.py", executable)
-    (tmp_path / "nameless.plugin.yaml").write_text("plugin:\n  name: nameless\n  type: llm_provider\n"
-                                                   "  protocol: grpc\n")
+def test_a_manifest_hector_rejects(install, with_verdict):
+    executable = install(PLUGINS / "broken_llm.py", "llm_provider", "good")
+    executable.with_name(executable.name + ".plugin.yaml").write_text(
+        "plugin:\n  name: broken-llm\n  type: llm_provider\n  protocol: grpc\n")  # no version
     report = conformance.check(executable)
     assert with_verdict(report, "fail") == {"manifest"}, str(report)
     row = report.set_index("check").loc["manifest"]
@@ -129,7 +128,8 @@ def go_bin():
 @pytest.mark.parametrize("binary, plugin_type, fails", [
     ("noisyembedder", "embedder_provider", {"stdout_before_handshake"}),
     ("echollm", "llm_provider", {"stdout_before_handshake"}),
-    ("memdb", "database_provider", {"upsert_without_create", "wrong_dimension"}),
+    # It needs CreateCollection, reads a hit's text from "text" metadata, and takes any vector length.
+    ("memdb", "database_provider", {"upsert_without_create", "search_content", "wrong_dimension"}),
 ])
 def test_go_plugins(install_go, with_verdict, binary, plugin_type, fails):
     report = conformance.check(install_go(binary, plugin_type))

@@ -54,9 +54,11 @@ class GoodDB(sdk.DatabaseProvider):
     def delete(self, collection, id):
         with self.lock:
             rows = self.collections[collection][1]
-            if id not in rows and FAULT == "delete_missing_fails":
+            keys = [key for key in rows if key == id or (isinstance(key, tuple) and key[0] == id)]
+            if not keys and FAULT == "delete_missing_fails":
                 raise KeyError(f"no id {id!r}")
-            rows.pop(id, None)
+            for key in keys:
+                del rows[key]
 
     def search(self, collection, vector, top_k):
         if collection not in self.collections:
@@ -69,7 +71,7 @@ class GoodDB(sdk.DatabaseProvider):
                          for key, (v, meta) in rows.items()), key=lambda hit: -hit[0])
         if FAULT == "unsorted":
             scored.reverse()
-        if FAULT == "pads_top_k":  # fills top_k with empty hits, as an index answering id -1 would
+        if FAULT == "pads_top_k" and scored:  # fills top_k with empty hits, as an index answering id -1 would
             scored += [(0.0, "", {})] * (top_k - len(scored))
         return [sdk.SearchResult(id=key[0] if isinstance(key, tuple) else key, score=score,
                                  content="" if FAULT == "no_content" else meta.get("content", ""),
