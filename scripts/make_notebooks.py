@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """Write the notebooks under notebooks/ from the cell sources below (outputs cleared).
 
-The notebooks are executed end to end by the tests; edit here, then run this script.
+The notebooks are executed end to end by the tests; edit here, then run this script
+(a test fails when notebooks/ differs from what it writes). Cell ids come from the
+cell's text, so the same sources always give the same files.
+
+Usage: python scripts/make_notebooks.py [--out DIR]
 """
 
 from __future__ import annotations
 
+import argparse
+import hashlib
 import sys
 from pathlib import Path
 
@@ -222,20 +228,33 @@ print(reply.text)'''),
 ]
 
 
-def write(name: str, cells: list) -> Path:
+def _stable_ids(cells: list) -> None:
+    """Each cell's id from its text (nbformat draws random ones), a suffix telling repeated texts apart."""
+    seen: dict[str, int] = {}
+    for cell in cells:
+        digest = hashlib.sha256(cell.source.encode()).hexdigest()[:12]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
+def write(name: str, cells: list, out: Path = NOTEBOOKS) -> Path:
+    _stable_ids(cells)
     notebook = new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     })
-    path = NOTEBOOKS / name
+    path = out / name
     nbformat.write(notebook, path)
     return path
 
 
-def main() -> int:
-    NOTEBOOKS.mkdir(exist_ok=True)
-    print(write("quickstart.ipynb", QUICKSTART))
-    print(write("export.ipynb", EXPORT))
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=NOTEBOOKS, help="directory to write into (default: notebooks/)")
+    out = parser.parse_args(argv).out
+    out.mkdir(exist_ok=True)
+    print(write("quickstart.ipynb", QUICKSTART, out))
+    print(write("export.ipynb", EXPORT, out))
     return 0
 
 
