@@ -48,11 +48,11 @@ class VectorBatch:
         return len(self.ids)
 
 
-def vector_batches(plugin: str, operation: str, items: Sequence[tuple[str, Any, Any]],
+def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Sequence[tuple[Any, Any, Any]],
                    metadata_text: Callable[[Any], dict[str, str]], rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
     """``(id, vector, metadata)`` items, in order, as checked batches of at most ``rows`` items.
 
-    ``metadata_text`` turns an item's metadata into text. Each batch is checked
+    ``ids`` are the items' ids as text; ``metadata_text`` turns an item's metadata into text. Each batch is checked
     as :func:`.inputs.vector` checks one vector, at once: numbers only, finite,
     and text that is valid UTF-8. Where the vector length changes inside a batch,
     the batch is cut there, so a wrong-sized vector reaches the provider in a
@@ -60,7 +60,7 @@ def vector_batches(plugin: str, operation: str, items: Sequence[tuple[str, Any, 
     """
     for start in range(0, len(items), rows):
         chunk = items[start:start + rows]
-        ids = [item[0] for item in chunk]
+        batch_ids = list(ids[start:start + rows])
         vectors = [item[1] for item in chunk]
         metadata = [metadata_text(item[2]) for item in chunk]
         try:
@@ -69,11 +69,12 @@ def vector_batches(plugin: str, operation: str, items: Sequence[tuple[str, Any, 
         except (TypeError, ValueError):  # ragged, or not numbers: the slow path below says which
             matrix = None
         if matrix is not None and matrix.ndim == 2:
-            yield _checked_batch(plugin, operation, ids, matrix, metadata)
+            yield _checked_batch(plugin, operation, batch_ids, matrix, metadata)
             continue
-        for same in _runs_of_one_length(plugin, operation, ids, vectors):
-            matrix = _rows(plugin, operation, [ids[i] for i in same], [vectors[i] for i in same])
-            yield _checked_batch(plugin, operation, [ids[i] for i in same], matrix, [metadata[i] for i in same])
+        for same in _runs_of_one_length(plugin, operation, batch_ids, vectors):
+            run_ids = batch_ids[same.start:same.stop]
+            matrix = _rows(plugin, operation, run_ids, vectors[same.start:same.stop])
+            yield _checked_batch(plugin, operation, run_ids, matrix, metadata[same.start:same.stop])
 
 
 def _runs_of_one_length(plugin: str, operation: str, ids: list[str], vectors: list[Any]) -> Iterator[range]:

@@ -227,8 +227,7 @@ class DatabaseClient(PluginClient):
         last item: pipelined requests may be served in any order.
         """
         last = {str(item[0]): item for item in items}
-        rows = [(id, item[1], item[2]) for id, item in last.items()]
-        batches = bulk.vector_batches(self.name, "upsert_many", rows, _metadata_texts)
+        batches = bulk.vector_batches(self.name, "upsert_many", list(last), list(last.values()), _metadata_texts)
         with self._progress(len(last), f"upsert into {collection}") as bar:
             for applied in self._supervisor.upsert_batches(collection, batches, len(last),
                                                            self.timeout if timeout is None else timeout):
@@ -313,7 +312,9 @@ def _warn_on_tool_calls(plugin: str, chunks: Iterator[sdk.StreamChunk]) -> Itera
 
 def _metadata_texts(metadata: Mapping[str, Any] | None) -> dict[str, str]:
     """An item's metadata as Hector's wire carries it: text keys and values."""
-    return {str(k): _metadata_text(v) for k, v in metadata.items()} if metadata else {}
+    if not metadata:
+        return {}
+    return {k if type(k) is str else str(k): v if type(v) is str else _metadata_text(v) for k, v in metadata.items()}
 
 
 def _metadata_text(value: Any) -> str:

@@ -59,7 +59,7 @@ class _Collection:
             self.metadata[index] = metadata
         return index
 
-    def write(self, indices: np.ndarray | int, rows: np.ndarray) -> None:
+    def write(self, indices: np.ndarray | slice | int, rows: np.ndarray) -> None:
         """Store rows and the norms every search needs."""
         squared = np.einsum("...i,...i->...", rows, rows)
         self.vectors[indices] = rows
@@ -189,6 +189,13 @@ class MemoryDatabase(sdk.DatabaseProvider):
                 rows = rows[positions]
                 ids, metadata = list(last), [metadata[p] for p in positions]
             store.reserve(len(store.ids) + len(ids))
+            start = len(store.ids)
+            if store.rows.keys().isdisjoint(ids):  # only new ids, as in a bulk load: appended in one go
+                store.ids.extend(ids)
+                store.metadata.extend(map(dict, metadata))
+                store.rows.update(zip(ids, range(start, start + len(ids)), strict=True))
+                store.write(slice(start, start + len(ids)), rows)
+                return
             place = store.place
             indices = np.fromiter((place(id, dict(meta)) for id, meta in zip(ids, metadata, strict=True)),
                                   dtype=np.intp, count=len(ids))
