@@ -52,7 +52,8 @@ class MilvusDatabase(sdk.DatabaseProvider):
     ``hnsw_m``, ``hnsw_ef_construct`` and ``hnsw_ef`` for HNSW.
 
     Collections are created on first upsert, sized by that vector, with strong
-    consistency (a search sees every upsert before it). Names Milvus refuses
+    consistency (a search sees every upsert before it); searching one not written
+    yet finds nothing, deleting a missing id does nothing. Names Milvus refuses
     (hyphens, dots) are mapped to valid ones. Metadata is a JSON field; a hit's
     ``content`` is its ``content`` (or ``text``) metadata.
     """
@@ -159,13 +160,14 @@ class MilvusDatabase(sdk.DatabaseProvider):
         self._client.upsert(name, list(rows.values()))
 
     def delete(self, collection: str, id: str) -> None:
-        name = self._require(collection)
-        if not self._client.get(name, ids=[id], output_fields=["id"]):
-            raise KeyError(f"no id {id!r} in collection {collection!r}")
-        self._client.delete(name, ids=[id])
+        """Remove ``id``; a missing id or collection is nothing to do (Hector counts an error as a failure)."""
+        if self._dimension(collection) is not None:
+            self._client.delete(collection_name(collection), ids=[id])
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         vector = [float(x) for x in vector]
+        if self._dimension(collection) is None:
+            return []  # nothing written yet: Hector's document store may search before its first upsert
         name = self._require(collection, vector, "the query has")
         if top_k <= 0:
             return []

@@ -22,6 +22,9 @@ from hector_nb import sdk
 #: all-MiniLM-L6-v2's ``max_seq_length``: longer texts are truncated, as sentence-transformers does.
 MAX_TOKENS = 256
 DEFAULT_BATCH_SIZE = 32
+#: Texts are cut to this many characters before tokenizing: far past MAX_TOKENS word pieces (a piece
+#: holds at most 100 characters), and a megabyte of text is not tokenized only to be truncated.
+MAX_CHARS = 100 * MAX_TOKENS
 
 
 def _package_dir(package: str) -> Path | None:
@@ -113,7 +116,7 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
         """One ONNX run: the normalised mean-pooled embeddings of ``texts``."""
         if self._session is None:
             raise RuntimeError("the embedder is not initialized; call initialize() first")
-        encodings = self._tokenizer.encode_batch(texts)
+        encodings = self._tokenizer.encode_batch([text[:MAX_CHARS] for text in texts])
         feeds = {
             "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),

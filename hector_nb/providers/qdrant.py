@@ -52,7 +52,8 @@ class QdrantDatabase(sdk.DatabaseProvider):
     Qdrant always searches exactly, so these change nothing there.
 
     Collections are created on first upsert, sized by that vector, as Hector
-    expects. Metadata is the point's payload; a hit's ``content`` is its
+    expects; searching one not written yet finds nothing, deleting a missing id
+    does nothing. Metadata is the point's payload; a hit's ``content`` is its
     ``content`` (or ``text``) metadata. Ids that are not UUIDs are mapped to
     UUIDs deterministically; the hit carries the original id.
     """
@@ -157,15 +158,16 @@ class QdrantDatabase(sdk.DatabaseProvider):
             self._client.upsert(collection, points=list(points.values()))
 
     def delete(self, collection: str, id: str) -> None:
+        """Remove ``id``; a missing id or collection is nothing to do (Hector counts an error as a failure)."""
         with self._lock:
-            self._require(collection)
-            if not self._client.retrieve(collection, ids=[point_id(id)], with_payload=False):
-                raise KeyError(f"no id {id!r} in collection {collection!r}")
-            self._client.delete(collection, points_selector=self._models.PointIdsList(points=[point_id(id)]))
+            if self._dimension(collection) is not None:
+                self._client.delete(collection, points_selector=self._models.PointIdsList(points=[point_id(id)]))
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         query = [float(x) for x in vector]
         with self._lock:
+            if self._dimension(collection) is None:
+                return []  # nothing written yet: Hector's document store may search before its first upsert
             self._require(collection, query, "the query has")
             if top_k <= 0:
                 return []

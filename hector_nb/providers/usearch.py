@@ -38,7 +38,8 @@ class USearchDatabase(sdk.DatabaseProvider):
     rank by rank. HNSW parameters: ``connectivity`` (edges per node, default
     16), ``expansion_add`` (candidates while building, 128) and
     ``expansion_search`` (candidates while searching, 64): lower them for speed
-    at the cost of recall. Collections are created on first upsert.
+    at the cost of recall. Collections are created on first upsert; searching one
+    not written yet finds nothing, deleting a missing id does nothing.
     """
 
     name = "usearch"
@@ -110,10 +111,11 @@ class USearchDatabase(sdk.DatabaseProvider):
             store.entries[key] = (id, dict(metadata))
 
     def delete(self, collection: str, id: str) -> None:
+        """Remove ``id``; a missing id or collection is nothing to do (Hector counts an error as a failure)."""
         with self._lock:
-            store = self._get(collection)
-            if id not in store.keys:
-                raise KeyError(f"no id {id!r} in collection {collection!r}")
+            store = self._collections.get(collection)
+            if store is None or id not in store.keys:
+                return
             key = store.keys.pop(id)
             store.index.remove(key)
             del store.entries[key]
@@ -126,7 +128,9 @@ class USearchDatabase(sdk.DatabaseProvider):
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
-            store = self._get(collection)
+            if collection not in self._collections:
+                return []  # nothing written yet: Hector's document store may search before its first upsert
+            store = self._collections[collection]
             query = self._vector(vector, store, "the query has")
             if top_k <= 0 or not store.keys:
                 return []

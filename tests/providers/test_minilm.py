@@ -109,6 +109,12 @@ def test_bulk_embedding_through_the_client_is_batched(session):
     assert vectors.shape == (300, 384) and sum(batches) == 300 and len(batches) <= 100, f"{len(batches)} runs"
 
 
+def test_a_huge_text_is_cut_before_tokenizing(session):
+    emb = session.load("builtin:minilm", transport="in-kernel")
+    words = "the quick brown fox jumps over the lazy dog " * 20
+    assert np.allclose(emb.embed(words * 20_000), emb.embed(words * 10), atol=1e-6)  # 8.8 MB, 256 tokens either way
+
+
 def test_model_path_takes_any_local_model_folder(session, tmp_path):
     from hector_nb.providers.minilm import packaged_model
 

@@ -57,13 +57,14 @@ def test_document_store_round_trip(session, engine, transport):
     assert [h.id for h in hits][:1] == ["readme.md#2"] and len(hits) == 3 and hits[0].content == "beta, moved"
     db.delete("my-docs", "readme.md#2")
     assert [h.id for h in db.search("my-docs", [1, 0.1, 0], top_k=10)] == [hector_id, "c"]
-    with pytest.raises(ProviderError, match=rf"plugin '{engine}-{transport}', delete: .*no id 'nope'"):
-        db.delete("my-docs", "nope")
+    db.delete("my-docs", "nope")  # a missing id is nothing to delete: Hector would log an error as a failure
     with pytest.raises(ProviderError, match=rf"'{engine}-{transport}', upsert: .*3-dimensional vectors, got 2"):
         db.upsert("my-docs", "d", [1, 0])
     db.delete_collection("my-docs")
-    with pytest.raises(ProviderError, match=r"search: .*no collection 'my-docs'; upsert into it or create it"):
-        db.search("my-docs", [1, 0, 0], top_k=1)
+    # Hector's document store may search before its first upsert: nothing found, no error.
+    assert db.search("my-docs", [1, 0, 0], top_k=1) == []
+    with pytest.raises(ProviderError, match=r"delete_collection: .*no collection 'my-docs'; upsert into it or"):
+        db.delete_collection("my-docs")
 
 
 @pytest.mark.parametrize("engine", sorted(ENGINES))
