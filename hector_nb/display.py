@@ -28,7 +28,8 @@ class Generation:
     """The outcome of one streamed generation."""
 
     plugin: str
-    text: str = ""
+    #: The TEXT chunks' texts; :attr:`text` joins them (adding each chunk to one string copies it every time).
+    parts: list[str] = field(default_factory=list, repr=False)
     tool_calls: list[sdk.ToolCall] = field(default_factory=list)
     tokens_used: int = 0
     chunks: int = 0
@@ -39,6 +40,13 @@ class Generation:
     updates: int = 0
     #: The IPython execution count of the cell whose view showed this generation live.
     shown_in_cell: int | None = field(default=None, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The text so far. Joined when read (a view reads it at most ``fps`` times a second), kept joined."""
+        if len(self.parts) > 1:
+            self.parts[:] = ["".join(self.parts)]
+        return self.parts[0] if self.parts else ""
 
     @property
     def tokens_per_second(self) -> float:
@@ -73,7 +81,7 @@ class Generation:
         """
         self.chunks += 1
         if chunk.type == sdk.CHUNK_TYPE_TEXT:
-            self.text += chunk.text
+            self.parts.append(chunk.text)
             self.tokens_used += 1
         elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
             self.tool_calls.append(chunk.tool_call)

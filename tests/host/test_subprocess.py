@@ -215,7 +215,7 @@ def test_no_orphan_when_the_host_process_ends(install, how):
             host.kill()
         host.wait(timeout=30)
 
-        assert wait_until(lambda: process_gone(pid), 5.0), f"plugin {pid} outlived its host ({how})"
+        assert wait_until(lambda: process_gone(pid), 30.0), f"plugin {pid} outlived its host ({how})"
     finally:
         host.kill()
         host.communicate(timeout=10)

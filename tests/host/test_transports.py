@@ -149,3 +149,20 @@ def test_an_unloaded_plugin_refuses_calls_and_restarts(session, transport):
     with pytest.raises(PluginError, match="plugin 'greeter', restart: the plugin was shut down"):
         llm.restart()
     llm.shutdown()  # a second shutdown is harmless
+
+
+class OnlyGenerate(sdk.LLMProvider):
+    """Implements generate() alone: streaming falls back to LLMProvider's default generate_streaming."""
+
+    def generate(self, messages, tools):
+        call = sdk.ToolCall(id="call-1", name="lookup", arguments_json="{}")
+        return sdk.GenerateResponse(text="whole answer", tool_calls=[call], tokens_used=3)
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "in-process"])
+def test_the_default_generate_streaming_streams_what_generate_answers(session, transport):
+    llm = session.add("plain", OnlyGenerate(), transport=transport, fidelity="lenient")
+    chunks = list(llm.stream("q"))
+    assert [c.type for c in chunks] == [sdk.CHUNK_TYPE_TEXT, sdk.CHUNK_TYPE_TOOL_CALL, sdk.CHUNK_TYPE_DONE]
+    assert (chunks[0].text, chunks[1].tool_call.name, chunks[2].tokens_used) == ("whole answer", "lookup", 3)
+    assert llm.manifest.capabilities["streaming"] is False

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import io
-import time
+from types import SimpleNamespace
 
 import pytest
 
-from hector_nb import sdk
+from hector_nb import display, sdk
 from hector_nb.compare import comparison_frame, overlap_at_k, recall_at_k
 from hector_nb.display import TextView, run_stream
 
@@ -34,18 +34,21 @@ def test_a_burst_of_chunks_is_drawn_once_and_the_text_is_exact():
     assert view.renders[-1] == (generation.text, True)
 
 
-def test_slow_chunks_are_redrawn_at_most_fps_times_a_second():
+def test_slow_chunks_are_redrawn_at_most_fps_times_a_second(monkeypatch):
+    # A clock the chunks move: each arrives 10 ms after the last, so 40 of them span 0.4 s of stream time,
+    # in which 20 redraws a second allow 8, plus the first and the final one.
+    now = [0.0]
+    monkeypatch.setattr(display, "time", SimpleNamespace(monotonic=lambda: now[0]))
+
     def slow():
         for i in range(40):
-            time.sleep(0.01)
+            now[0] += 0.01
             yield text(f"{i},")
 
     view = CountingView()
-    start = time.monotonic()
     generation = run_stream("llm", slow(), view, fps=20)
-    elapsed = time.monotonic() - start
-    assert generation.updates > 1
-    assert generation.updates <= elapsed * 20 + 2
+    assert 2 <= generation.updates <= 10, generation.updates
+    assert generation.text == "".join(f"{i}," for i in range(40))
     assert [final for _, final in view.renders].count(True) == 1
 
 
@@ -95,8 +98,10 @@ def test_overlap_and_recall():
         comparison_frame(results, 2, reference="three")
 
 
-def test_the_status_counts_tokens_while_the_stream_runs():
+def test_the_status_counts_tokens_while_the_stream_runs(monkeypatch):
     seen = []
+    now = [0.0]
+    monkeypatch.setattr(display, "time", SimpleNamespace(monotonic=lambda: now[0]))
 
     class StatusView:
         def render(self, generation, final):
@@ -104,7 +109,7 @@ def test_the_status_counts_tokens_while_the_stream_runs():
 
     def chunks():
         for i in range(30):
-            time.sleep(0.01)
+            now[0] += 0.01  # stream time, moved by the chunks: no sleeping
             yield text(f"{i} ")
         yield sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=42)
 

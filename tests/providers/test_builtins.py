@@ -107,7 +107,7 @@ def test_search_over_the_shipped_corpus_finds_the_right_document(session):
 def test_builtins_run_as_subprocess_plugins(session, name):
     launcher = builtin_plugin_path(name)
     assert launcher.with_name(f"{name}.plugin.yaml").exists()
-    by_launcher = session.add(f"{name}-sub", BUILTINS[name](), transport="subprocess")
+    by_launcher = session.load(launcher, name=f"{name}-sub")  # the launcher itself, as Hector starts it
     in_kernel = session.add(f"{name}-kernel", BUILTINS[name]())
     assert by_launcher.pid and by_launcher.manifest.name == name
     if name == "echo":
