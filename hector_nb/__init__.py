@@ -1,9 +1,11 @@
 """hector_nb: build, run, compare and export Hector plugins from Jupyter.
 
-``%load_ext hector_nb`` registers the ``%hector`` magics; :func:`session`
-returns the kernel's one :class:`Session`, shared by magics and code. The public
-API is imported lazily, so a plugin process importing ``hector_nb.sdk`` does
-not pay for the notebook side (pandas, widgets).
+``%load_ext hector_nb`` registers the ``%hector`` magics. A :class:`Session`
+holds named plugins; :func:`session` returns the kernel's one Session, shared by
+the magics and code (both live in :mod:`hector_nb.sessions`). Plugin authors
+import :mod:`hector_nb.sdk`. The public API is imported lazily, so a plugin
+process importing ``hector_nb.sdk`` does not pay for the notebook side (pandas,
+widgets).
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ __all__ = ["Session", "evaluate", "session", "load_ipython_extension", "unload_i
 if TYPE_CHECKING:
     from .evaluation import evaluate
     from .sessions import Session
-
-_session: Session | None = None
-
 
 def __getattr__(name: str) -> Any:
     if name == "Session":
@@ -33,13 +32,10 @@ def __getattr__(name: str) -> Any:
 
 
 def session() -> Session:
-    """This process's Session, created on first use; the magics use the same one."""
-    global _session
-    if _session is None:
-        from .sessions import Session
+    """This kernel's one Session, created on first use; the magics use the same one."""
+    from .sessions import kernel_session
 
-        _session = Session()
-    return _session
+    return kernel_session()
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -53,10 +49,8 @@ def load_ipython_extension(ipython: Any) -> None:
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext hector_nb``: shut every plugin down."""
     from .magics import remember_cause
+    from .sessions import close_kernel_session
 
-    global _session
     if remember_cause in ipython.events.callbacks["post_run_cell"]:
         ipython.events.unregister("post_run_cell", remember_cause)
-    if _session is not None:
-        _session.close()
-        _session = None
+    close_kernel_session()

@@ -1,4 +1,8 @@
-"""Named plugins of one Python process (one kernel): load, call, restart, unload.
+"""Sessions: named plugins of one Python process (one kernel): load, call, restart, unload.
+
+:class:`Session` is a set of named plugins; any number can exist.
+:func:`kernel_session` is the kernel's one shared Session, which the magics use
+and ``hector_nb.session()`` returns.
 
 ::
 
@@ -279,3 +283,25 @@ def _provider_command(provider: sdk.Provider) -> list[str]:
                           "script; a subprocess needs an importable class: use %%hector provider --subprocess, "
                           "or move it into a module")
     return [sys.executable, "-m", "hector_nb.plugin.serve", f"{cls.__module__}:{cls.__qualname__}"]
+
+
+_kernel_session: Session | None = None
+
+
+def kernel_session() -> Session:
+    """This process's (this kernel's) one Session, created on first use: ``hector_nb.session()``.
+
+    The ``%hector`` magics use it too, so plugins loaded by a magic are there for code, and back.
+    """
+    global _kernel_session
+    if _kernel_session is None:
+        _kernel_session = Session()
+    return _kernel_session
+
+
+def close_kernel_session() -> None:
+    """Shut the kernel's Session down (``%unload_ext hector_nb``); the next :func:`kernel_session` is new."""
+    global _kernel_session
+    if _kernel_session is not None:
+        _kernel_session.close()
+        _kernel_session = None
