@@ -245,8 +245,8 @@ def cold_start(args: argparse.Namespace) -> Figure:
     print(f"    spawn to handshake line (imports, server start)             {step['handshake']:6.1f} ms")
     serving = step["handshake"] - imports * 1e3
     print(f"      of which server start and handshake, about                {serving:6.1f} ms")
-    print(f"    dial the socket                                             {step['connected']:6.1f} ms")
-    print(f"    health check                                                {step['healthy']:6.1f} ms")
+    print(f"    channel and stubs made                                      {step['connected']:6.1f} ms")
+    print(f"    connect and health check (one wait_for_ready call)          {step['healthy']:6.1f} ms")
     print(f"    Initialize and the host's bookkeeping                       {step['loaded']:6.1f} ms")
     print(f"    first Generate                                              {step['answered']:6.1f} ms")
     print(f"  the echo launcher through '#!/usr/bin/env python3': {launcher * 1e3:.0f} ms, "

@@ -46,12 +46,9 @@ class GrpcTransport(Transport):
     #: True while the host stops (or restarts) the provider: a call cut short then was cancelled, not crashed.
     _stopping = False
 
-    def _connect(self, target: str, timeout: float) -> None:
+    def _connect(self, target: str) -> None:
+        """A channel to ``target`` and the stubs over it; the connection itself is made by the first call."""
         self.channel = grpc.insecure_channel(target, options=GRPC_OPTIONS)
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=timeout)
-        except grpc.FutureTimeoutError:
-            raise PluginTimeout(self.name, "connect", f"no connection to {target} within {timeout:g}s") from None
         self.stub = STUBS[self.plugin_type](self.channel)
         self.bulk_stub = BULK_STUBS[self.plugin_type](self.channel) if self.plugin_type in BULK_STUBS else None
         #: Whether the plugin serves the bulk service: unknown until the first bulk call tries it.

@@ -26,7 +26,7 @@ class InProcessTransport(GrpcTransport):
         self.server = start_server(self.provider, plugin_name=self.name)
         self.server.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
         self._stopped = self._stopping = False
-        self._connect(self.server.address, timeout)
+        self._connect(self.server.address)  # a server of this process, listening already
 
     def stop(self, timeout: float) -> None:
         if self._stopped:

@@ -56,9 +56,10 @@ class SubprocessTransport(GrpcTransport):
         handshake = process.start(timeout)
         self.process = process
         try:
-            self._connect(handshake.target, timeout)
+            self._connect(handshake.target)
+            # wait_for_ready: the health check makes the connection too (one round trip, no separate wait).
             health = health_pb2_grpc.HealthStub(self.channel)
-            health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
+            health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout, wait_for_ready=True)
         except (grpc.RpcError, PluginError) as exc:
             process.kill()
             detail = exc.details() if isinstance(exc, grpc.RpcError) else exc.message
