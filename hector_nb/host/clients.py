@@ -14,6 +14,8 @@ from ..errors import InvalidInput, ProviderError, WrongPluginType
 from ..manifest import PluginManifest
 from ..plugin.constants import Status, bool_text
 from . import bulk, inputs
+from .process import PluginProcess
+from .subprocess_transport import SubprocessTransport
 from .supervisor import Supervisor
 
 #: Bulk calls smaller than this show no progress bar.
@@ -84,6 +86,11 @@ class PluginClient:
     @property
     def pid(self) -> int | None:
         return self._transport.pid
+
+    @property
+    def process(self) -> PluginProcess | None:
+        """The plugin's process (its handshake, exit code), when it runs as a subprocess; else None."""
+        return self._transport.process if isinstance(self._transport, SubprocessTransport) else None
 
     @property
     def status(self) -> Status:

@@ -98,7 +98,7 @@ def test_a_forked_child_keeping_the_sigterm_handler_goes_with_a_normal_unload(tm
 # Item 7: go-plugin's stop (Shutdown, controller Shutdown, close): a healthy plugin exits at once, gracefully.
 def test_a_healthy_plugin_exits_gracefully_before_the_host_escalates(tmp_path, session):
     llm = session.load(installed(tmp_path, "parent.py", "parent"))
-    process = llm._transport.process
+    process = llm.process
     started = time.monotonic()
     session.unload("parent")
     # The host's first escalation (SIGTERM) comes STEP_TIMEOUT after the controller's Shutdown.
@@ -174,6 +174,6 @@ def test_a_client_used_after_unload_says_it_was_unloaded(session, transport):
 def test_socket_group_set_for_the_host_reaches_the_plugins_socket(tmp_path, session, monkeypatch):
     monkeypatch.setenv("PLUGIN_UNIX_SOCKET_GROUP", str(os.getgid()))
     llm = session.load(installed(tmp_path, "parent.py", "parent"))
-    socket_path = Path(llm._transport.process.handshake.address)
+    socket_path = Path(llm.process.handshake.address)
     for directory in (socket_path.parent, socket_path.parent.parent):  # the plugin's, inside the host's
         assert stat.S_IMODE(directory.stat().st_mode) == 0o770 and directory.stat().st_gid == os.getgid()

@@ -61,13 +61,13 @@ def test_database_and_embedder_clients(session, install):
 def test_tcp_handshake(session, install, monkeypatch):
     monkeypatch.setenv("HECTOR_NB_PLUGIN_TRANSPORT", "tcp")
     llm = session.load(install("junk_llm.py", "tcp-junk"))
-    assert llm._transport.process.handshake.network == "tcp"
+    assert llm.process.handshake.network == "tcp"
     assert llm.generate("over tcp").text.endswith(":over tcp")
 
 
 def test_unix_handshake(session, install):
     llm = session.load(install("junk_llm.py", "unix-junk"))
-    assert llm._transport.process.handshake.network == "unix"
+    assert llm.process.handshake.network == "unix"
 
 
 def test_exit_before_handshake_reports_code_and_stderr(session, install):
@@ -180,7 +180,7 @@ def test_unload_during_an_automatic_restart_leaves_no_plugin_running(session, in
 
 def test_shutdown_stops_the_process_and_cleans_up(session, install):
     llm = session.load(install("junk_llm.py", "stopper"))
-    process = llm._transport.process
+    process = llm.process
     socket = process.handshake.address
     session.unload("stopper")
     assert process.exit_code == 0

@@ -29,7 +29,7 @@ def install_go(go_bin, tmp_path):
 def test_go_llm_plugin(install_go):
     with Session(timeout=30) as session:
         llm = session.load(install_go("echollm", "llm_provider"), config={"prefix": "Go says: "})
-        process = llm._transport.process
+        process = llm.process
         assert process.handshake.network == "unix" and os.path.exists(process.handshake.address)
         assert llm.generate("hello there").text == "Go says: hello there"
         chunks = list(llm.stream("one two three", tools=[{"name": "lookup"}]))
@@ -64,6 +64,6 @@ def test_go_database_plugin(install_go):
         with pytest.raises(ProviderError, match='collection "nope" not found'):
             db.search("nope", [1.0, 0.0])
         db.delete_collection("docs")
-        process = db._transport.process
+        process = db.process
         session.unload("go-memdb")
         assert process.exit_code == 0
