@@ -3,7 +3,8 @@
 At the end of the suite, :func:`nothing_leaked` checks that the suite itself left
 nothing behind: no process started by it (orphans included: every child inherits
 a marker in its environment), no temporary directory (the suite runs with a private
-``TMPDIR``) and no open file descriptor beyond a few the gRPC runtime keeps.
+``TMPDIR``), no plugin process object left uncleaned, and no open file descriptor or
+thread beyond the few that the gRPC runtime and the async providers' loop keep.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -19,12 +21,15 @@ from IPython.testing.globalipapp import start_ipython
 from plugin_process import wait_until
 
 from hector_nb import Session
+from hector_nb.host import process
 
 MARKER = "HECTOR_NB_FAULT_SUITE"
 #: Every way a provider can run: a fault must behave the same on each.
 TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
 #: File descriptors gRPC's runtime may keep open once it has started (its event engine and poller).
 FD_SLACK = 16
+#: Threads started once per process and kept: the event loop of async providers, gRPC's own.
+THREAD_SLACK = 4
 
 
 def marked_processes(token: str) -> list[int]:
@@ -56,13 +61,17 @@ def nothing_leaked(tmp_path_factory):
     os.environ["TMPDIR"] = str(private)
     tempfile.tempdir = str(private)
     fds_before = len(os.listdir("/proc/self/fd"))
+    threads_before = threading.active_count()
     try:
         yield private
         # A plugin's own exit is bounded by its host's shutdown; give stragglers a generous bound.
         wait_until(lambda: not marked_processes(token), timeout=15)
+        wait_until(lambda: threading.active_count() <= threads_before + THREAD_SLACK, timeout=15)
         leaked_processes = marked_processes(token)
         leaked_entries = sorted(p.name for p in private.iterdir())
         fds_after = len(os.listdir("/proc/self/fd"))
+        threads_after = threading.active_count()
+        unreleased = len(process._live)
     finally:
         tempfile.tempdir = saved_tempdir
         for key, value in saved.items():
@@ -79,6 +88,9 @@ def nothing_leaked(tmp_path_factory):
     assert leaked_processes == [], f"the fault suite left processes running: {leaked_processes}"
     assert leaked_entries == [], f"the fault suite left temporary entries: {leaked_entries}"
     assert fds_after <= fds_before + FD_SLACK, f"file descriptors grew from {fds_before} to {fds_after}"
+    assert threads_after <= threads_before + THREAD_SLACK, f"threads grew from {threads_before} to {threads_after}: " \
+        + ", ".join(thread.name for thread in threading.enumerate())
+    assert unreleased == 0, f"{unreleased} plugin process object(s) were never cleaned up"
 
 
 @pytest.fixture
