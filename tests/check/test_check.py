@@ -19,9 +19,11 @@ from hector_nb.providers import BUILTINS
 pytestmark = pytest.mark.timeout(300)
 PLUGINS = Path(__file__).parent / "plugins"
 SDK_PLUGINS = Path(__file__).parent.parent / "sdk" / "plugins"
+#: The built-in providers that need nothing installed (the real engines have their own tests).
+TOYS = ["echo", "memory", "hashing"]
 
 
-@pytest.mark.parametrize("builtin", sorted(BUILTINS))
+@pytest.mark.parametrize("builtin", TOYS)
 def test_builtin_plugins_pass_as_hector_runs_them(builtin, with_verdict):
     report = hector_nb.check(f"builtin:{builtin}")
     assert isinstance(report, pd.DataFrame) and isinstance(report, CheckReport)
@@ -33,7 +35,7 @@ def test_builtin_plugins_pass_as_hector_runs_them(builtin, with_verdict):
 
 
 @pytest.mark.parametrize("transport", ["in-kernel", "in-process"])
-@pytest.mark.parametrize("builtin", sorted(BUILTINS))
+@pytest.mark.parametrize("builtin", TOYS)
 def test_builtin_providers_pass_in_this_process(builtin, transport, with_verdict):
     report = hector_nb.check(BUILTINS[builtin](), transport=transport)
     assert report.ok, str(report)
@@ -135,11 +137,12 @@ def test_pytest_plugin_runs_the_checks_of_each_manifest(install, tmp_path):
             file.rename(project / "plugins" / file.name)
     (project / "conftest.py").write_text('pytest_plugins = ["hector_nb.check.pytest_plugin"]\n')
     (project / "pytest.ini").write_text("[pytest]\nhector_check_set =\n    unused=1\n")
-    result = subprocess.run([sys.executable, "-m", "pytest", "plugins", "-q", "-p", "no:cacheprovider", "-rs"],
+    result = subprocess.run([sys.executable, "-m", "pytest", "plugins", "-q", "-p", "no:cacheprovider", "-rf"],
                             cwd=project, capture_output=True, text=True, timeout=280)
     out = result.stdout
     assert result.returncode == 1, out
     assert "FAILED plugins/broken_db-unsorted.plugin.yaml::search_best_first" in out
     assert out.count("FAILED") == 1, out
     assert "fix: sort hits by score, best first" in out
-    assert "SKIPPED" in out and "passed" in out
+    good_checks = len(conformance.applicable(conformance.Target("x", "database_provider", None)))
+    assert f"1 failed, {2 * good_checks - 1} passed" in out
