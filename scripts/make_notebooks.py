@@ -169,11 +169,23 @@ first = ds.queries.iloc[0]
 print(f"{first.id}: {first.text!r} is answered by")
 ds.qrels[ds.qrels.query_id == first.id]'''),
     new_code_cell("%hector eval cosine,euclidean stdlib --dataset ds --embedder hashing --reference cosine"),
-    new_markdown_cell("""Read it this way: an nDCG@10 near 0.4 means the hashing embedder, which only matches
-words, ranks the judged answers well below where an ideal ranking would put them (1.0);
-both databases search exactly, so they find the same documents (ref_recall@10 of 1.0, give or
-take a tie) and differ only in speed: the subprocess pays a gRPC round trip per query. The per-query scores
-are in `_.attrs["per_query"]`, and `hector_nb.evaluate(...)` is the same call in Python."""),
+    new_markdown_cell("The same judged queries on the engines of the previous section, with their embedder:"),
+    new_code_cell("%hector eval {compared} sentences --dataset ds --embedder {embedder} --reference exact"),
+    new_markdown_cell("""An approximate index trades recall for speed. A sweep re-initializes `usearch` with each
+value of `expansion_search`, rebuilds its index from the corpus, draws recall against queries
+per second as a line, and marks the fastest setting that finds 95% of the exact top 10."""),
+    new_code_cell('''if "usearch" in databases:
+    swept = %hector eval usearch sentences --dataset ds --embedder {embedder} --reference exact \
+'''  # one line in the notebook: a line magic does not continue
+                  '''--sweep expansion_search=8,16,32,64 --at-recall 0.95
+    display(swept)'''),
+    new_markdown_cell("""Read it this way: nDCG@10 is the share of an ideal ranking's value that the top ten
+reach (1.0: every judged answer at the top, best first), so the hashing embedder, which only
+matches words, scores near 0.4 and a sentence embedder such as MiniLM far higher, whatever the
+database; ref_recall@10 says how much of the exact search's top ten an engine finds (1.0 for
+exact engines, less for a narrow approximate search), and p50/p95 and QPS what that costs.
+The per-query scores are in `frame.attrs["per_query"]`; `hector_nb.evaluate(...)` is the same
+call in Python."""),
     new_code_cell("%unload_ext hector_nb"),
 ]
 

@@ -55,6 +55,7 @@ def test_quickstart_runs_end_to_end():
     if extras_required() or "NOTE: pip install" not in everything:
         assert "652 documents, embedded by minilm (384 dimensions), in exact, usearch, qdrant" in everything
         assert "'usearch': 0." in everything or "'usearch': 1.0" in everything
+        assert "usearch expansion_search=64" in everything  # the closing sweep's last row
     else:
         assert "652 documents, embedded by" in everything
     assert "ndcg@10" in everything and "ref_recall@10" in everything  # the closing evaluation's table...
