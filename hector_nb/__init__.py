@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Session", "evaluate", "session", "load_ipython_extension", "unload_ipython_extension", "__version__"]
+__all__ = ["Session", "check", "evaluate", "session", "load_ipython_extension", "unload_ipython_extension",
+           "__version__"]
 
 if TYPE_CHECKING:
     from .evaluation import evaluate
@@ -28,6 +29,11 @@ def __getattr__(name: str) -> Any:
         from .evaluation import evaluate
 
         return evaluate
+    if name == "check":
+        # The subpackage is itself callable: hector_nb.check(plugin) runs the conformance check.
+        import importlib
+
+        return importlib.import_module(".check", __name__)
     raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
 
 
