@@ -254,8 +254,13 @@ class DiscoveredPlugin:
 def discover(
     paths: Sequence[str | os.PathLike[str]] | None = None, scan_subdirectories: bool = False
 ) -> list[DiscoveredPlugin]:
-    """Find ``*.plugin.yaml`` manifests as Hector's discovery does (missing paths skipped)."""
+    """Find ``*.plugin.yaml`` manifests as Hector's discovery does (missing paths skipped).
+
+    One path given alone (``discover("./plugins")``) is one path, not a sequence of characters.
+    """
     found: list[DiscoveredPlugin] = []
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     for root in paths or DEFAULT_DISCOVERY_PATHS:
         root = Path(root).expanduser()
         if root.is_file():

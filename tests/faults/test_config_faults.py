@@ -37,6 +37,12 @@ def test_a_string_of_discovery_paths_is_read_as_hector_reads_it_not_as_character
     assert two.discovery.paths == [tmp_path / "a", tmp_path / "b"]  # mapstructure splits text at commas
 
 
+def test_discover_given_one_path_as_text_scans_that_path_only(tmp_path):
+    plugin(tmp_path, "good", GOOD.format(name="good"))
+    assert [entry.name for entry in discover(str(tmp_path))] == ["good"]
+    assert [entry.name for entry in discover(tmp_path)] == ["good"]
+
+
 @pytest.mark.parametrize("block, message", [
     ("plugin_discovery: [a]", "'plugin_discovery' must be a mapping"),
     ("plugin_discovery: {paths: {a: b}}", "'plugin_discovery.paths' must be a list"),

@@ -108,6 +108,17 @@ def test_a_requirement_and_the_import_it_covers_make_one_line(tmp_path, out):
     assert [line for line in lines if line.lower().startswith("pyyaml")] == ["pyyaml>=6"]
 
 
+def test_the_issues_case_requests_pinned_and_imported_makes_one_line(tmp_path, out):
+    module = tmp_path / f"uses_requests_{uuid.uuid4().hex}.py"
+    # Imported where it is used, so the test needs no requests package: the export reads the source only.
+    module.write_text("from hector_nb.sdk import LLMProvider\n\n\nclass Fetch(LLMProvider):\n"
+                      "    def generate(self, messages, tools):\n        import requests\n"
+                      "        return requests.__name__\n")
+    export_provider(load_provider_class(f"{module}:Fetch"), out, name="fetch", requirements=["requests>=2"])
+    lines = (out / "requirements.txt").read_text().split()
+    assert [line for line in lines if line.startswith("requests")] == ["requests>=2"]
+
+
 def test_conflicting_and_unreadable_requirements_are_refused_and_nothing_is_written(tmp_path, out):
     export_provider(provider_class(tmp_path), out, name="first", requirements=["requests<2"])
     before = (out / "requirements.txt").read_text()
