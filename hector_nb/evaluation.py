@@ -107,6 +107,7 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
                     config = {**swept[run.client.name][1], run.setting[0]: run.setting[1]}
                     _rebuild(run.client, config, collection, dataset, corpus)
                 _search(run, collection, vectors, k, bar)
+                _check_ids(run, collection, dataset)
     finally:
         for client, config in swept.values():  # leave each swept database as it was configured
             assert corpus is not None
@@ -219,6 +220,17 @@ def _search(run: _Run, collection: str, vectors: np.ndarray, k: int, bar: Any) -
         run.latencies.append(time.perf_counter() - start)
         run.ids.append(list(dict.fromkeys(hit.id for hit in hits))[:k])
         bar.update()
+
+
+def _check_ids(run: _Run, collection: str, dataset: Dataset) -> None:
+    """Results that are none of the corpus's documents mean the collection was filled otherwise: every score is 0."""
+    found = {id for ids in run.ids for id in ids}
+    if found and found.isdisjoint(dataset.corpus["id"]):
+        example = ", ".join(sorted(found)[:3])
+        raise DatasetError(f"plugin {run.client.name!r}, evaluate: none of the ids {collection!r} returned "
+                           f"({example}, ...) is a document of dataset {dataset.name!r}; fill it from the dataset's "
+                           f"corpus with its ids: %hector upsert DB {collection} --from ds.corpus --text-column text "
+                           "--id-column id")
 
 
 def _per_query(run: _Run, ids: Mapping[str, int], qrels: pandas.DataFrame, k: int,

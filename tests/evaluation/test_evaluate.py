@@ -198,4 +198,10 @@ def test_bad_requests_fail_with_one_clear_line(dataset):
             evaluate(["mem"], "docs", unjudged, "hashing", session=session)
         with pytest.raises(ProviderError, match="plugin 'mem', search: .*no collection 'docs'"):
             evaluate(["mem"], "docs", dataset, "hashing", session=session)
+        vector = session.get("hashing").embed("a document of another corpus")
+        mem.create_collection("docs", len(vector))
+        mem.upsert("docs", "row-0", vector)
+        with pytest.raises(DatasetError, match=r"plugin 'mem', evaluate: none of the ids 'docs' returned \(row-0, "
+                                               r"...\) is a document of dataset 'stdlib_qrels'; fill it from"):
+            evaluate(["mem"], "docs", dataset, "hashing", session=session)
         assert mem.status == "ready"
