@@ -81,24 +81,48 @@ class CheckContext:
         assert self._shared is not None
         return self._shared
 
-    @contextlib.contextmanager
-    def fresh(self, initialize: bool = True) -> Iterator[Transport]:
-        """A new instance for one check (initialized with the target's config unless told not to),
-        closed afterwards."""
+    def _new_instance(self, initialize: bool) -> Transport:
+        """A new instance, started (and initialized with the target's config unless told not to);
+        :meth:`close` stops it unless its user does first."""
         try:
             transport = self.target.start(self.timeout * 4)
         except PluginError as exc:
             raise NotReady(f"a fresh instance did not start ({exc.message})") from None
         self._fresh.append(transport)
+        if initialize:
+            reply = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config), self.timeout)
+            if not reply.success:
+                raise NotReady("the plugin did not initialize with its config (see initialize_config)")
+        return transport
+
+    def _drop(self, transport: Transport) -> None:
+        self._fresh.remove(transport)
+        _close(transport, self.timeout)
+
+    @contextlib.contextmanager
+    def fresh(self, initialize: bool = True) -> Iterator[Transport]:
+        """A new instance for one check, stopped afterwards."""
+        transport = self._new_instance(initialize)
         try:
-            if initialize:
-                reply = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config), self.timeout)
-                if not reply.success:
-                    raise NotReady("the plugin did not initialize with its config (see initialize_config)")
             yield transport
         finally:
-            self._fresh.remove(transport)
-            _close(transport, self.timeout)
+            self._drop(transport)
+
+    @contextlib.contextmanager
+    def reused(self, key: str) -> Iterator[Transport]:
+        """An initialized instance kept for the checks naming the same ``key`` (they run one after the
+        other), replaced when a check leaves it unable to answer, so one check's damage never fails the
+        next. Saves a process start per check."""
+        transport = self.cache.get(("instance", key)) or self._new_instance(initialize=True)
+        self.cache[("instance", key)] = transport
+        try:
+            yield transport
+        finally:
+            try:
+                transport.call("Health", sdk.HealthRequest(), self.timeout)
+            except PluginError:
+                del self.cache[("instance", key)]
+                self._drop(transport)
 
     def probe(self) -> ProcessProbe:
         """What one start of the executable showed (process checks only)."""

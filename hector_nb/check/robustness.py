@@ -1,7 +1,7 @@
 """Robustness checks, each bounded in time: concurrent calls, a large request, a short deadline.
 
-Each runs on a fresh instance, so a plugin left stuck or dead by one of them
-does not fail the others.
+They share an instance of their own, replaced when one of them leaves it unable to
+answer, so a plugin left stuck or dead by one check does not fail the others.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ _CONCURRENCY_FIX = ("make the provider safe for concurrent calls (Hector calls i
 @check("concurrent_calls", f"{CONCURRENT_CALLS} concurrent calls all get their own right answer",
        stage=Stage.ROBUSTNESS, fix=_CONCURRENCY_FIX)
 def concurrent_calls(ctx: CheckContext) -> Outcome:
-    with ctx.fresh() as instance:
+    with ctx.reused("robustness") as instance:
         if ctx.target.plugin_type == sdk.PLUGIN_TYPE_DATABASE:
             # The collection exists before the burst, so the burst tests concurrency, not creation.
             store(ctx, _CONCURRENT, documents(1, seed=99, store=_CONCURRENT), instance)
@@ -123,7 +123,7 @@ def _large_call(ctx: CheckContext, instance: Transport) -> tuple[str, Callable[[
 @check("large_request", "an 8 MB request is answered or refused cleanly, and the plugin keeps serving",
        stage=Stage.ROBUSTNESS, fix=_GRPC_LIMIT_FIX)
 def large_request(ctx: CheckContext) -> Outcome:
-    with ctx.fresh() as instance:
+    with ctx.reused("robustness") as instance:
         what, call = _large_call(ctx, instance)
         try:
             error = call()
@@ -151,7 +151,7 @@ _DEADLINE_FIX = ("let a cancelled or expired call end quietly (Go: return on ctx
 @check("short_deadline", "a call whose deadline expires leaves the plugin serving",
        stage=Stage.ROBUSTNESS, fix=_DEADLINE_FIX)
 def short_deadline(ctx: CheckContext) -> Outcome:
-    with ctx.fresh() as instance:
+    with ctx.reused("robustness") as instance:
         method, call = _typical_call(ctx, instance, 0)
         try:
             call(SHORT_DEADLINE)
