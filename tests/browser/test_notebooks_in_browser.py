@@ -16,7 +16,9 @@ import os
 import re
 import shutil
 
+import nbformat
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
 from hector_nb.lab import NOTEBOOKS, start_lab
 
@@ -33,6 +35,16 @@ LAB_SETTINGS = {
 }
 KERNEL_STARTED_OR_ASKED = """() => document.querySelector('.jp-Dialog .jp-mod-accept')
   || /Python 3 \\(ipykernel\\) \\| Idle/.test(document.body.innerText)"""
+# Records every text a streaming widget shows from now on.
+WATCH_STREAM = """() => {
+  window.streamTexts = [];
+  new MutationObserver(() => {
+    for (const pre of document.querySelectorAll('.widget-html pre')) {
+      const last = window.streamTexts[window.streamTexts.length - 1];
+      if (pre.textContent !== last) window.streamTexts.push(pre.textContent);
+    }
+  }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
 RUN_FINISHED = """() => {
   const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')];
   const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
@@ -79,18 +91,20 @@ def lab(tmp_path_factory):
         yield root, server
 
 
-def run_all(browser, lab, name: str):
+def run_all(browser, lab, name: str, watch_stream: bool = False):
     """Open ``name`` at its own URL, Run All Cells, wait until the kernel is idle; the page and the saved notebook."""
     root, server = lab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(120_000)
-    page.goto(server.url(name))
+    page.goto(server.url(name) + "&reset")  # a fresh workspace: only this notebook open
     page.wait_for_selector(".jp-Notebook .jp-CodeCell")
     # JupyterLab may still ask which kernel to start: the notebook's own (Python 3) is preselected.
     page.wait_for_function(KERNEL_STARTED_OR_ASKED, polling=250)
     if page.locator(".jp-Dialog .jp-mod-accept").count():
         page.locator(".jp-Dialog .jp-mod-accept").click()
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+    if watch_stream:
+        page.evaluate(WATCH_STREAM)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
     page.wait_for_function(RUN_FINISHED, timeout=300_000, polling=250)
@@ -116,9 +130,9 @@ def test_quickstart_in_jupyterlab(browser, lab):
     # The widget rendered...
     final = page.locator(".widget-html pre").first.inner_text()
     assert final.startswith("Once upon a time a plugin author wanted to try Hector plugins.")
-    # ...and it was redrawn while the stream ran (the kernel counts the redraws it sent; the next cell
-    # prints them). Watching the text grow in the DOM did not work: the first render of the widget
-    # comes after the short stream has ended.
+    # ...and it was redrawn while the stream ran (the kernel counts the redraws it sent; the next cell prints
+    # them). The story streams for under a second, about as long as the widget's first render takes, so
+    # the page itself is watched growing in test_a_stream_grows_in_the_page.
     outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     updates = re.search(r"widget updates during the stream: (\d+)", outputs)
     assert updates and int(updates.group(1)) > 1, outputs
@@ -137,4 +151,32 @@ def test_export_notebook_in_jupyterlab(browser, lab):
     assert page.locator(".widget-html pre").first.inner_text().startswith("Hello, Ada!")
     outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     assert "greeter.plugin.yaml" in outputs and "Hello, Grace!" in outputs
+    page.close()
+
+
+SLOW_STREAM = """%load_ext hector_nb
+import time
+from hector_nb import sdk, session
+
+class Counting(sdk.LLMProvider):
+    def generate_streaming(self, messages, tools):
+        for i in range(40):
+            time.sleep(0.1)
+            yield f"{i} "
+
+session().add("counting", Counting())"""
+
+
+def test_a_stream_grows_in_the_page(browser, lab):
+    root, _ = lab
+    notebook = new_notebook(cells=[new_code_cell(SLOW_STREAM), new_code_cell('g = %hector generate counting "go"')],
+                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                     "language": "python"}})
+    nbformat.write(notebook, root / "stream.ipynb")
+    page, saved = run_all(browser, lab, "stream.ipynb", watch_stream=True)
+    assert_no_errors(page, saved)
+    texts = page.evaluate("() => window.streamTexts")
+    final = " ".join(str(i) for i in range(40)) + " "
+    assert texts[-1] == final
+    assert len([t for t in texts if 0 < len(t) < len(final)]) >= 5, f"the page did not show the text growing: {texts}"
     page.close()
