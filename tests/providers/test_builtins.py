@@ -12,6 +12,7 @@ import pytest
 from hector_nb import Session, sdk
 from hector_nb.data import LICENSE, load_corpus
 from hector_nb.errors import ProviderError
+from hector_nb.hector import HectorFidelityWarning
 from hector_nb.providers import BUILTINS, TOYS, EchoLLM, HashingEmbedder, MemoryDatabase, builtin_plugin_path
 
 
@@ -107,7 +108,9 @@ def test_search_over_the_shipped_corpus_finds_the_right_document(session):
 def test_builtins_run_as_subprocess_plugins(session, name):
     launcher = builtin_plugin_path(name)
     assert launcher.with_name(f"{name}.plugin.yaml").exists()
-    by_launcher = session.load(launcher, name=f"{name}-sub")  # the launcher itself, as Hector starts it
+    # The launcher itself, as Hector starts it; and as Hector, the manifest's defaults are not sent.
+    with pytest.warns(HectorFidelityWarning, match="ignores config_schema defaults"):
+        by_launcher = session.load(launcher, name=f"{name}-sub")
     in_kernel = session.add(f"{name}-kernel", BUILTINS[name]())
     assert by_launcher.pid and by_launcher.manifest.name == name
     if name == "echo":
