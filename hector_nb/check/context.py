@@ -113,15 +113,15 @@ class CheckContext:
         """An initialized instance kept for the checks naming the same ``key`` (they run one after the
         other), replaced when a check leaves it unable to answer, so one check's damage never fails the
         next. Saves a process start per check."""
-        transport = self.cache.get(("instance", key)) or self._new_instance(initialize=True)
-        self.cache[("instance", key)] = transport
+        transport = self.cache.get(f"instance:{key}") or self._new_instance(initialize=True)
+        self.cache[f"instance:{key}"] = transport
         try:
             yield transport
         finally:
             try:
                 transport.call("Health", sdk.HealthRequest(), self.timeout)
             except PluginError:
-                del self.cache[("instance", key)]
+                del self.cache[f"instance:{key}"]
                 self._drop(transport)
 
     def probe(self) -> ProcessProbe:
