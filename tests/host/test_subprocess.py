@@ -13,7 +13,15 @@ import pytest
 from plugin_process import process_gone, wait_until
 
 from hector_nb import Session, sdk
-from hector_nb.errors import HandshakeError, InvalidConfig, PluginCrashed, PluginError, PluginTimeout
+from hector_nb.errors import (
+    HandshakeError,
+    InvalidConfig,
+    PluginCrashed,
+    PluginError,
+    PluginGaveUp,
+    PluginNotAnswering,
+    PluginTimeout,
+)
 
 
 def test_load_reads_the_manifest_and_calls_every_llm_rpc(session, install):
@@ -86,6 +94,13 @@ def test_start_timeout_carries_stderr_tail(install):
     assert "no handshake within 2s" in str(raised.value) and "warming up forever" in str(raised.value)
 
 
+def test_a_handshake_naming_a_socket_nobody_listens_on_is_a_plugin_not_answering(install):
+    with Session(start_timeout=2) as s:
+        with pytest.raises(PluginNotAnswering, match="plugin 'mute', start: handshake done but the plugin does not"):
+            s.load(install("answers_nothing.py", "mute"))
+        assert "mute" not in s
+
+
 def test_wrong_core_version_is_refused(session, install):
     with pytest.raises(HandshakeError, match="core protocol version 2"):
         session.load(install("wrong_core.py", "old"))
@@ -139,7 +154,7 @@ def test_restarts_are_bounded(session, install, tmp_path, monkeypatch):
     with pytest.raises(PluginError, match="refusing to start"):
         llm.generate("again")
     assert llm.status == "error"
-    with pytest.raises(PluginCrashed, match="gave up after 3 failed restarts"):
+    with pytest.raises(PluginGaveUp, match="gave up after 3 failed restarts"):
         llm.generate("and again")
     marker.unlink()
     session.restart("doomed")
