@@ -47,6 +47,18 @@ def test_the_boundary_check_sees_an_import_that_leaves_the_subpackage():
     assert _hector_nb_imports(PLUGIN / "_wire" / "x.py", source) == ["...errors", "hector_nb.host", "hector_nb"]
 
 
+def test_export_carries_the_plugin_subpackage_whole(tmp_path):
+    from hector_nb.export import export_provider, load_provider_class
+
+    module = tmp_path / "tiny.py"
+    module.write_text("from hector_nb.sdk import LLMProvider\n\n\nclass Tiny(LLMProvider):\n    name = 'tiny'\n")
+    result = export_provider(load_provider_class(f"{module}:Tiny"), tmp_path / "out")
+    runtime = result.directory / "tiny.lib" / "_hector_runtime"
+    carried = {p.relative_to(runtime) for p in runtime.rglob("*") if p.is_file()}
+    expected = {p.relative_to(PLUGIN) for p in PLUGIN.rglob("*.py*") if "__pycache__" not in p.parts}
+    assert carried == expected
+
+
 def test_the_public_sdk_is_the_plugin_sdk():
     assert set(sdk.__all__) == set(plugin_sdk.__all__)
     for name in plugin_sdk.__all__:
