@@ -150,10 +150,11 @@ def judge(run: Mapping[str, Sequence[str]], qrels: pandas.DataFrame, k: int) -> 
         [(query, doc, float(k - rank)) for query, ids in run.items() for rank, doc in enumerate(ids[:k])],
         columns=["query_id", "doc_id", "score"])
     judgements = qrels[qrels["query_id"].isin(run)].rename(columns={"score": "relevance"})
-    frame = pandas.DataFrame(0.0, index=pandas.Index(list(run), name="query_id"), columns=list(names.values()))
+    values: dict[str, dict[str, float]] = {column: {} for column in names.values()}
     for metric in ir_measures.pytrec_eval.iter_calc(list(names), judgements, ranked):
-        frame.loc[metric.query_id, names[metric.measure]] = metric.value
-    return frame
+        values[names[metric.measure]][metric.query_id] = metric.value
+    index = pandas.Index(list(run), name="query_id")
+    return pandas.DataFrame(values, index=index, columns=list(names.values())).fillna(0.0)
 
 
 def _plugin(session: Session, item: str | PluginClient, plugin_type: str) -> Any:
