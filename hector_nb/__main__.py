@@ -64,7 +64,8 @@ def demo(args: argparse.Namespace) -> int:
 
 def add_export(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommand(subcommands, export)
-    parser.add_argument("target", metavar="MODULE:CLASS", help="an importable provider class, or FILE.py:CLASS")
+    parser.add_argument("target", metavar="MODULE:CLASS",
+                        help="an importable provider class, FILE.py:CLASS, or builtin:NAME")
     parser.add_argument("--out", required=True, help="directory to write the plugin into")
     parser.add_argument("--name", help="plugin name (default: the class's manifest name)")
     parser.add_argument("--version", help="manifest version (default: the class's)")
@@ -72,7 +73,11 @@ def add_export(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--description")
     parser.add_argument("--requirement", action="append", default=[], metavar="PKG",
                         help="extra requirement for requirements.txt (repeatable)")
-    parser.add_argument("--python", default="/usr/bin/env python3", help="the launcher's interpreter line")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--python", help="the launcher's interpreter line (default: this Python, which has the "
+                                        "provider's packages; Hector's PATH may not lead to it)")
+    where.add_argument("--venv", action="store_true", help="create NAME.venv beside the launcher with the "
+                                                          "requirements installed, and name its Python")
 
 
 def export(args: argparse.Namespace) -> int:
@@ -81,7 +86,7 @@ def export(args: argparse.Namespace) -> int:
 
     result = export_provider(load_provider_class(args.target), args.out, name=args.name, version=args.version,
                              author=args.author, description=args.description, requirements=args.requirement,
-                             python=args.python)
+                             python=args.python, venv=args.venv)
     print(f"wrote {result.executable}\n      {result.manifest}\n      {result.requirements}")
     return 0
 

@@ -56,6 +56,7 @@ BASE_REQUIREMENTS = ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protob
 _RUNTIME_DIR = Path(__file__).resolve().parent / "plugin"
 #: hector_nb's built-in providers, whose modules a subclass carries into the runtime's ``providers``.
 _BUILTIN_PACKAGE = "hector_nb.providers"
+_BUILTIN_DIR = Path(__file__).resolve().parent / "providers"
 _BUILTIN_IMPORT = re.compile(r"from hector_nb\.providers(?:\.\w+)? import (\w+)(?: as (\w+))?")
 #: Beside the provider's source: which distribution provides each imported top-level module.
 DISTRIBUTIONS_FILE = "distributions.json"
@@ -337,25 +338,78 @@ def _launcher(module: str, class_name: str, python: str) -> str:
     """The executable: only ``python`` (checked to be one line) and two repr() literals come from outside.
 
     It finds its library as ``<its own path>.lib``, so neither the plugin's name
-    nor the directory is written into it.
+    nor the directory is written into it. A package its interpreter lacks ends it
+    with one line on stderr (Hector logs a plugin's stderr only at debug level,
+    so the line names everything needed: package, interpreter, install command).
     """
     return f'''#!{python}
 """A Hector plugin exported by hector_nb. Hector starts it; run alone, it says so."""
 
 import importlib
+import json
 import os
 import sys
 
 PROVIDER_MODULE, PROVIDER_CLASS = {module!r}, {class_name!r}
+HERE = os.path.realpath(__file__)
+LIBRARY = HERE + ".lib"
 
-sys.path.insert(0, os.path.realpath(__file__) + ".lib")
+sys.path.insert(0, LIBRARY)
 
-from {RUNTIME_PACKAGE}.serve import serve_plugin  # noqa: E402
+
+def missing_package(error):
+    """Exit with one line: the package this interpreter lacks and the command that installs the plugin's."""
+    module = (error.name or "?").split(".")[0]
+    with open(os.path.join(LIBRARY, {DISTRIBUTIONS_FILE!r})) as file:
+        package = json.load(file).get(module, module)
+    requirements = os.path.join(os.path.dirname(HERE), "requirements.txt")
+    sys.stderr.write(f"{{os.path.basename(HERE)}}: the Python package {{package!r}} (module {{module!r}}) is missing "
+                     f"from {{sys.executable}}; install the plugin's packages with: "
+                     f"{{sys.executable}} -m pip install -r {{requirements}}\\n")
+    sys.exit(1)
+
 
 if __name__ == "__main__":
-    provider = getattr(importlib.import_module(PROVIDER_MODULE), PROVIDER_CLASS)()
+    try:
+        from {RUNTIME_PACKAGE}.serve import serve_plugin
+
+        provider = getattr(importlib.import_module(PROVIDER_MODULE), PROVIDER_CLASS)()
+    except ModuleNotFoundError as error:
+        missing_package(error)
     serve_plugin(provider, provider.plugin_type)
 '''
+
+
+#: The runtime's own imports, by top-level module (BASE_REQUIREMENTS).
+_RUNTIME_DISTRIBUTIONS = {"grpc": "grpcio", "grpc_health": "grpcio-health-checking", "google": "protobuf"}
+
+
+def _distributions_json(source: str) -> str:
+    """Which distribution provides each module the plugin imports, for the launcher's missing-package line."""
+    imported = {module: names[0] for module, names in _imported_distributions(source).items()}
+    return json.dumps({**imported, **_RUNTIME_DISTRIBUTIONS}, indent=1, sort_keys=True) + "\n"
+
+
+def _create_venv(path: Path, requirements: Path, plugin: str) -> Path:
+    """A virtualenv at ``path`` with ``requirements`` installed; its interpreter.
+
+    It sees the exporting Python's base packages (``--system-site-packages``),
+    so pip installs only what they lack; pip's own settings (``PIP_INDEX_URL``,
+    ``PIP_NO_INDEX``...) apply.
+    """
+    venv.EnvBuilder(system_site_packages=True, clear=True, symlinks=True, with_pip=True).create(path)
+    python = path / "bin" / "python"
+    command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=VENV_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ExportError(plugin, "export", f"pip did not install {requirements} into {path} within "
+                          f"{VENV_TIMEOUT}s; install them by hand: {' '.join(command[:4])} -r {requirements}") from None
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["pip failed without a message"])[-1]
+        raise ExportError(plugin, "export", f"pip could not install {requirements} into {path} ({last}); fix the "
+                          f"requirement, or install by hand: {python} -m pip install -r {requirements}")
+    return python
 
 
 def _copy_runtime(target: Path) -> None:
@@ -371,44 +425,66 @@ def export_provider(
     author: str | None = None,
     description: str | None = None,
     requirements: tuple[str, ...] | list[str] = (),
-    python: str = "/usr/bin/env python3",
+    python: str | None = None,
     namespace: dict[str, Any] | None = None,
+    venv: bool = False,
 ) -> ExportResult:
     """Write ``provider``'s class as a plugin Hector loads, into ``out_dir``.
 
     ``namespace`` is the notebook's (default: the running IPython's user
-    namespace); ``python`` the launcher's interpreter line.
+    namespace); ``python`` the launcher's interpreter line (default: this
+    interpreter, which has the provider's packages); ``venv=True`` creates
+    ``NAME.venv`` beside the launcher with the requirements installed, and
+    names its interpreter instead.
     """
     cls = provider if isinstance(provider, type) else type(provider)
     if not (issubclass(cls, sdk.Provider) and cls.plugin_type):
         raise ExportError(getattr(cls, "__name__", "?"), "export", "not a provider class; subclass "
                           "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
     plugin = _checked_name(name or sdk.plugin_name(cls))
+    if venv and python is not None:
+        raise ExportError(plugin, "export", "give either --python or --venv: the launcher names one interpreter")
+    python = sys.executable if python is None else python
     _check_interpreter(python, plugin)
-    cells, names = _source_cells(cls, namespace, plugin)
-    definitions = _definitions(cells)
-    if cls.__name__ not in definitions or not isinstance(definitions[cls.__name__].node, ast.ClassDef):
-        raise ExportError(plugin, "export", f"no source for class {cls.__name__}: define it in a notebook cell or "
-                          "a module file (classes made with exec() or type() cannot be exported)")
-    source = _collect(cls, definitions, names, plugin)
+    builtin = _builtin_module(cls.__name__) if cls.__module__.startswith(_BUILTIN_PACKAGE + ".") else None
+    if builtin:
+        source, module = "", f"{RUNTIME_PACKAGE}.providers.{builtin}"
+    else:
+        cells, names = _source_cells(cls, namespace, plugin)
+        definitions = _definitions(cells)
+        if cls.__name__ not in definitions or not isinstance(definitions[cls.__name__].node, ast.ClassDef):
+            raise ExportError(plugin, "export", f"no source for class {cls.__name__}: define it in a notebook cell "
+                              "or a module file (classes made with exec() or type() cannot be exported)")
+        source = _collect(cls, definitions, names, plugin)
+        module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
+    carried = sorted(({builtin} if builtin else set()) | set(re.findall(rf"\b{RUNTIME_PACKAGE}\.providers\.(\w+)",
+                                                                        source)))
+    carried_sources = {name: (_BUILTIN_DIR / f"{name}.py").read_text() for name in carried}
+    everything = "\n".join([source, *carried_sources.values()])
 
     directory = Path(out_dir).expanduser().resolve()
     executable = _inside(directory, plugin, plugin)
     library = _inside(directory, f"{plugin}.lib", plugin)
     manifest_target = _inside(directory, manifest_path(executable).name, plugin)
     requirements_file = _inside(directory, "requirements.txt", plugin)
+    environment = _inside(directory, f"{plugin}.venv", plugin) if venv else None
     requirements_needed = merge_requirements(
-        [read_requirements(requirements_file, plugin), _requirements(source, requirements, plugin)], plugin)
+        [read_requirements(requirements_file, plugin), _requirements(everything, requirements, plugin)], plugin)
 
     directory.mkdir(parents=True, exist_ok=True)
     if library.exists():
         shutil.rmtree(library)
     _copy_runtime(library / RUNTIME_PACKAGE)
-    module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
-    source_file = library / f"{module}.py"
-    source_file.write_text(source)
-    executable.write_text(_launcher(module, cls.__name__, python))
-    executable.chmod(0o755)
+    if carried:
+        providers = library / RUNTIME_PACKAGE / "providers"
+        providers.mkdir()
+        (providers / "__init__.py").write_text('"""hector_nb\'s built-in providers that this plugin uses."""\n')
+        for name, text in carried_sources.items():
+            (providers / f"{name}.py").write_text(text)
+    source_file = library / (f"{module}.py" if source else f"{RUNTIME_PACKAGE}/providers/{builtin}.py")
+    if source:
+        source_file.write_text(source)
+    (library / DISTRIBUTIONS_FILE).write_text(_distributions_json(everything))
 
     manifest = manifest_from_provider(cls)
     manifest.name = plugin
@@ -417,11 +493,22 @@ def export_provider(
     manifest.description = description or manifest.description
     manifest_file = write_manifest(manifest, manifest_target)
     requirements_file.write_text(requirements_text(requirements_needed))
+    if environment is not None:
+        python = str(_create_venv(environment, requirements_file, plugin))
+    executable.write_text(_launcher(module, cls.__name__, python))
+    executable.chmod(0o755)
     return ExportResult(plugin, directory, executable, manifest_file, requirements_file, source_file)
 
 
 def load_provider_class(target: str) -> type[sdk.Provider]:
-    """``module:Class`` or ``path/to/file.py:Class``, imported."""
+    """``module:Class``, ``path/to/file.py:Class`` or ``builtin:NAME``, imported."""
+    if target.startswith("builtin:"):
+        from .providers import builtin_class
+
+        try:
+            return builtin_class(target.removeprefix("builtin:"))
+        except KeyError:
+            raise ExportError(target, "export", "no such built-in provider; see hector_nb.providers") from None
     location, _, qualname = target.rpartition(":")
     if not location or not qualname:
         raise ExportError(target, "export", "name the class as MODULE:CLASS or FILE.py:CLASS")

@@ -163,8 +163,11 @@ class PluginProcess:
         until then its pid (the group's id) cannot be reused by another process.
         """
         assert self._process is not None
-        os.waitid(os.P_PID, self._process.pid, os.WEXITED | os.WNOWAIT)
-        self._kill_group(signal.SIGKILL)
+        try:
+            os.waitid(os.P_PID, self._process.pid, os.WEXITED | os.WNOWAIT)
+            self._kill_group(signal.SIGKILL)
+        except ChildProcessError:  # reaped behind our back (SIGCHLD ignored): the group id is no longer safe
+            pass
         with self._reaping:
             self._process.wait()
             self._exited.set()
@@ -234,5 +237,6 @@ class PluginProcess:
 
 
 def executable_command(path: str | os.PathLike[str]) -> list[str]:
-    """How to start a plugin executable: itself, as Hector would."""
-    return [str(Path(path).expanduser().resolve())]
+    """How to start a plugin executable: itself, as Hector would (by its path, symbolic links kept:
+    a launcher may serve the plugin its own name says, as hector_nb's built-in launchers do)."""
+    return [os.path.abspath(Path(path).expanduser())]

@@ -18,7 +18,10 @@ from .base import MagicContext, subcommand
 @argument("--author")
 @argument("--description")
 @argument("--requirement", action="append", default=[], metavar="PKG", help="extra requirement (repeatable)")
-@argument("--python", default="/usr/bin/env python3", help="the launcher's interpreter line")
+@argument("--python", help="the launcher's interpreter line (default: this kernel's Python, which has the "
+                           "provider's packages)")
+@argument("--venv", action="store_true",
+          help="create NAME.venv beside the launcher with the requirements installed, and name its Python")
 def export(ctx: MagicContext, args, cell):
     """Export a provider as a plugin: executable, .plugin.yaml and requirements.txt (no config values)."""
     if args.name in ctx.session:
@@ -32,4 +35,4 @@ def export(ctx: MagicContext, args, cell):
             raise ExportError(args.name, "export", "is neither a loaded plugin nor a provider class of the notebook")
     return export_provider(provider, args.out, name=args.name, version=args.version, author=args.author,
                            description=args.description, requirements=args.requirement, python=args.python,
-                           namespace=ctx.shell.user_ns)
+                           namespace=ctx.shell.user_ns, venv=args.venv)

@@ -37,7 +37,7 @@ TOYS = ("echo", "memory", "hashing")
 PLUGIN_DIR = Path(__file__).parent / "plugins"
 
 __all__ = ["BUILTINS", "TOYS", "EchoLLM", "HashingEmbedder", "LlamaLLM", "MemoryDatabase", "MilvusDatabase",
-           "MiniLMEmbedder", "OpenAILLM", "QdrantDatabase", "USearchDatabase", "builtin_plugin_path"]
+           "MiniLMEmbedder", "OpenAILLM", "QdrantDatabase", "USearchDatabase", "builtin_class", "builtin_plugin_path"]
 
 
 def _load(module: str, cls: str) -> type:
@@ -51,6 +51,11 @@ def __getattr__(name: str) -> Any:
         if name == cls:
             return _load(module, cls)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def builtin_class(name: str) -> type:
+    """The class of the built-in provider ``name`` (``echo``...), importing only its own module."""
+    return _load(*_CLASSES[name])
 
 
 def builtin_plugin_path(name: str) -> Path:
