@@ -67,8 +67,8 @@ def test_roles_as_a_hector_agent_sends_them(start_recorder, transport):
     llm = start_recorder(transport, config={"api_key": "k"})
     assert report(llm.generate("hi"))["roles"] == ["ROLE_USER"]
     assert report(llm.generate("hi", system="be brief")) == {
-        "config": {"api_key": "k", "prefix": "> "}, "roles": ["ROLE_UNSPECIFIED", "ROLE_USER"], "contents": ["be brief", "hi"],
-        "tools": []}
+        "config": {"api_key": "k", "prefix": "> "}, "roles": ["ROLE_UNSPECIFIED", "ROLE_USER"],
+        "contents": ["be brief", "hi"], "tools": []}
     history = [{"role": "system", "content": "s"}, {"role": "user", "content": "q"},
                sdk.Message(role="assistant", content="a"), ("tool", ""), ("ROLE_USER", "q2")]
     assert report(llm.generate(history))["roles"] == ["ROLE_UNSPECIFIED", "ROLE_USER", "ROLE_AGENT", "ROLE_AGENT",
