@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from . import hector, sdk
 from .config import config_texts, load_hector_config
@@ -114,6 +114,23 @@ class Session:
         transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
                                         strict_stdout=mode == hector.HECTOR)
         return self._register(transport, texts, manifest, mode)
+
+    # The client's type follows the provider's, so `session.add("x", MyLLM()).stream(...)` type-checks.
+    @overload
+    def add(self, name: str, provider: sdk.LLMProvider, transport: str = ...,
+            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> LLMClient: ...
+
+    @overload
+    def add(self, name: str, provider: sdk.DatabaseProvider, transport: str = ...,
+            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> DatabaseClient: ...
+
+    @overload
+    def add(self, name: str, provider: sdk.EmbedderProvider, transport: str = ...,
+            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> EmbedderClient: ...
+
+    @overload
+    def add(self, name: str, provider: sdk.Provider, transport: str = ...,
+            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> PluginClient: ...
 
     def add(self, name: str, provider: sdk.Provider, transport: str = "in-kernel",
             config: dict[str, Any] | None = None, fidelity: str | None = None) -> PluginClient:

@@ -11,12 +11,35 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(900)
-def test_mypy_finds_no_errors(tmp_path):
+USER_CODE = """
+from hector_nb import Session
+from hector_nb.providers import EchoLLM, MemoryDatabase
+
+session = Session()
+session.add("echo", EchoLLM()).stream("a prompt")
+session.add("memory", MemoryDatabase()).search("docs", [1.0, 0.0])
+session.llm("echo").generate("a prompt")
+session.embedder("hashing").embed_many(["a text"])
+session.add("echo-2", EchoLLM()).search("docs", [1.0])
+"""
+
+
+def _mypy(*args: str, cache: Path) -> subprocess.CompletedProcess:
     # The settings (packages, untyped libraries) are pyproject.toml's [tool.mypy]; a private cache keeps runs apart.
-    result = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(tmp_path / "cache")],
-                            cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", str(cache), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.timeout(900)
+def test_mypy_finds_no_errors_and_clients_have_their_types(tmp_path):
+    result = _mypy(cache=tmp_path / "cache")
     assert result.returncode == 0, result.stdout + result.stderr
+    # Code using the API: Session.add and the accessors give the specific client, so the one mistake is found.
+    user = tmp_path / "user_code.py"
+    user.write_text(USER_CODE)
+    result = _mypy(str(user), cache=tmp_path / "cache")
+    errors = [line for line in result.stdout.splitlines() if ": error:" in line]
+    assert len(errors) == 1 and '"LLMClient" has no attribute "search"' in errors[0], result.stdout
 
 
 def test_the_wire_messages_have_type_stubs():
