@@ -100,7 +100,7 @@ class HectorMagics(Magics):
         assert self.shell is not None  # magics run inside an IPython shell
         rest = expand_variables(rest, self.shell.user_ns, f"%hector {name}")
         try:
-            argv = shlex.split(rest)
+            argv = shlex.split(rest, comments=True)  # a trailing # comment is not an argument
         except ValueError as exc:
             raise UsageError(f"%hector {name}: {exc} (check the quotes)") from None
         try:

@@ -1,0 +1,105 @@
+"""Every code block of the README runs as written, in order, in a fresh kernel.
+
+How the README's blocks are run (read this before adding a section to the README):
+
+- Every ```python block is a cell of one notebook, run in order in a fresh Jupyter
+  kernel (nbclient) whose working directory is an empty temporary directory. Magics
+  work; a block may use what earlier blocks defined and the files they wrote. A
+  block that raises fails this test, naming its line in the README.
+- A block right after a line ``<!-- readme-test: file PATH -->`` is not run: it is
+  written to PATH (relative to that directory; executable when it starts with ``#!``),
+  at its place in the order, for later blocks to use.
+- A block right after ``<!-- readme-test: skip REASON -->`` is left out; the reason
+  is printed. Use it only for what cannot run here, and say why.
+- ```bash blocks must pass ``bash -n``, and every ``python3 -m hector_nb COMMAND``
+  they show must be a command that exists. ```yaml blocks must parse.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbformat.v4 import new_code_cell, new_notebook
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
+MARKER = re.compile(r"<!--\s*readme-test:\s*(\w+)\s*(.*?)\s*-->\s*$")
+
+
+@dataclass
+class Block:
+    language: str
+    source: str
+    line: int
+    marker: str = ""
+    argument: str = ""
+
+
+def readme_blocks() -> list[Block]:
+    text = README.read_text()
+    blocks = []
+    for match in FENCE.finditer(text):
+        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
+        marker = MARKER.search(before)
+        blocks.append(Block(match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1,
+                            *(marker.groups() if marker else ())))
+    return blocks
+
+
+def as_cell(block: Block):
+    if block.marker == "file":
+        return new_code_cell(
+            "from pathlib import Path\n"
+            f"_path = Path({block.argument!r})\n"
+            "_path.parent.mkdir(parents=True, exist_ok=True)\n"
+            f"_path.write_text({block.source!r})\n"
+            + ("_path.chmod(0o755)\n" if block.source.startswith("#!") else ""),
+            metadata={"readme_line": block.line})
+    return new_code_cell(block.source.rstrip("\n"), metadata={"readme_line": block.line})
+
+
+@pytest.mark.timeout(600)
+def test_python_blocks_run_in_order_in_a_fresh_kernel(tmp_path):
+    blocks = [b for b in readme_blocks() if b.language == "python" or b.marker == "file"]
+    skipped = [b for b in blocks if b.marker == "skip"]
+    for block in skipped:
+        print(f"README line {block.line}: not run ({block.argument})")
+    cells = [as_cell(b) for b in blocks if b.marker != "skip"]
+    assert cells, "the README has no python blocks"
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                  "language": "python"}})
+    try:
+        NotebookClient(notebook, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute()
+    except CellExecutionError as error:
+        ran = [c.metadata["readme_line"] for c in notebook.cells if c.get("execution_count")]
+        pytest.fail(f"the README block at line {ran[-1] if ran else '?'} fails:\n{error}", pytrace=False)
+    errors = [c.metadata["readme_line"] for c in notebook.cells
+              if any(o.output_type == "error" for o in c.outputs)]
+    assert not errors, f"README blocks at lines {errors} show an error"
+
+
+def test_bash_blocks_parse_and_name_real_commands():
+    for block in readme_blocks():
+        if block.language != "bash":
+            continue
+        checked = subprocess.run(["bash", "-n"], input=block.source, text=True, capture_output=True, timeout=30)
+        assert checked.returncode == 0, f"README line {block.line}: {checked.stderr}"
+        for command in re.findall(r"python3? -m hector_nb (\w+)", block.source):
+            shown = subprocess.run([sys.executable, "-m", "hector_nb", command, "--help"], capture_output=True,
+                                   text=True, timeout=60)
+            assert shown.returncode == 0, f"README line {block.line}: python3 -m hector_nb {command}: {shown.stderr}"
+
+
+def test_yaml_blocks_parse():
+    for block in readme_blocks():
+        if block.language == "yaml":
+            assert isinstance(yaml.safe_load(block.source), dict), f"README line {block.line}"
