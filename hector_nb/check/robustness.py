@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import hector
-from ..errors import PluginError, PluginTimeout
+from ..errors import PluginError, PluginTimeout, ProviderError
 from ..host import Transport
 from ..plugin import sdk
 from .base import Outcome, Stage, check, failed, passed, warned
@@ -110,7 +110,15 @@ def _large_call(ctx: CheckContext, instance: Transport) -> tuple[str, Callable[[
     plugin_type = ctx.target.plugin_type
     if plugin_type == sdk.PLUGIN_TYPE_LLM:
         request: Any = sdk.GenerateRequest(messages=hector.conversation("Say hi.", system=filler))
-        return "an 8 MB system prompt", lambda: ctx.call("Generate", request, instance).text and ""
+
+        def generate() -> str:
+            try:
+                ctx.call("Generate", request, instance)
+            except ProviderError as exc:  # how Generate reports a provider's error (CONTRACT section 3)
+                return exc.message
+            return ""
+
+        return "an 8 MB system prompt", generate
     if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
         return "an 8 MB text", lambda: ctx.call("Embed", sdk.EmbedRequest(text=filler), instance).error
     (id, vector, metadata), = documents(1, seed=23, store="hector-nb-check-large")
