@@ -173,11 +173,12 @@ ds.qrels[ds.qrels.query_id == first.id]'''),
     new_code_cell("%hector eval {compared} sentences --dataset ds --embedder {embedder} --reference exact"),
     new_markdown_cell("""An approximate index trades recall for speed. A sweep re-initializes `usearch` with each
 value of `expansion_search`, rebuilds its index from the corpus, draws recall against queries
-per second as a line, and marks the fastest setting that finds 95% of the exact top 10."""),
+per second as a line, and marks the fastest setting that finds 95% of the exact top 10
+(`--repeat 3` keeps each query's fastest of three searches: steadier speeds on a busy machine)."""),
     new_code_cell('''if "usearch" in databases:
     swept = %hector eval usearch sentences --dataset ds --embedder {embedder} --reference exact \
 '''  # one line in the notebook: a line magic does not continue
-                  '''--sweep expansion_search=8,16,32,64 --at-recall 0.95
+                  '''--sweep expansion_search=8,16,32,64 --at-recall 0.95 --repeat 3
     display(swept)'''),
     new_markdown_cell("""Read it this way: nDCG@10 is the share of an ideal ranking's value that the top ten
 reach (1.0: every judged answer at the top, best first), so the hashing embedder, which only

@@ -34,6 +34,7 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
 @argument("--reference", help="an exact database to measure recall against (gets its own row)")
 @argument("--sweep", metavar="KEY=V1,V2,...", help="evaluate each database once per value of a config key")
 @argument("--at-recall", type=float, metavar="X", help="mark the fastest row whose recall reaches X")
+@argument("--repeat", type=int, default=1, metavar="N", help="search each query N times, keep its fastest time")
 @argument("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot")
 def evaluate_databases(ctx: MagicContext, args, cell):
     """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS.
@@ -48,7 +49,8 @@ def evaluate_databases(ctx: MagicContext, args, cell):
     names = [name.strip() for name in args.dbs.split(",") if name.strip()]
     try:
         frame = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
-                         sweep=parse_sweep(args.sweep), at_recall=args.at_recall, session=ctx.session)
+                         sweep=parse_sweep(args.sweep), at_recall=args.at_recall, repeat=args.repeat,
+                         session=ctx.session)
     except ValueError as exc:  # bad arguments or dataset; plugin failures arrive as HectorError
         raise UsageError(f"%hector eval: {exc}") from None
     if not args.no_plot:

@@ -17,7 +17,7 @@ from hector_nb.data import STDLIB_QRELS
 from hector_nb.datasets import Dataset, load_beir
 from hector_nb.errors import DatasetError, ProviderError, WrongPluginType
 from hector_nb.evaluation import evaluate, judge, plot
-from hector_nb.providers import HashingEmbedder
+from hector_nb.providers import HashingEmbedder, MemoryDatabase
 
 COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", "p50_ms", "p95_ms", "qps"]
 
@@ -173,6 +173,32 @@ def test_plot_without_reference_uses_recall_against_judgements(dataset):
     assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]
     axes = plot(frame).axes[0]
     assert axes.get_xlabel() == "recall@5" and axes.get_yscale() == "log"
+
+
+class CountedMemory(MemoryDatabase):
+    """The memory database, counting the searches it answers."""
+
+    searches = 0
+
+    def search(self, collection, vector, top_k):
+        self.searches += 1
+        return super().search(collection, vector, top_k)
+
+
+def test_repeat_searches_each_query_again_and_keeps_its_fastest_time(dataset):
+    with Session() as session:
+        embedder = session.load("builtin:hashing")
+        counted = session.add("counted", CountedMemory())
+        index(counted, dataset, embedder)
+        once = evaluate("counted", "docs", dataset, embedder, session=session)
+        assert counted.provider.searches == 1 + len(dataset.queries)  # a warm-up, then every query once
+        thrice = evaluate("counted", "docs", dataset, embedder, repeat=3, session=session)
+        assert counted.provider.searches == 1 + len(dataset.queries) + 1 + 3 * len(dataset.queries)
+        with pytest.raises(ValueError, match="repeat must be at least 1"):
+            evaluate("counted", "docs", dataset, embedder, repeat=0, session=session)
+    quality = ["ndcg@10", "recall@10", "mrr@10"]
+    assert thrice[quality].equals(once[quality])
+    assert len(thrice.attrs["per_query"]) == len(dataset.queries)
 
 
 def test_bad_requests_fail_with_one_clear_line(dataset):

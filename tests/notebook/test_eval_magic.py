@@ -39,7 +39,7 @@ def test_eval_table_plot_and_fastest(indexed, monkeypatch, capsys):
 def test_eval_sweep_draws_a_line_per_swept_database(indexed, monkeypatch):
     monkeypatch.setattr("hector_nb.magics.evaluate.display", lambda _: None)
     frame = indexed.run_line_magic("hector", "eval other docs --dataset ds --embedder hashing --reference exact "
-                                             "--sweep metric=cosine,dot --no-plot")
+                                             "--sweep metric=cosine,dot --repeat 2 --no-plot")
     assert list(frame.index) == ["exact", "other metric=cosine", "other metric=dot"]
     assert frame.attrs["sweep"] == "metric"
 
