@@ -74,6 +74,15 @@ class ProcessProbe:
     controller_error: str = ""
     exit_seconds: float | None = None
 
+    @property
+    def printed_into_handshake(self) -> str:
+        """What the plugin printed after a handshake it did not end with a newline: the text glued
+        onto its protocol field (``1|1|unix|/p.sock|grpcready``), or ""."""
+        fields = (self.handshake_line or "").split("|")
+        if self.handshake is None and len(fields) >= 5 and fields[4].startswith("grpc"):
+            return fields[4][len("grpc"):]
+        return ""
+
     def stderr_tail(self) -> str:
         return " | ".join(line.rstrip() for line in self.stderr[-_STDERR_LINES:]) or "(nothing on stderr)"
 

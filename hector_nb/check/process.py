@@ -26,6 +26,8 @@ def handshake(ctx: CheckContext) -> Outcome:
         return failed(f"{probe.start_error}{printed}; stderr: {probe.stderr_tail()}",
                       "print one handshake line, CORE|APP|NETWORK|ADDRESS|grpc, and flush it once the gRPC "
                       "server listens; serve_*_plugin (Python) or plugin.Serve (Go) do it for you")
+    if probe.printed_into_handshake:
+        return skipped("the handshake line ran into later output (see stdout_after_handshake)")
     if probe.handshake is None:
         return failed(f"handshake {probe.handshake_line!r} is malformed: {probe.handshake_error}",
                       "print CORE|APP|NETWORK|ADDRESS|grpc with core protocol 1, app protocol 1, network unix "
@@ -66,10 +68,16 @@ def health_serving(ctx: CheckContext) -> Outcome:
 
 
 @check("stdout_after_handshake", "what the plugin prints after its handshake corrupts nothing",
-       stage=Stage.PROCESS, needs_process=True,
+       stage=Stage.PROCESS, needs_process=True, blocks_loading=True,
        fix="print to stderr, or serve through hector_nb's SDK or go-plugin, which carry print() over GRPCStdio")
 def stdout_after_handshake(ctx: CheckContext) -> Outcome:
     probe = ctx.probe()
+    if probe.printed_into_handshake:
+        return failed(f"the handshake line was not ended, so what the plugin printed next ran into it: "
+                      f"{probe.handshake_line!r}; go-plugin reads protocol "
+                      f"'grpc{probe.printed_into_handshake}' and refuses the plugin",
+                      "end the handshake line with a newline and flush it before anything else is printed; "
+                      "print everything else to stderr")
     if probe.health != "SERVING":
         return skipped("the plugin was not serving (see health_serving)")
     calls = ", ".join(probe.calls) or "no calls"

@@ -57,7 +57,12 @@ def main():
     server.add_insecure_port(f"unix:{socket}")
     server.start()
     app_version = 2 if FAULT == "bad_version" else 1
-    print(f"1|{app_version}|unix|{socket}|grpc", flush=True)
+    handshake = f"1|{app_version}|unix|{socket}|grpc"
+    if FAULT == "unterminated_handshake":
+        sys.stdout.write(handshake)  # no newline: the next print runs into the handshake line
+        print("serving embeddings", flush=True)
+    else:
+        print(handshake, flush=True)
     if FAULT == "raw_stdout":
         print("serving embeddings", flush=True)  # after the handshake, on raw stdout
     stop.wait()
