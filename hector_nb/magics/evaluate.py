@@ -32,7 +32,9 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
 @argument("--embedder", required=True, help="the embedder the corpus was upserted with")
 @argument("--k", type=int, default=10, help="rank cutoff of every measure (default 10)")
 @argument("--reference", help="an exact database to measure recall against (gets its own row)")
-@argument("--sweep", metavar="KEY=V1,V2,...", help="evaluate each database once per value of a config key")
+@argument("--sweep", metavar="KEY=V1,V2,...",
+          help="evaluate each database once per value of a config key (re-initialized, its collection rebuilt "
+               "from the dataset's corpus)")
 @argument("--at-recall", type=float, metavar="X", help="mark the fastest row whose recall reaches X")
 @argument("--repeat", type=int, default=1, metavar="N", help="search each query N times, keep its fastest time")
 @argument("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot")
