@@ -49,7 +49,7 @@ def run(target: Target, only: Iterable[str] | None = None, timeout: float = CALL
         wanted = set(only)
         unknown = wanted - {c.name for c in checks}
         if unknown:
-            raise PluginError(target.name, "check", f"no check named {', '.join(sorted(unknown))} for a "
+            raise PluginError(target.name, "check", f"no check named {', '.join(sorted(unknown))} for this "
                               f"{target.plugin_type}; the checks are {', '.join(c.name for c in checks)}")
         checks = [c for c in checks if c.name in wanted]
     ctx = CheckContext(target, timeout)

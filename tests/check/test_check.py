@@ -71,7 +71,7 @@ def test_a_loaded_client_is_checked_on_fresh_instances_with_its_config(install, 
 
 
 def test_unknown_check_names_are_refused_with_the_list():
-    with pytest.raises(hector_nb.errors.PluginError, match="no check named nope for a llm_provider; the checks are"):
+    with pytest.raises(hector_nb.errors.PluginError, match="no check named nope for this llm_provider; the checks are"):
         hector_nb.check("builtin:echo", only=["nope"])
 
 
@@ -105,26 +105,6 @@ def test_command_line_exit_codes_and_junit(install, tmp_path):
     missing = subprocess.run([sys.executable, "-m", "hector_nb", "check", str(tmp_path / "nowhere")],
                              capture_output=True, text=True, timeout=240)
     assert missing.returncode == 1 and "handshake" in missing.stdout and "cannot run" in missing.stdout
-
-
-def test_magic(ip_check):
-    ip = ip_check
-    ip.run_line_magic("hector", "load builtin:hashing")
-    report = ip.run_line_magic("hector", "check hashing --out report")
-    assert isinstance(report, CheckReport) and report.ok and ip.user_ns["report"] is report
-    with pytest.raises(Exception, match="no plugin named 'nope' is loaded"):
-        ip.run_line_magic("hector", "check nope")
-
-
-@pytest.fixture
-def ip_check():
-    from IPython import get_ipython
-    from IPython.testing.globalipapp import start_ipython
-
-    shell = start_ipython() or get_ipython()
-    shell.run_line_magic("load_ext", "hector_nb")
-    yield shell
-    shell.run_line_magic("unload_ext", "hector_nb")
 
 
 def test_pytest_plugin_runs_the_checks_of_each_manifest(install, tmp_path):
