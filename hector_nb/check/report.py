@@ -70,11 +70,21 @@ class CheckReport(pandas.DataFrame):
             verdict = "ready for Hector"
         return f"{getattr(self, 'plugin', 'plugin')}: {counts}: {verdict}"
 
+    def _is_report(self) -> bool:
+        # A selection of columns (report[["check", "fix"]]) is a plain table, without a summary.
+        return set(COLUMNS) <= set(self.columns)
+
     def __str__(self) -> str:
+        if not self._is_report():
+            return pandas.DataFrame(self).to_string()
         table = pandas.DataFrame(self).drop(columns=["description"]).to_string(index=False, max_colwidth=90)
         return f"{self.summary}\n{table}"
 
-    def _repr_html_(self) -> str:
+    __repr__ = __str__  # a terminal, and a notebook's text/plain, show the summary line too
+
+    def _repr_html_(self) -> str | None:
+        if not self._is_report():
+            return pandas.DataFrame(self)._repr_html_()
         styled = (pandas.DataFrame(self).style.hide(axis="index")
                   .map(lambda verdict: f"background-color: {_COLOURS.get(verdict, '')}", subset=["verdict"])
                   .format({"seconds": "{:.2f}"})

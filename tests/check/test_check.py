@@ -79,7 +79,9 @@ def test_report_summary_html_and_junit(install, tmp_path):
     report = conformance.check(install(PLUGINS / "broken_llm.py", "llm_provider", "no_model_info", name="broken-llm"))
     assert report.summary.startswith("broken-llm: ") and "1 fail" in report.summary
     assert report.summary.endswith("Hector would load this plugin, but it misbehaves (model_info)")
-    assert str(report).splitlines()[0] == report.summary
+    assert str(report).splitlines()[0] == report.summary == repr(report).splitlines()[0]
+    assert report.summary not in repr(report[["check", "fix"]])  # a selection of columns is a plain table
+    assert report[["check"]]._repr_html_().startswith("<div>")
     html = report._repr_html_()
     assert report.summary in html and "#f8d0d0" in html and "<table" in html
     suite = ET.parse(report.to_junit(tmp_path / "junit.xml")).getroot()
