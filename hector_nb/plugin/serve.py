@@ -159,15 +159,17 @@ class _Listener:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _new_server(servicer: Servicer) -> tuple[grpc.Server, health.HealthServicer]:
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=GRPC_OPTIONS)
+def _new_server(servicer: Servicer) -> tuple[grpc.Server, futures.ThreadPoolExecutor]:
+    """A server with the provider's service, the bulk services and health; and its workers, to shut down."""
+    workers = futures.ThreadPoolExecutor(max_workers=16)
+    server = grpc.server(workers, options=GRPC_OPTIONS)
     add_to_server(server, servicer)
     add_bulk_to_server(server, servicer)
     health_servicer = health.HealthServicer()
     health_servicer.set(HEALTH_SERVICE, health_pb2.HealthCheckResponse.SERVING)
     health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    return server, health_servicer
+    return server, workers
 
 
 def _unix_listener(server: grpc.Server, parent_dir: str | None) -> _Listener:
@@ -305,10 +307,12 @@ class InProcessServer:
     address: str
     _server: grpc.Server = field(repr=False)
     _listener: _Listener = field(repr=False)
+    _workers: futures.ThreadPoolExecutor = field(repr=False)
 
     def stop(self, grace: float = 1.0) -> None:
-        """Stop serving and remove the socket and its directory."""
+        """Stop serving, end the worker threads (grpc leaves them idle), remove the socket and its directory."""
         self._server.stop(grace).wait(timeout=grace + 5)
+        self._workers.shutdown(wait=False, cancel_futures=True)
         self._listener.remove()
 
 
@@ -319,10 +323,10 @@ def start_server(provider: sdk.Provider, *, plugin_name: str | None = None) -> I
     stubs, so calls cross exactly the bytes Hector would exchange.
     """
     servicer = servicer_for(provider, plugin_name)
-    server, _ = _new_server(servicer)
+    server, workers = _new_server(servicer)
     listener = _unix_listener(server, None)
     server.start()
-    return InProcessServer(servicer, f"unix://{listener.address}", server, listener)
+    return InProcessServer(servicer, f"unix://{listener.address}", server, listener, workers)
 
 
 def main(argv: list[str] | None = None) -> NoReturn:

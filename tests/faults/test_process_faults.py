@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -177,3 +178,14 @@ def test_socket_group_set_for_the_host_reaches_the_plugins_socket(tmp_path, sess
     socket_path = Path(llm.process.handshake.address)
     for directory in (socket_path.parent, socket_path.parent.parent):  # the plugin's, inside the host's
         assert stat.S_IMODE(directory.stat().st_mode) == 0o770 and directory.stat().st_gid == os.getgid()
+
+
+# Found while building the suite: every in-process unload left the server's idle worker threads behind.
+def test_in_process_load_and_unload_cycles_leave_no_threads():
+    before = threading.active_count()
+    for _ in range(5):
+        with Session(timeout=30, start_timeout=30) as session:
+            llm = session.add("echo", EchoLLM(), transport="in-process")
+            assert [chunk.text for chunk in llm.stream("a b")][:2] == ["a ", "b"]
+    assert wait_until(lambda: threading.active_count() <= before + 1, timeout=15), [
+        thread.name for thread in threading.enumerate()]
