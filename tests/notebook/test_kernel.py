@@ -51,6 +51,7 @@ def test_quickstart_runs_end_to_end():
     assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
     assert "shutil.move" in everything and "recall@5 against cosine" in everything
     assert "json.loads" in everything
+    assert "storyteller: " in everything and "ready for Hector" in everything  # the %hector check cell
     # Real engines: MiniLM vectors in the exact, approximate and Qdrant databases; without the extras, a note.
     if extras_required() or "NOTE: pip install" not in everything:
         assert "652 documents, embedded by minilm (384 dimensions), in exact, usearch, qdrant" in everything
