@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from . import bulk_pb2 as bulk__pb2
+from . import bulk_pb2 as hector__nb_dot_plugin_dot___wire_dot_bulk__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in bulk_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/bulk_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,8 +36,8 @@ class BulkDatabaseStub:
         """
         self.UpsertBatches = channel.stream_stream(
                 '/hector_nb.bulk.BulkDatabase/UpsertBatches',
-                request_serializer=bulk__pb2.UpsertBatch.SerializeToString,
-                response_deserializer=bulk__pb2.UpsertBatchesResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatch.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatchesResponse.FromString,
                 _registered_method=True)
 
 
@@ -60,8 +60,8 @@ def add_BulkDatabaseServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'UpsertBatches': grpc.stream_stream_rpc_method_handler(
                     servicer.UpsertBatches,
-                    request_deserializer=bulk__pb2.UpsertBatch.FromString,
-                    response_serializer=bulk__pb2.UpsertBatchesResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatch.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatchesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,8 +89,8 @@ class BulkDatabase:
             request_iterator,
             target,
             '/hector_nb.bulk.BulkDatabase/UpsertBatches',
-            bulk__pb2.UpsertBatch.SerializeToString,
-            bulk__pb2.UpsertBatchesResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatch.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.UpsertBatchesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -113,8 +113,8 @@ class BulkEmbedderStub:
         """
         self.EmbedBatch = channel.unary_unary(
                 '/hector_nb.bulk.BulkEmbedder/EmbedBatch',
-                request_serializer=bulk__pb2.EmbedBatchRequest.SerializeToString,
-                response_deserializer=bulk__pb2.EmbedBatchResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchResponse.FromString,
                 _registered_method=True)
 
 
@@ -133,8 +133,8 @@ def add_BulkEmbedderServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'EmbedBatch': grpc.unary_unary_rpc_method_handler(
                     servicer.EmbedBatch,
-                    request_deserializer=bulk__pb2.EmbedBatchRequest.FromString,
-                    response_serializer=bulk__pb2.EmbedBatchResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -162,8 +162,8 @@ class BulkEmbedder:
             request,
             target,
             '/hector_nb.bulk.BulkEmbedder/EmbedBatch',
-            bulk__pb2.EmbedBatchRequest.SerializeToString,
-            bulk__pb2.EmbedBatchResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_bulk__pb2.EmbedBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,

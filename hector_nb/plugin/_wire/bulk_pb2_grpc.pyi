@@ -16,8 +16,8 @@ decode in one copy instead of one Python float per value.
 
 from collections import abc as _abc
 from grpc import aio as _aio
-import abc as _abc_1
 from . import bulk_pb2 as _bulk_pb2
+import abc as _abc_1
 import grpc as _grpc
 import sys
 import typing as _typing

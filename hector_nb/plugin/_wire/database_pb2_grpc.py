@@ -3,8 +3,8 @@
 import grpc
 import warnings
 
-from . import common_pb2 as common__pb2
-from . import database_pb2 as database__pb2
+from . import common_pb2 as hector__nb_dot_plugin_dot___wire_dot_common__pb2
+from . import database_pb2 as hector__nb_dot_plugin_dot___wire_dot_database__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -19,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in database_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/database_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,53 +37,53 @@ class DatabaseProviderStub:
         """
         self.Initialize = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Initialize',
-                request_serializer=common__pb2.InitializeRequest.SerializeToString,
-                response_deserializer=common__pb2.InitializeResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
                 _registered_method=True)
         self.Shutdown = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Shutdown',
-                request_serializer=common__pb2.ShutdownRequest.SerializeToString,
-                response_deserializer=common__pb2.ShutdownResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
                 _registered_method=True)
         self.Health = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Health',
-                request_serializer=common__pb2.HealthRequest.SerializeToString,
-                response_deserializer=common__pb2.HealthResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
                 _registered_method=True)
         self.GetManifest = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/GetManifest',
-                request_serializer=common__pb2.ManifestRequest.SerializeToString,
-                response_deserializer=common__pb2.ManifestResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
                 _registered_method=True)
         self.GetStatus = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/GetStatus',
-                request_serializer=common__pb2.StatusRequest.SerializeToString,
-                response_deserializer=common__pb2.StatusResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
                 _registered_method=True)
         self.Upsert = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Upsert',
-                request_serializer=database__pb2.UpsertRequest.SerializeToString,
-                response_deserializer=database__pb2.UpsertResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertResponse.FromString,
                 _registered_method=True)
         self.Search = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Search',
-                request_serializer=database__pb2.SearchRequest.SerializeToString,
-                response_deserializer=database__pb2.SearchResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchResponse.FromString,
                 _registered_method=True)
         self.Delete = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/Delete',
-                request_serializer=database__pb2.DeleteRequest.SerializeToString,
-                response_deserializer=database__pb2.DeleteResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteResponse.FromString,
                 _registered_method=True)
         self.CreateCollection = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/CreateCollection',
-                request_serializer=database__pb2.CreateCollectionRequest.SerializeToString,
-                response_deserializer=database__pb2.CreateCollectionResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionResponse.FromString,
                 _registered_method=True)
         self.DeleteCollection = channel.unary_unary(
                 '/hector.plugin.DatabaseProvider/DeleteCollection',
-                request_serializer=database__pb2.DeleteCollectionRequest.SerializeToString,
-                response_deserializer=database__pb2.DeleteCollectionResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionResponse.FromString,
                 _registered_method=True)
 
 
@@ -155,53 +155,53 @@ def add_DatabaseProviderServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Initialize': grpc.unary_unary_rpc_method_handler(
                     servicer.Initialize,
-                    request_deserializer=common__pb2.InitializeRequest.FromString,
-                    response_serializer=common__pb2.InitializeResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
-                    request_deserializer=common__pb2.ShutdownRequest.FromString,
-                    response_serializer=common__pb2.ShutdownResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
-                    request_deserializer=common__pb2.HealthRequest.FromString,
-                    response_serializer=common__pb2.HealthResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.SerializeToString,
             ),
             'GetManifest': grpc.unary_unary_rpc_method_handler(
                     servicer.GetManifest,
-                    request_deserializer=common__pb2.ManifestRequest.FromString,
-                    response_serializer=common__pb2.ManifestResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.SerializeToString,
             ),
             'GetStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatus,
-                    request_deserializer=common__pb2.StatusRequest.FromString,
-                    response_serializer=common__pb2.StatusResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.SerializeToString,
             ),
             'Upsert': grpc.unary_unary_rpc_method_handler(
                     servicer.Upsert,
-                    request_deserializer=database__pb2.UpsertRequest.FromString,
-                    response_serializer=database__pb2.UpsertResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertResponse.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
-                    request_deserializer=database__pb2.SearchRequest.FromString,
-                    response_serializer=database__pb2.SearchResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchResponse.SerializeToString,
             ),
             'Delete': grpc.unary_unary_rpc_method_handler(
                     servicer.Delete,
-                    request_deserializer=database__pb2.DeleteRequest.FromString,
-                    response_serializer=database__pb2.DeleteResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteResponse.SerializeToString,
             ),
             'CreateCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateCollection,
-                    request_deserializer=database__pb2.CreateCollectionRequest.FromString,
-                    response_serializer=database__pb2.CreateCollectionResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionResponse.SerializeToString,
             ),
             'DeleteCollection': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteCollection,
-                    request_deserializer=database__pb2.DeleteCollectionRequest.FromString,
-                    response_serializer=database__pb2.DeleteCollectionResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -229,8 +229,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Initialize',
-            common__pb2.InitializeRequest.SerializeToString,
-            common__pb2.InitializeResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -256,8 +256,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Shutdown',
-            common__pb2.ShutdownRequest.SerializeToString,
-            common__pb2.ShutdownResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -283,8 +283,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Health',
-            common__pb2.HealthRequest.SerializeToString,
-            common__pb2.HealthResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -310,8 +310,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/GetManifest',
-            common__pb2.ManifestRequest.SerializeToString,
-            common__pb2.ManifestResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -337,8 +337,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/GetStatus',
-            common__pb2.StatusRequest.SerializeToString,
-            common__pb2.StatusResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -364,8 +364,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Upsert',
-            database__pb2.UpsertRequest.SerializeToString,
-            database__pb2.UpsertResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.UpsertResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -391,8 +391,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Search',
-            database__pb2.SearchRequest.SerializeToString,
-            database__pb2.SearchResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.SearchResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -418,8 +418,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/Delete',
-            database__pb2.DeleteRequest.SerializeToString,
-            database__pb2.DeleteResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -445,8 +445,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/CreateCollection',
-            database__pb2.CreateCollectionRequest.SerializeToString,
-            database__pb2.CreateCollectionResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.CreateCollectionResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -472,8 +472,8 @@ class DatabaseProvider:
             request,
             target,
             '/hector.plugin.DatabaseProvider/DeleteCollection',
-            database__pb2.DeleteCollectionRequest.SerializeToString,
-            database__pb2.DeleteCollectionResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_database__pb2.DeleteCollectionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,8 +3,8 @@
 import grpc
 import warnings
 
-from . import common_pb2 as common__pb2
-from . import embedder_pb2 as embedder__pb2
+from . import common_pb2 as hector__nb_dot_plugin_dot___wire_dot_common__pb2
+from . import embedder_pb2 as hector__nb_dot_plugin_dot___wire_dot_embedder__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -19,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in embedder_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/embedder_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,38 +37,38 @@ class EmbedderProviderStub:
         """
         self.Initialize = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/Initialize',
-                request_serializer=common__pb2.InitializeRequest.SerializeToString,
-                response_deserializer=common__pb2.InitializeResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
                 _registered_method=True)
         self.Shutdown = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/Shutdown',
-                request_serializer=common__pb2.ShutdownRequest.SerializeToString,
-                response_deserializer=common__pb2.ShutdownResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
                 _registered_method=True)
         self.Health = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/Health',
-                request_serializer=common__pb2.HealthRequest.SerializeToString,
-                response_deserializer=common__pb2.HealthResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
                 _registered_method=True)
         self.GetManifest = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/GetManifest',
-                request_serializer=common__pb2.ManifestRequest.SerializeToString,
-                response_deserializer=common__pb2.ManifestResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
                 _registered_method=True)
         self.GetStatus = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/GetStatus',
-                request_serializer=common__pb2.StatusRequest.SerializeToString,
-                response_deserializer=common__pb2.StatusResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
                 _registered_method=True)
         self.Embed = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/Embed',
-                request_serializer=embedder__pb2.EmbedRequest.SerializeToString,
-                response_deserializer=embedder__pb2.EmbedResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedResponse.FromString,
                 _registered_method=True)
         self.GetEmbedderInfo = channel.unary_unary(
                 '/hector.plugin.EmbedderProvider/GetEmbedderInfo',
-                request_serializer=common__pb2.Empty.SerializeToString,
-                response_deserializer=embedder__pb2.EmbedderInfo.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedderInfo.FromString,
                 _registered_method=True)
 
 
@@ -122,38 +122,38 @@ def add_EmbedderProviderServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Initialize': grpc.unary_unary_rpc_method_handler(
                     servicer.Initialize,
-                    request_deserializer=common__pb2.InitializeRequest.FromString,
-                    response_serializer=common__pb2.InitializeResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
-                    request_deserializer=common__pb2.ShutdownRequest.FromString,
-                    response_serializer=common__pb2.ShutdownResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
-                    request_deserializer=common__pb2.HealthRequest.FromString,
-                    response_serializer=common__pb2.HealthResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.SerializeToString,
             ),
             'GetManifest': grpc.unary_unary_rpc_method_handler(
                     servicer.GetManifest,
-                    request_deserializer=common__pb2.ManifestRequest.FromString,
-                    response_serializer=common__pb2.ManifestResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.SerializeToString,
             ),
             'GetStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatus,
-                    request_deserializer=common__pb2.StatusRequest.FromString,
-                    response_serializer=common__pb2.StatusResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.SerializeToString,
             ),
             'Embed': grpc.unary_unary_rpc_method_handler(
                     servicer.Embed,
-                    request_deserializer=embedder__pb2.EmbedRequest.FromString,
-                    response_serializer=embedder__pb2.EmbedResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedResponse.SerializeToString,
             ),
             'GetEmbedderInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetEmbedderInfo,
-                    request_deserializer=common__pb2.Empty.FromString,
-                    response_serializer=embedder__pb2.EmbedderInfo.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedderInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,8 +181,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/Initialize',
-            common__pb2.InitializeRequest.SerializeToString,
-            common__pb2.InitializeResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -208,8 +208,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/Shutdown',
-            common__pb2.ShutdownRequest.SerializeToString,
-            common__pb2.ShutdownResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -235,8 +235,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/Health',
-            common__pb2.HealthRequest.SerializeToString,
-            common__pb2.HealthResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -262,8 +262,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/GetManifest',
-            common__pb2.ManifestRequest.SerializeToString,
-            common__pb2.ManifestResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -289,8 +289,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/GetStatus',
-            common__pb2.StatusRequest.SerializeToString,
-            common__pb2.StatusResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -316,8 +316,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/Embed',
-            embedder__pb2.EmbedRequest.SerializeToString,
-            embedder__pb2.EmbedResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -343,8 +343,8 @@ class EmbedderProvider:
             request,
             target,
             '/hector.plugin.EmbedderProvider/GetEmbedderInfo',
-            common__pb2.Empty.SerializeToString,
-            embedder__pb2.EmbedderInfo.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_embedder__pb2.EmbedderInfo.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from . import grpc_broker_pb2 as grpc__broker__pb2
+from . import grpc_broker_pb2 as hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in grpc_broker_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/grpc_broker_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -36,8 +36,8 @@ class GRPCBrokerStub:
         """
         self.StartStream = channel.stream_stream(
                 '/plugin.GRPCBroker/StartStream',
-                request_serializer=grpc__broker__pb2.ConnInfo.SerializeToString,
-                response_deserializer=grpc__broker__pb2.ConnInfo.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.FromString,
                 _registered_method=True)
 
 
@@ -55,8 +55,8 @@ def add_GRPCBrokerServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'StartStream': grpc.stream_stream_rpc_method_handler(
                     servicer.StartStream,
-                    request_deserializer=grpc__broker__pb2.ConnInfo.FromString,
-                    response_serializer=grpc__broker__pb2.ConnInfo.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -84,8 +84,8 @@ class GRPCBroker:
             request_iterator,
             target,
             '/plugin.GRPCBroker/StartStream',
-            grpc__broker__pb2.ConnInfo.SerializeToString,
-            grpc__broker__pb2.ConnInfo.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_grpc__broker__pb2.ConnInfo.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,9 +5,9 @@ go-plugin's broker service, for plugins that dial back to the host."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import grpc_broker_pb2 as _grpc_broker_pb2
 import abc as _abc_1
 import grpc as _grpc
-from . import grpc_broker_pb2 as _grpc_broker_pb2
 import sys
 import typing as _typing
 

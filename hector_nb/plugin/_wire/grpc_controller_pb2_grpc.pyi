@@ -5,9 +5,9 @@ go-plugin's controller service: the host asks the plugin to exit."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from . import grpc_controller_pb2 as _grpc_controller_pb2
 import abc as _abc_1
 import grpc as _grpc
-from . import grpc_controller_pb2 as _grpc_controller_pb2
 import sys
 import typing as _typing
 

@@ -4,7 +4,7 @@ import grpc
 import warnings
 
 from google.protobuf import empty_pb2 as google_dot_protobuf_dot_empty__pb2
-from . import grpc_stdio_pb2 as grpc__stdio__pb2
+from . import grpc_stdio_pb2 as hector__nb_dot_plugin_dot___wire_dot_grpc__stdio__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -19,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in grpc_stdio_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/grpc_stdio_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -38,7 +38,7 @@ class GRPCStdioStub:
         self.StreamStdio = channel.unary_stream(
                 '/plugin.GRPCStdio/StreamStdio',
                 request_serializer=google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-                response_deserializer=grpc__stdio__pb2.StdioData.FromString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_grpc__stdio__pb2.StdioData.FromString,
                 _registered_method=True)
 
 
@@ -57,7 +57,7 @@ def add_GRPCStdioServicer_to_server(servicer, server):
             'StreamStdio': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamStdio,
                     request_deserializer=google_dot_protobuf_dot_empty__pb2.Empty.FromString,
-                    response_serializer=grpc__stdio__pb2.StdioData.SerializeToString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_grpc__stdio__pb2.StdioData.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,7 +86,7 @@ class GRPCStdio:
             target,
             '/plugin.GRPCStdio/StreamStdio',
             google_dot_protobuf_dot_empty__pb2.Empty.SerializeToString,
-            grpc__stdio__pb2.StdioData.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_grpc__stdio__pb2.StdioData.FromString,
             options,
             channel_credentials,
             insecure,

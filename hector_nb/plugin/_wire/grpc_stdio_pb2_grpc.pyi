@@ -6,9 +6,9 @@ go-plugin's stdio service: the host mirrors the plugin's stdout and stderr."""
 from collections import abc as _abc
 from google.protobuf import empty_pb2 as _empty_pb2
 from grpc import aio as _aio
+from . import grpc_stdio_pb2 as _grpc_stdio_pb2
 import abc as _abc_1
 import grpc as _grpc
-from . import grpc_stdio_pb2 as _grpc_stdio_pb2
 import sys
 import typing as _typing
 

@@ -3,8 +3,8 @@
 import grpc
 import warnings
 
-from . import common_pb2 as common__pb2
-from . import llm_pb2 as llm__pb2
+from . import common_pb2 as hector__nb_dot_plugin_dot___wire_dot_common__pb2
+from . import llm_pb2 as hector__nb_dot_plugin_dot___wire_dot_llm__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -19,7 +19,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in llm_pb2_grpc.py depends on'
+        + ' but the generated code in hector_nb/plugin/_wire/llm_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,43 +37,43 @@ class LLMProviderStub:
         """
         self.Initialize = channel.unary_unary(
                 '/hector.plugin.LLMProvider/Initialize',
-                request_serializer=common__pb2.InitializeRequest.SerializeToString,
-                response_deserializer=common__pb2.InitializeResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
                 _registered_method=True)
         self.Shutdown = channel.unary_unary(
                 '/hector.plugin.LLMProvider/Shutdown',
-                request_serializer=common__pb2.ShutdownRequest.SerializeToString,
-                response_deserializer=common__pb2.ShutdownResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
                 _registered_method=True)
         self.Health = channel.unary_unary(
                 '/hector.plugin.LLMProvider/Health',
-                request_serializer=common__pb2.HealthRequest.SerializeToString,
-                response_deserializer=common__pb2.HealthResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
                 _registered_method=True)
         self.GetManifest = channel.unary_unary(
                 '/hector.plugin.LLMProvider/GetManifest',
-                request_serializer=common__pb2.ManifestRequest.SerializeToString,
-                response_deserializer=common__pb2.ManifestResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
                 _registered_method=True)
         self.GetStatus = channel.unary_unary(
                 '/hector.plugin.LLMProvider/GetStatus',
-                request_serializer=common__pb2.StatusRequest.SerializeToString,
-                response_deserializer=common__pb2.StatusResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
                 _registered_method=True)
         self.Generate = channel.unary_unary(
                 '/hector.plugin.LLMProvider/Generate',
-                request_serializer=llm__pb2.GenerateRequest.SerializeToString,
-                response_deserializer=llm__pb2.GenerateResponse.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateResponse.FromString,
                 _registered_method=True)
         self.GenerateStreaming = channel.unary_stream(
                 '/hector.plugin.LLMProvider/GenerateStreaming',
-                request_serializer=llm__pb2.GenerateRequest.SerializeToString,
-                response_deserializer=llm__pb2.StreamChunk.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.StreamChunk.FromString,
                 _registered_method=True)
         self.GetModelInfo = channel.unary_unary(
                 '/hector.plugin.LLMProvider/GetModelInfo',
-                request_serializer=common__pb2.Empty.SerializeToString,
-                response_deserializer=llm__pb2.ModelInfo.FromString,
+                request_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.SerializeToString,
+                response_deserializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.ModelInfo.FromString,
                 _registered_method=True)
 
 
@@ -133,43 +133,43 @@ def add_LLMProviderServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'Initialize': grpc.unary_unary_rpc_method_handler(
                     servicer.Initialize,
-                    request_deserializer=common__pb2.InitializeRequest.FromString,
-                    response_serializer=common__pb2.InitializeResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.SerializeToString,
             ),
             'Shutdown': grpc.unary_unary_rpc_method_handler(
                     servicer.Shutdown,
-                    request_deserializer=common__pb2.ShutdownRequest.FromString,
-                    response_serializer=common__pb2.ShutdownResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.SerializeToString,
             ),
             'Health': grpc.unary_unary_rpc_method_handler(
                     servicer.Health,
-                    request_deserializer=common__pb2.HealthRequest.FromString,
-                    response_serializer=common__pb2.HealthResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.SerializeToString,
             ),
             'GetManifest': grpc.unary_unary_rpc_method_handler(
                     servicer.GetManifest,
-                    request_deserializer=common__pb2.ManifestRequest.FromString,
-                    response_serializer=common__pb2.ManifestResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.SerializeToString,
             ),
             'GetStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetStatus,
-                    request_deserializer=common__pb2.StatusRequest.FromString,
-                    response_serializer=common__pb2.StatusResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.SerializeToString,
             ),
             'Generate': grpc.unary_unary_rpc_method_handler(
                     servicer.Generate,
-                    request_deserializer=llm__pb2.GenerateRequest.FromString,
-                    response_serializer=llm__pb2.GenerateResponse.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateResponse.SerializeToString,
             ),
             'GenerateStreaming': grpc.unary_stream_rpc_method_handler(
                     servicer.GenerateStreaming,
-                    request_deserializer=llm__pb2.GenerateRequest.FromString,
-                    response_serializer=llm__pb2.StreamChunk.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.StreamChunk.SerializeToString,
             ),
             'GetModelInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetModelInfo,
-                    request_deserializer=common__pb2.Empty.FromString,
-                    response_serializer=llm__pb2.ModelInfo.SerializeToString,
+                    request_deserializer=hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.FromString,
+                    response_serializer=hector__nb_dot_plugin_dot___wire_dot_llm__pb2.ModelInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -197,8 +197,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/Initialize',
-            common__pb2.InitializeRequest.SerializeToString,
-            common__pb2.InitializeResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.InitializeResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -224,8 +224,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/Shutdown',
-            common__pb2.ShutdownRequest.SerializeToString,
-            common__pb2.ShutdownResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ShutdownResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -251,8 +251,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/Health',
-            common__pb2.HealthRequest.SerializeToString,
-            common__pb2.HealthResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.HealthResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -278,8 +278,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/GetManifest',
-            common__pb2.ManifestRequest.SerializeToString,
-            common__pb2.ManifestResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.ManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -305,8 +305,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/GetStatus',
-            common__pb2.StatusRequest.SerializeToString,
-            common__pb2.StatusResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.StatusResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -332,8 +332,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/Generate',
-            llm__pb2.GenerateRequest.SerializeToString,
-            llm__pb2.GenerateResponse.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -359,8 +359,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/GenerateStreaming',
-            llm__pb2.GenerateRequest.SerializeToString,
-            llm__pb2.StreamChunk.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_llm__pb2.GenerateRequest.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_llm__pb2.StreamChunk.FromString,
             options,
             channel_credentials,
             insecure,
@@ -386,8 +386,8 @@ class LLMProvider:
             request,
             target,
             '/hector.plugin.LLMProvider/GetModelInfo',
-            common__pb2.Empty.SerializeToString,
-            llm__pb2.ModelInfo.FromString,
+            hector__nb_dot_plugin_dot___wire_dot_common__pb2.Empty.SerializeToString,
+            hector__nb_dot_plugin_dot___wire_dot_llm__pb2.ModelInfo.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,10 +5,10 @@ Hector plugin protocol v1: LLM provider service."""
 
 from collections import abc as _abc
 from grpc import aio as _aio
-import abc as _abc_1
 from . import common_pb2 as _common_pb2
-import grpc as _grpc
 from . import llm_pb2 as _llm_pb2
+import abc as _abc_1
+import grpc as _grpc
 import sys
 import typing as _typing
 
