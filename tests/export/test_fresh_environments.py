@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 from hector_nb import Session, sdk
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]
 
 
 def make_venv(path: Path) -> Path:

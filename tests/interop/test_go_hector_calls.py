@@ -18,7 +18,7 @@ from google.protobuf.json_format import MessageToDict
 from hector_nb import hector, sdk
 from hector_nb.providers import builtin_plugin_path
 
-pytestmark = pytest.mark.timeout(900)  # the first test may build the Go programs
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # the first test may build the Go programs
 PROMPT = "what is the capital of France?"
 RECORDER = Path(__file__).resolve().parents[1] / "fidelity" / "recorder.py"
 DOCUMENTS = {"docs/france.md": "Paris is the capital of France.", "docs/spain.md": "Madrid is the capital of Spain.",

@@ -8,7 +8,7 @@ import pytest
 from go_binaries import python_plugin, response, run_host
 
 SDK_PLUGINS = Path(__file__).resolve().parents[1] / "sdk" / "plugins"
-pytestmark = pytest.mark.timeout(900)  # the first test may build the Go programs
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # the first test may build the Go programs
 
 
 def test_llm_plugin(go_bin, tmp_path):

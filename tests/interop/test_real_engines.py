@@ -11,7 +11,7 @@ from go_binaries import response, run_host
 from hector_nb.export import export_provider
 from hector_nb.providers import QdrantDatabase
 
-pytestmark = pytest.mark.timeout(900)  # the first test may build the Go programs
+pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # the first test may build the Go programs
 
 
 def test_exported_qdrant_plugin_in_the_go_host(go_bin, tmp_path):

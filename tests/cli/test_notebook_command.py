@@ -1,0 +1,68 @@
+"""`python -m hector_nb notebook`: JupyterLab on 127.0.0.1, and the printed address opens the notebook itself."""
+
+from __future__ import annotations
+
+import os
+import re
+import selectors
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from hector_nb.lab import lab_command
+
+pytestmark = pytest.mark.slow  # starts a JupyterLab server
+
+
+def read_until(process: subprocess.Popen, pattern: str, timeout: float) -> str:
+    """What the process printed, up to the first text matching ``pattern`` (bounded by ``timeout``)."""
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    printed = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not re.search(pattern.encode(), printed):
+        if selector.select(timeout=max(deadline - time.monotonic(), 0)):
+            data = os.read(process.stdout.fileno(), 65536)
+            if not data:
+                break
+            printed += data
+    return printed.decode()
+
+
+@pytest.mark.timeout(300)
+def test_the_notebook_command_prints_the_notebooks_own_address_and_stops_on_ctrl_c():
+    process = subprocess.Popen([sys.executable, "-m", "hector_nb", "notebook"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    try:
+        printed = read_until(process, r"http://127\.0\.0\.1:\d+/\S+", timeout=120)
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/quickstart\.ipynb\?token=\w+", printed)
+        assert url, printed
+        assert "ssh -L" in printed, "says what to do on a remote machine"
+        with urllib.request.urlopen(url.group(0), timeout=30) as page:
+            assert page.status == 200 and "JupyterLab" in page.read().decode()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        with pytest.raises(urllib.error.URLError):  # the server went with it
+            urllib.request.urlopen(f"http://127.0.0.1:{url.group(1)}/api/status", timeout=5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+def test_an_unknown_notebook_names_the_ones_there():
+    result = subprocess.run([sys.executable, "-m", "hector_nb", "notebook", "nope"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1 and "no notebook" in result.stderr and "quickstart" in result.stderr
+
+
+def test_the_server_listens_on_loopback_only_and_allows_root_as_root():
+    command = lab_command(Path("/tmp"), 8888, "secret")
+    assert "--ip=127.0.0.1" in command and "--no-browser" in command and "--IdentityProvider.token=secret" in command
+    assert ("--allow-root" in command) == (os.geteuid() == 0)
