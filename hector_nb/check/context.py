@@ -129,7 +129,7 @@ class CheckContext:
         if self._probe is None:
             assert self.target.command is not None
             self._probe = observe(self.target.command, self.target.env, self.target.plugin_type,
-                                  self.target.config, self.timeout * 4)
+                                  self.target.config, self.timeout * 4, self.timeout)
         return self._probe
 
     def close(self) -> None:

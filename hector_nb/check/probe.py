@@ -178,8 +178,10 @@ class RunningProbe:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def controller_shutdown(self, timeout: float) -> tuple[str, float | None]:
-        """Ask GRPCController to stop the plugin; ``(error or "", seconds until it exited or None)``."""
+    def controller_shutdown(self) -> tuple[str, float | None]:
+        """Ask GRPCController to stop the plugin; ``(error or "", seconds until it exited or None)``.
+
+        Waits twice go-plugin's grace period, enough to tell a slow exit from none."""
         if self.channel is None or self.process is None:
             return "no connection", None
         asked = time.monotonic()
@@ -193,7 +195,7 @@ class RunningProbe:
             if failure.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED):
                 error = f"gRPC {failure.code().name}: {failure.details()}"
         try:
-            self.process.wait(timeout)
+            self.process.wait(2 * CONTROLLER_GRACE)
         except subprocess.TimeoutExpired:
             return error, None
         return error, time.monotonic() - asked
@@ -242,22 +244,23 @@ def _exercise(channel: grpc.Channel, plugin_type: str, config: dict[str, str], t
 
 
 def observe(command: Sequence[str], env: dict[str, str] | None, plugin_type: str | None,
-            config: dict[str, str], timeout: float) -> ProcessProbe:
+            config: dict[str, str], start_timeout: float, call_timeout: float) -> ProcessProbe:
     """Start the plugin as go-plugin's host would, watch it serve a few calls, stop it through
-    its controller, and return what was seen. Every wait is bounded by ``timeout``."""
-    probe = RunningProbe(command, env, timeout)
+    its controller, and return what was seen. The start waits at most ``start_timeout``, each
+    call at most ``call_timeout``."""
+    probe = RunningProbe(command, env, start_timeout)
     try:
         facts = probe.facts
-        if probe.connect(timeout) is None:
+        if probe.connect(start_timeout) is None:
             if facts.handshake is not None:
-                facts.health = f"no connection to {facts.handshake.address} within {timeout:g}s"
+                facts.health = f"no connection to {facts.handshake.address} within {start_timeout:g}s"
             return probe.stop()
-        facts.health = probe.health(timeout)
+        facts.health = probe.health(call_timeout)
         if plugin_type is not None:
             assert probe.channel is not None
-            facts.calls = _exercise(probe.channel, plugin_type, config, timeout)
-        facts.health_after_calls = probe.health(timeout) if probe.alive() else "the process exited"
-        facts.controller_error, facts.exit_seconds = probe.controller_shutdown(timeout)
+            facts.calls = _exercise(probe.channel, plugin_type, config, call_timeout)
+        facts.health_after_calls = probe.health(call_timeout) if probe.alive() else "the process exited"
+        facts.controller_error, facts.exit_seconds = probe.controller_shutdown()
     finally:
         probe.stop()
     return probe.facts
