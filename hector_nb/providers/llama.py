@@ -76,17 +76,28 @@ class LlamaLLM(sdk.LLMProvider):
         self.temperature = _value(config, "temperature", float)
         threads = int(config["threads"]) if config.get("threads") else None
         self.model_name = path.stem
-        self._model = Llama(model_path=os.fspath(path), n_ctx=_value(config, "n_ctx", int),
-                            seed=_value(config, "seed", int), n_threads=threads, verbose=False)
+        model = Llama(model_path=os.fspath(path), n_ctx=_value(config, "n_ctx", int),
+                      seed=_value(config, "seed", int), n_threads=threads, verbose=False)
+        self._replace(model)
 
     def shutdown(self) -> None:
-        if self._model is not None:
-            self._model.close()
-            self._model = None
+        self._replace(None)
 
-    def _request(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> dict[str, Any]:
+    def _replace(self, model: Any) -> None:
+        # Under the lock: freeing a model while a generation (perhaps one its caller gave up on) still
+        # runs in it crashes the process.
+        with self._lock:
+            old, self._model = self._model, model
+            if old is not None:
+                old.close()
+
+    def _loaded(self) -> Any:
+        """The model; call with the lock held."""
         if self._model is None:
             raise RuntimeError("the model is not loaded; call initialize() first")
+        return self._model
+
+    def _request(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> dict[str, Any]:
         request: dict[str, Any] = {"messages": to_openai_messages(messages), "max_tokens": self.max_tokens,
                                    "temperature": self.temperature}
         if tools:
@@ -96,7 +107,7 @@ class LlamaLLM(sdk.LLMProvider):
     def generate(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> sdk.GenerateResponse:
         request = self._request(messages, tools)
         with self._lock:
-            reply = self._model.create_chat_completion(**request)
+            reply = self._loaded().create_chat_completion(**request)
         message = reply["choices"][0]["message"]
         return sdk.GenerateResponse(text=message.get("content") or "",
                                     tool_calls=from_openai_tool_calls(message.get("tool_calls")),
@@ -108,7 +119,7 @@ class LlamaLLM(sdk.LLMProvider):
         calls = ToolCallDeltas()
         generated = 0
         with self._lock:
-            for chunk in self._model.create_chat_completion(**request, stream=True):
+            for chunk in self._loaded().create_chat_completion(**request, stream=True):
                 for choice in chunk["choices"]:
                     delta = choice.get("delta") or {}
                     if delta.get("content"):
