@@ -27,8 +27,8 @@ class BatchDB(DatabaseProvider):
             self.rows[id] = (row, meta)
 
     def search(self, collection, vector, top_k):
-        scored = sorted(((sum(a * b for a, b in zip(row, vector)), id, meta) for id, (row, meta) in self.rows.items()),
-                        reverse=True)
+        scored = sorted(((sum(a * b for a, b in zip(row, vector, strict=False)), id, meta)
+                         for id, (row, meta) in self.rows.items()), reverse=True)
         return [SearchResult(id=id, score=score, metadata=meta) for score, id, meta in scored[:top_k]]
 
 
