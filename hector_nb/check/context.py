@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Generator, Iterator
 from typing import Any
 
-from ..errors import PluginError
+from ..errors import PluginCrashed, PluginError, PluginTimeout
 from ..host import Transport
 from ..plugin import sdk
 from .probe import ProcessProbe, observe
@@ -118,11 +118,21 @@ class CheckContext:
         try:
             yield transport
         finally:
-            try:
-                transport.call("Health", sdk.HealthRequest(), self.timeout)
-            except PluginError:
+            if self.unresponsive(transport):
                 del self.cache[f"instance:{key}"]
                 self._drop(transport)
+
+    def unresponsive(self, transport: Transport) -> str:
+        """Why ``transport`` does not answer a Health call within the deadline, or "" when it answers
+        at all: even a failing Health shows a plugin that is still serving."""
+        try:
+            transport.call("Health", sdk.HealthRequest(), self.timeout)
+        except (PluginTimeout, PluginCrashed) as exc:
+            return exc.message
+        except PluginError as exc:
+            if "UNAVAILABLE" in exc.message:  # the connection is gone
+                return exc.message
+        return ""
 
     def probe(self) -> ProcessProbe:
         """What one start of the executable showed (process checks only)."""

@@ -29,15 +29,6 @@ _GRPC_LIMIT_FIX = ("raise the gRPC server's receive limit (Go: grpc.MaxRecvMsgSi
                    "field")
 
 
-def _still_serving(ctx: CheckContext, instance: Transport) -> str:
-    """"" when the instance answers Health, else what went wrong."""
-    try:
-        ctx.call("Health", sdk.HealthRequest(), instance)
-    except PluginError as exc:
-        return exc.message
-    return ""
-
-
 def _typical_call(ctx: CheckContext, instance: Transport, n: int) -> tuple[str, Callable[[float], Any]]:
     """The ``n``-th ordinary call for this plugin type: its RPC name and ``call(timeout) -> answer``."""
     plugin_type = ctx.target.plugin_type
@@ -141,12 +132,12 @@ def large_request(ctx: CheckContext) -> Outcome:
         except PluginError as exc:
             if "RESOURCE_EXHAUSTED" in exc.message:
                 return warned(f"{what} was refused by the gRPC server ({exc.message})", _GRPC_LIMIT_FIX)
-            broken = _still_serving(ctx, instance)
+            broken = ctx.unresponsive(instance)
             if broken:
                 return failed(f"{what} broke the plugin ({exc.message}); then: {broken}", _GRPC_LIMIT_FIX)
             return warned(f"{what} failed at the gRPC level: {exc.message}",
                           "refuse it in the response's error field instead")
-        broken = _still_serving(ctx, instance)
+        broken = ctx.unresponsive(instance)
     if broken:
         return failed(f"after {what} the plugin stopped serving: {broken}", _GRPC_LIMIT_FIX)
     return passed(f"{what}: " + (f"refused cleanly ({error[:60]})" if error else "answered"))
@@ -168,7 +159,7 @@ def short_deadline(ctx: CheckContext) -> Outcome:
             outcome = "expired"
         except PluginError as exc:
             outcome = f"failed: {exc.message}"
-        broken = _still_serving(ctx, instance)
+        broken = ctx.unresponsive(instance)
         if not broken:
             try:
                 call(ctx.timeout)

@@ -39,6 +39,7 @@ CASES = [
     ("broken_llm.py", "llm_provider", "no_manifest_rpc", {}, {"get_manifest"}, set()),
     ("broken_llm.py", "llm_provider", "shutdown_no_response", {}, {"shutdown"}, set()),
     ("broken_llm.py", "llm_provider", "unhealthy", {}, set(), {"health"}),
+    ("broken_llm.py", "llm_provider", "health_aborts", {}, {"health"}, set()),
     ("broken_db.py", "database_provider", "good", {}, set(), set()),
     ("broken_db.py", "database_provider", "needs_create", {}, {"upsert_without_create"}, set()),
     ("broken_db.py", "database_provider", "unsorted", {}, {"search_best_first"}, set()),
@@ -50,6 +51,7 @@ CASES = [
     ("broken_db.py", "database_provider", "empty_is_error", {}, {"empty_collection"}, set()),
     ("broken_db.py", "database_provider", "not_thread_safe", {}, {"concurrent_calls"}, set()),
     ("broken_db.py", "database_provider", "delete_missing_fails", {}, set(), {"delete_missing_id"}),
+    ("broken_db.py", "database_provider", "delete_missing_removes_another", {}, {"delete_missing_id"}, set()),
     ("broken_embedder.py", "embedder_provider", "good", {}, set(), set()),
     ("broken_embedder.py", "embedder_provider", "random_noise", {}, {"embed_deterministic"}, set()),
     ("broken_embedder.py", "embedder_provider", "info_mismatch", {}, {"embed_dimension"}, set()),
@@ -88,6 +90,13 @@ def test_a_provider_that_needs_a_key_warns_without_it_and_passes_with_it(install
     assert with_verdict(report, "fail") == set(), str(report)
     row = report.set_index("check").loc["initialize_empty_config"]
     assert row.verdict == "warn" and "KeyError: 'api_key'" in row.happened
+
+
+def test_a_provider_that_refuses_an_empty_config_without_saying_why(install, with_verdict):
+    report = conformance.check(install(PLUGINS / "broken_llm.py", "llm_provider", "silent_without_config",
+                                       name="broken-llm"), config={"api_key": "sk-test"})
+    assert with_verdict(report, "fail") == {"initialize_empty_config"}, str(report)
+    assert "which key is missing" in report.set_index("check").loc["initialize_empty_config", "fix"]
 
 
 def test_a_slow_start_is_a_warning(install):

@@ -108,7 +108,24 @@ def _shutdown_without_response(self, request, context):
     _original_shutdown(self, request, context)  # the work is done, but no response goes back
 
 
+_original_initialize = servicers.LLMServicer.Initialize
+
+
+def _initialize_silent_without_config(self, request, context):
+    if not request.config:
+        return sdk.InitializeResponse(success=False)  # refuses, without saying why
+    return _original_initialize(self, request, context)
+
+
+def _health_aborts(self, request, context):
+    import grpc
+
+    context.abort(grpc.StatusCode.INTERNAL, "health probe crashed")
+
+
 PATCHES = {
+    "silent_without_config": ("Initialize", _initialize_silent_without_config),
+    "health_aborts": ("Health", _health_aborts),
     "text_after_done": ("GenerateStreaming", _stream_text_after_done),
     "error_then_done": ("GenerateStreaming", _stream_error_then_done),
     "ignores_cancel": ("GenerateStreaming", _stream_ignores_cancel),
