@@ -144,3 +144,18 @@ def test_discovery_booleans_and_paths_follow_the_same_rule_and_expand_variables(
         True, [tmp_path / "mine"], True)
     with pytest.raises(InvalidConfig, match="'plugin_discovery.enabled'"):
         load_hector_config(hector_yaml(tmp_path, "plugin_discovery: {enabled: no}\n"))
+
+
+def test_a_document_nested_too_deeply_is_refused(tmp_path):
+    with pytest.raises(InvalidConfig, match="nests deeper than hector_nb reads"):
+        load_hector_config(hector_yaml(tmp_path, "plugins: " + "[" * 5000 + "]" * 5000 + "\n"))
+
+
+def test_unreadable_files_are_named(tmp_path):
+    (tmp_path / "hector.yaml").write_bytes(b"plugins: \xff\xfe\n")
+    with pytest.raises(InvalidConfig, match="cannot be read as UTF-8 text"):
+        load_hector_config(tmp_path / "hector.yaml")
+    plugin(tmp_path, "good", GOOD.format(name="good"))
+    (tmp_path / "folder.plugin.yaml").mkdir()  # a directory where a manifest should be
+    with pytest.raises(InvalidManifest, match="cannot be read"):
+        read_manifest(tmp_path / "folder.plugin.yaml", check_executable=False)

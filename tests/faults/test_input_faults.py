@@ -152,3 +152,13 @@ def test_a_plugin_refuses_nan_from_any_host_whatever_its_provider():
     finally:
         channel.close()
         server.stop()
+
+
+def test_vectors_of_the_wrong_shape_and_fields_of_the_wrong_type_are_named(session, transport):
+    db = session.add("db", MemoryDatabase(), transport=transport)
+    db.create_collection("c", 2)
+    with pytest.raises(InvalidInput, match=r"the query vector must be one row of numbers; got an array of shape "
+                                           r"\(1, 2\)"):
+        db.search("c", [[1.0, 0.0]], 1)
+    with pytest.raises(InvalidInput, match=r"the id, collection or metadata of id 'a' cannot be sent"):
+        db.upsert(5, "a", [1.0, 0.0])

@@ -18,7 +18,7 @@ import pytest
 from plugin_process import START_TIMEOUT, host_env, process_gone, read_line, wait_until
 
 from hector_nb import Session
-from hector_nb.errors import PluginCrashed, PluginError
+from hector_nb.errors import HandshakeError, PluginCrashed, PluginError
 from hector_nb.host.log import DEFAULT_CHARACTERS
 from hector_nb.host.subprocess_transport import STEP_TIMEOUT
 from hector_nb.manifest import PluginManifest, write_manifest
@@ -189,3 +189,14 @@ def test_in_process_load_and_unload_cycles_leave_no_threads():
             assert [chunk.text for chunk in llm.stream("a b")][:2] == ["a ", "b"]
     assert wait_until(lambda: threading.active_count() <= before + 1, timeout=15), [
         thread.name for thread in threading.enumerate()]
+
+
+def test_a_socket_group_that_does_not_exist_is_named_by_host_and_plugin(tmp_path, session, monkeypatch):
+    plugin = subprocess.run([sys.executable, str(SDK_PLUGINS / "echo_llm.py")], capture_output=True, text=True,
+                            timeout=60, env=host_env(PLUGIN_UNIX_SOCKET_GROUP="no-such-group-hnb",
+                                                     PLUGIN_UNIX_SOCKET_DIR=str(tmp_path)))
+    assert plugin.returncode == 1 and "cannot give the socket to group 'no-such-group-hnb'" in plugin.stderr
+    assert list(tmp_path.iterdir()) == []  # its socket directory went with it
+    monkeypatch.setenv("PLUGIN_UNIX_SOCKET_GROUP", "no-such-group-hnb")
+    with pytest.raises(HandshakeError, match="cannot give the socket directory to group 'no-such-group-hnb'"):
+        session.load(installed(tmp_path, "parent.py", "parent"))
