@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,11 @@ def _checked_batch(plugin: str, operation: str, ids: list[str], matrix: np.ndarr
 
 def _check_text(plugin: str, operation: str, ids: list[str], metadata: list[dict[str, str]]) -> None:
     """Refuse what protobuf would refuse on the wire (lone surrogates), on every transport alike."""
+    keys = itertools.chain.from_iterable(map(dict.keys, metadata))
+    values = itertools.chain.from_iterable(map(dict.values, metadata))
+    texts = itertools.chain(ids, keys, values)
+    if all(map(str.isascii, texts)):  # the usual case, checked without a Python-level loop
+        return
     try:
         "".join(ids).encode()
         "".join(text for meta in metadata for pair in meta.items() for text in pair).encode()
