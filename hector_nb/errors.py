@@ -145,3 +145,9 @@ class DatasetError(HectorError, ValueError):
 
 class CallCancelled(PluginError):
     """The call was cut short because the host stopped the plugin (unload, session close, restart)."""
+
+    @classmethod
+    def by_stop(cls, plugin: str, operation: str) -> CallCancelled:
+        """The same words on every transport."""
+        return cls(plugin, operation, "cancelled: the plugin was stopped (unloaded, its session closed, or "
+                   "restarted) while this call ran")

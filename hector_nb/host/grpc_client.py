@@ -58,8 +58,7 @@ class GrpcTransport(Transport):
         operation = operation_name(method)
         code = error.code()
         if self._stopping and code in _CUT_SHORT:
-            return CallCancelled(self.name, operation, "cancelled: the plugin was stopped (unloaded, its session "
-                                 "closed, or restarted) while this call ran")
+            return CallCancelled.by_stop(self.name, operation)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
                                  f"timeout= or check the plugin (session.get({self.name!r}).logs())")

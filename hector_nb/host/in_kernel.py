@@ -23,7 +23,7 @@ from typing import Any
 import grpc
 import numpy as np
 
-from ..errors import ProviderError
+from ..errors import CallCancelled, ProviderError
 from ..plugin import sdk
 from ..plugin.servicers import DatabaseServicer, EmbedderServicer, Servicer, servicer_for
 from . import bulk
@@ -85,9 +85,13 @@ class InKernelTransport(Transport):
 
     def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
         """The servicer's chunks as they come; closing this closes the provider's generator."""
-        chunks = getattr(self.servicer, method)(request, _LocalContext())
+        servicer = self.servicer
+        chunks = getattr(servicer, method)(request, _LocalContext())
         try:
-            yield from chunks
+            for chunk in chunks:
+                if self._stopped or self.servicer is not servicer:  # unloaded or restarted meanwhile
+                    raise CallCancelled.by_stop(self.name, operation_name(method))
+                yield chunk
         finally:
             chunks.close()
 

@@ -18,7 +18,7 @@ import pytest
 from plugin_process import START_TIMEOUT, host_env, process_gone, read_line, wait_until
 
 from hector_nb import Session
-from hector_nb.errors import HandshakeError, PluginCrashed, PluginError
+from hector_nb.errors import CallCancelled, HandshakeError, PluginCrashed, PluginError
 from hector_nb.host.log import DEFAULT_CHARACTERS
 from hector_nb.host.subprocess_transport import STEP_TIMEOUT
 from hector_nb.manifest import PluginManifest, write_manifest
@@ -151,16 +151,16 @@ def test_a_flood_of_stderr_without_newlines_does_not_grow_the_host(tmp_path):
     assert grown_kib < 64 * 1024, f"the host grew by {grown_kib // 1024} MiB reading 128 MiB of stderr"
 
 
-# Item 10: closing the session while a subprocess stream is read ends the stream as cancelled.
-def test_closing_the_session_during_a_stream_ends_it_as_cancelled():
+# Item 10: closing the session while a stream is read ends the stream as cancelled, on every transport.
+def test_closing_the_session_during_a_stream_ends_it_as_cancelled(transport):
     session = Session(timeout=30, start_timeout=30)
-    llm = session.add("slow", EchoLLM(), transport="subprocess", config={"delay": "0.2"})
+    llm = session.add("slow", EchoLLM(), transport=transport, config={"delay": "0.2"})
     chunks = llm.stream("one two three four five six")
     assert next(chunks).text
     session.close()
     with pytest.raises(PluginError) as raised:
         list(chunks)
-    assert not isinstance(raised.value, PluginCrashed) and "cancelled" in str(raised.value)
+    assert isinstance(raised.value, CallCancelled) and "cancelled: the plugin was stopped" in str(raised.value)
 
 
 # Item 11: a client used after unload says so, the same on every transport.
