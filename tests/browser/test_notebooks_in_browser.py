@@ -22,7 +22,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from hector_nb.lab import NOTEBOOKS, start_lab
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # the quickstart runs real engines
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -107,7 +107,7 @@ def run_all(browser, lab, name: str, watch_stream: bool = False):
         page.evaluate(WATCH_STREAM)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").click()
     page.locator(".lm-Menu-itemLabel").get_by_text("Run All Cells", exact=True).click()
-    page.wait_for_function(RUN_FINISHED, timeout=300_000, polling=250)
+    page.wait_for_function(RUN_FINISHED, timeout=600_000, polling=250)
     page.keyboard.press("Control+s")
     page.wait_for_function("() => !document.querySelector('.jp-mod-dirty')", polling=250)
     return page, json.loads((root / name).read_text())
