@@ -65,7 +65,8 @@ class SubprocessTransport(GrpcTransport):
             detail = exc.details() if isinstance(exc, grpc.RpcError) else exc.message
             raise PluginNotAnswering(self.name, "start", f"handshake done but the plugin does not answer: "
                                      f"{detail}; stderr:\n{process.stderr_tail()}") from None
-        threading.Thread(target=self._mirror_stdio, args=(self.channel,), daemon=True).start()
+        self._mirror = threading.Thread(target=self._mirror_stdio, args=(self.channel,), daemon=True)
+        self._mirror.start()
         threading.Thread(target=self._watch_exit, args=(process,), daemon=True).start()
 
     def _mirror_stdio(self, channel: grpc.Channel) -> None:
@@ -122,7 +123,9 @@ class SubprocessTransport(GrpcTransport):
                 except grpc.RpcError:
                     break
             # As go-plugin: close the connection after the controller's Shutdown, so no stream of ours
-            # (GRPCStdio, broker) holds the plugin's graceful stop.
+            # holds the plugin's graceful stop; first the plugin's last words (its stdio stream ends once
+            # they are sent).
+            self._mirror.join(step)
             self.channel.close()
             if process.wait(step) is None and not process.terminate(step):
                 process.kill()

@@ -32,6 +32,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -92,16 +93,28 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
         )
         self._ready = threading.Condition()
         self._stop = stop
+        self._drains: list[threading.Thread] = []
+        self._finished = False
 
-    def wake(self) -> None:
-        """End a waiting StreamStdio at once once the plugin stops (not at its next poll)."""
+    def finish(self, timeout: float) -> None:
+        """End StreamStdio once what the plugin wrote has been queued (not at the stream's next poll).
+
+        The caller has closed the pipes' write ends, so each drain reads to the end
+        of its pipe; a child process still holding one is waited for ``timeout`` at most.
+        """
+        deadline = time.monotonic() + timeout
+        for drain in self._drains:
+            drain.join(max(0.0, deadline - time.monotonic()))
         with self._ready:
+            self._finished = True
             self._ready.notify_all()
 
     def pipe(self, channel: grpc_stdio_pb2.StdioData.Channel.ValueType) -> int:
         """A new pipe whose bytes are forwarded as ``channel``; returns its write end."""
         read_end, write_end = os.pipe()
-        threading.Thread(target=self._drain, args=(read_end, channel), daemon=True).start()
+        drain = threading.Thread(target=self._drain, args=(read_end, channel), daemon=True)
+        drain.start()
+        self._drains.append(drain)
         return write_end
 
     def _drain(self, read_end: int, channel: grpc_stdio_pb2.StdioData.Channel.ValueType) -> None:
@@ -111,13 +124,15 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
                 self._ready.notify_all()
 
     def StreamStdio(self, request: Any, context: grpc.ServicerContext) -> Iterator[grpc_stdio_pb2.StdioData]:
-        # Ends when the plugin stops: an open stream would hold the server's grace period, and go-plugin
-        # kills a plugin still running 2 s after GRPCController.Shutdown.
-        while context.is_active() and not self._stop.is_set():
+        # Ends, with everything written sent, as soon as the plugin stops (finish()): an open stream would
+        # hold the server's grace period, and go-plugin kills a plugin still running 2 s after
+        # GRPCController.Shutdown.
+        while context.is_active():
             with self._ready:
                 if not self._chunks:
-                    if not self._stop.is_set():  # checked under the lock: wake() cannot slip in between
-                        self._ready.wait(timeout=0.5)
+                    if self._finished:  # checked under the lock: finish() cannot slip in between
+                        return
+                    self._ready.wait(timeout=0.5)
                     continue
                 chunk = self._chunks.popleft()
             yield chunk
@@ -293,7 +308,13 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     threading.Thread(target=_watch_parent, args=(parent, stop), daemon=True).start()
     while not stop.wait(1.0):
         pass
-    stdio.wake()  # the stdio stream ends now, so the server's grace is not spent waiting for it
+    # Everything written so far reaches the stdio stream, which then ends, so the server's grace is not
+    # spent waiting for it: the pipes' write ends are closed (later words go to fd 2, the host's stderr).
+    sys.stdout.flush()
+    stderr_pipe, sys.stderr = sys.stderr, sys.__stderr__
+    stderr_pipe.close()
+    os.dup2(2, 1)
+    stdio.finish(timeout=1.0)
     server.stop(grace=2).wait(timeout=5)
     listener.remove()
     os._exit(0)  # grpc's worker threads must not keep a stopped plugin alive

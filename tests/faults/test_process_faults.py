@@ -106,6 +106,16 @@ def test_a_healthy_plugin_exits_gracefully_before_the_host_escalates(tmp_path, s
     assert time.monotonic() - started < STEP_TIMEOUT and process.exit_code == 0
 
 
+def test_a_plugins_last_words_reach_the_log_before_the_connection_closes(tmp_path, session):
+    executable = tmp_path / "my-llm"
+    executable.write_text(f"#!{sys.executable}\n" + (SDK_PLUGINS / "echo_llm.py").read_text())
+    executable.chmod(0o755)
+    write_manifest(PluginManifest(name="my-llm", version="1.0.0", type="llm_provider"), executable)
+    llm = session.load(executable)
+    session.unload("my-llm")
+    assert "[stdout] shutdown called" in llm.logs()  # printed by the provider's shutdown()
+
+
 # Item 8: no socket directory is left by a plugin that exits before its handshake, even in a loop.
 def test_no_socket_directory_left_by_a_plugin_dying_before_its_handshake(tmp_path, session):
     executable = tmp_path / "dies"
