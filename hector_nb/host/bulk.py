@@ -53,7 +53,9 @@ def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Seque
                    metadata_text: Callable[[Any], dict[str, str]], rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
     """``(id, vector, metadata)`` items, in order, as checked batches of at most ``rows`` items.
 
-    ``ids`` are the items' ids as text; ``metadata_text`` turns an item's metadata into text. Each batch is checked
+    ``ids`` are the items' ids as text; ``metadata_text`` turns an item's metadata
+    into text. Batches stay small in-kernel too: a fresh large array costs more
+    (page faults) than a growing database's copies. Each batch is checked
     as :func:`.inputs.vector` checks one vector, at once: numbers only, finite,
     and text that is valid UTF-8. Where the vector length changes inside a batch,
     the batch is cut there, so a wrong-sized vector reaches the provider in a

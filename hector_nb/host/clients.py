@@ -234,8 +234,7 @@ class DatabaseClient(PluginClient):
         last item: pipelined requests may be served in any order.
         """
         last = {str(item[0]): item for item in items}
-        batches = bulk.vector_batches(self.name, "upsert_many", list(last), list(last.values()), _metadata_texts,
-                                      self._transport.upsert_batch_rows)
+        batches = bulk.vector_batches(self.name, "upsert_many", list(last), list(last.values()), _metadata_texts)
         with self._progress(len(last), f"upsert into {collection}") as bar:
             for applied in self._supervisor.upsert_batches(collection, batches, len(last),
                                                            self.timeout if timeout is None else timeout):

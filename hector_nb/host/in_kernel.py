@@ -61,9 +61,6 @@ class InKernelTransport(Transport):
     """The provider's servicer, called directly in the caller's thread: no socket, no serialization, no deadline."""
 
     kind = "in-kernel"
-    #: Large batches: no message size to respect, and a database that grows its storage per batch
-    #: (as MemoryDatabase does) copies far less with few of them.
-    upsert_batch_rows = 65536
 
     def __init__(self, name: str, provider: sdk.Provider) -> None:
         super().__init__(name, provider.plugin_type)

@@ -53,8 +53,6 @@ class Transport:
 
     #: ``in-kernel``, ``in-process`` or ``subprocess``.
     kind: ClassVar[str] = ""
-    #: Upserts per batch in ``upsert_many``: what one message of the bulk service carries.
-    upsert_batch_rows: ClassVar[int] = bulk.BATCH_ROWS
 
     def __init__(self, name: str, plugin_type: str) -> None:
         self.name = name

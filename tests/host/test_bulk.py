@@ -15,7 +15,6 @@ import pytest
 from hector_nb import sdk
 from hector_nb.errors import InvalidInput, ProviderError
 from hector_nb.host.bulk import BATCH_ROWS
-from hector_nb.host.in_kernel import InKernelTransport
 from hector_nb.providers import HashingEmbedder, MemoryDatabase
 
 _spec = importlib.util.spec_from_file_location("batch_db", Path(__file__).parent / "plugins" / "batch_db.py")
@@ -67,9 +66,8 @@ def items(count: int, dimension: int = 3):
 def test_in_kernel_upsert_many_is_batches_of_the_provider_in_the_callers_thread(session):
     provider = Recorder()
     db = session.add("rec", provider)
-    rows = InKernelTransport.upsert_batch_rows
-    assert db.upsert_many("c", items(rows + 5)) == rows + 5
-    assert provider.batches == [(rows, np.float32, (rows, 3)), (5, np.float32, (5, 3))]
+    assert db.upsert_many("c", items(2 * BATCH_ROWS + 5)) == 2 * BATCH_ROWS + 5
+    assert provider.batches == [(BATCH_ROWS, np.float32, (BATCH_ROWS, 3))] * 2 + [(5, np.float32, (5, 3))]
     assert provider.threads == {threading.get_ident()}
     assert provider.rows["id7"] == ([21.0, 22.0, 23.0], {"n": "7"})
 
