@@ -32,7 +32,7 @@ from ..plugin._wire import (
     grpc_stdio_pb2_grpc,
     llm_pb2_grpc,
 )
-from ..plugin.constants import HEALTH_SERVICE
+from ..plugin.constants import HEALTH_SERVICE, MAGIC_COOKIE_KEY
 from ..plugin.serve import GRPC_OPTIONS
 
 #: How long go-plugin's host waits for a plugin to exit after GRPCController.Shutdown before killing it.
@@ -90,16 +90,20 @@ class ProcessProbe:
 class RunningProbe:
     """A plugin process under observation; :meth:`stop` always cleans it up."""
 
-    def __init__(self, command: Sequence[str], env: dict[str, str] | None, timeout: float) -> None:
+    def __init__(self, command: Sequence[str], env: dict[str, str] | None, timeout: float,
+                 cookie: bool = True) -> None:
         self.facts = ProcessProbe(list(command))
         self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-check-")
         self._started = time.monotonic()
         self._handshake_seen = threading.Event()
         self._lock = threading.Lock()
         self.channel: grpc.Channel | None = None
+        environment = plugin_environment(self._socket_dir, env)
+        if not cookie:
+            environment.pop(MAGIC_COOKIE_KEY)
         try:
             self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                list(command), env=plugin_environment(self._socket_dir, env), stdin=subprocess.DEVNULL,
+                list(command), env=environment, stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         except OSError as exc:
             self.process = None
@@ -264,3 +268,18 @@ def observe(command: Sequence[str], env: dict[str, str] | None, plugin_type: str
     finally:
         probe.stop()
     return probe.facts
+
+
+def without_cookie(command: Sequence[str], env: dict[str, str] | None, timeout: float
+                   ) -> tuple[ProcessProbe, bool | None]:
+    """Start the plugin as a person would, by hand: without Hector's magic cookie. Returns what it
+    did, and whether it exited by itself within ``timeout`` (None: it could not be started)."""
+    probe = RunningProbe(command, env, timeout, cookie=False)  # waits for a handshake or for stdout to close
+    process = probe.process
+    if process is None:
+        return probe.stop(), None
+    try:
+        exited = probe.facts.handshake_line is None and process.wait(1.0) is not None
+    except subprocess.TimeoutExpired:
+        exited = False
+    return probe.stop(), exited

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .base import Outcome, Stage, check, failed, passed, skipped, warned
 from .context import CheckContext
-from .probe import CONTROLLER_GRACE
+from .probe import CONTROLLER_GRACE, without_cookie
 
 #: A start-up slower than this is worth a warning: Hector starts every plugin before it serves.
 SLOW_START_SECONDS = 3.0
@@ -127,3 +127,25 @@ def controller_shutdown(ctx: CheckContext) -> Outcome:
                       f"{CONTROLLER_GRACE:g}s", "exit at once when GRPCController.Shutdown is called: stop the "
                       "server without a long grace period and end non-daemon threads")
     return passed(f"exited {probe.exit_seconds:.2f}s after GRPCController.Shutdown (code {probe.exit_code})")
+
+
+_COOKIE_FIX = ("check HECTOR_PLUGIN=hector_plugin_v1 first; without it write 'this binary is a plugin, run it "
+               "through Hector' to stderr and exit 1 (go-plugin's plugin.Serve and hector_nb's serve do it)")
+
+
+@check("cookie", "run by hand (without Hector's cookie), it says so on stderr and exits",
+       stage=Stage.PROCESS, needs_process=True, fix=_COOKIE_FIX)
+def cookie(ctx: CheckContext) -> Outcome:
+    assert ctx.target.command is not None
+    facts, exited = without_cookie(ctx.target.command, ctx.target.env, ctx.timeout * 2)
+    if exited is None:
+        return skipped(facts.start_error)
+    if facts.handshake_line is not None:
+        return warned(f"served without the cookie ({facts.handshake_line!r}); whoever runs it by hand gets a "
+                      "silent process", _COOKIE_FIX)
+    if not exited:
+        return warned(f"still running {ctx.timeout * 2:g}s after a start without the cookie; stderr: "
+                      f"{facts.stderr_tail()}", _COOKIE_FIX)
+    if facts.exit_code == 0 or not facts.stderr:
+        return warned(f"exited with code {facts.exit_code} and {facts.stderr_tail()}", _COOKIE_FIX)
+    return passed(f"exited with code {facts.exit_code}: {facts.stderr[0].strip()[:100]}")

@@ -28,7 +28,7 @@ def test_builtin_plugins_pass_as_hector_runs_them(builtin, with_verdict):
     report = hector_nb.check(f"builtin:{builtin}")
     assert isinstance(report, pd.DataFrame) and isinstance(report, CheckReport)
     assert report.ok, str(report)
-    assert {"handshake", "stdout_before_handshake", "health_serving", "controller_shutdown", "manifest",
+    assert {"handshake", "stdout_before_handshake", "health_serving", "controller_shutdown", "cookie", "manifest",
             "initialize_config", "concurrent_calls", "large_request", "short_deadline"} <= with_verdict(report, "pass")
     assert list(report.columns) == ["check", "verdict", "description", "happened", "fix", "seconds"]
     print(f"{report.summary} in {report.seconds.sum():.1f}s")
@@ -40,7 +40,7 @@ def test_builtin_providers_pass_in_this_process(builtin, transport, with_verdict
     report = hector_nb.check(BUILTINS[builtin](), transport=transport)
     assert report.ok, str(report)
     process_checks = {"handshake", "stdout_before_handshake", "health_serving", "stdout_after_handshake",
-                      "startup_time", "controller_shutdown"}
+                      "startup_time", "controller_shutdown", "cookie"}
     assert process_checks <= with_verdict(report, "skip")
     assert "runs as a process only" in report.set_index("check").loc["handshake", "happened"]
 

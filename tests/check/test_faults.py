@@ -64,6 +64,7 @@ CASES = [
     ("broken_process.py", "embedder_provider", "no_controller", {}, {"controller_shutdown"}, set()),
     ("broken_process.py", "embedder_provider", "bad_version", {}, {"handshake"}, set()),
     ("broken_process.py", "embedder_provider", "raw_stdout", {}, set(), {"stdout_after_handshake"}),
+    ("broken_process.py", "embedder_provider", "ignores_cookie", {}, set(), {"cookie"}),
     ("broken_process.py", "embedder_provider", "unterminated_handshake", {}, {"stdout_after_handshake"}, set()),
 ]
 

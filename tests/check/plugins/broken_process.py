@@ -39,7 +39,7 @@ class Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
 
 
 def main():
-    if os.environ.get("HECTOR_PLUGIN") != "hector_plugin_v1":
+    if os.environ.get("HECTOR_PLUGIN") != "hector_plugin_v1" and FAULT != "ignores_cookie":
         sys.exit("this binary is a plugin, run it through Hector")
     if FAULT == "slow_start":
         time.sleep(3.5)  # loads "a model" before serving
