@@ -1,0 +1,34 @@
+"""Without its extra, a real engine fails to load in one line that says which pip install to run."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from hector_nb import Session
+from hector_nb.errors import ProviderError
+
+#: builtin -> (a module its extra brings, the config it needs to reach the import).
+ENGINES = {
+    "qdrant": ("qdrant_client", {}),
+    "milvus": ("pymilvus", {}),
+    "usearch": ("usearch", {}),
+    "minilm": ("onnxruntime", {}),
+    "openai": ("openai", {"model": "m"}),
+    "llama": ("llama_cpp", {}),
+}
+
+
+@pytest.mark.parametrize("builtin", sorted(ENGINES))
+def test_a_missing_extra_names_the_install(builtin, monkeypatch):
+    module, config = ENGINES[builtin]
+    # None in sys.modules makes `import module` raise ImportError, as if the package were not installed.
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
+    with Session() as session, pytest.raises(ProviderError) as raised:
+        session.load(f"builtin:{builtin}", transport="in-kernel", config=config)
+    assert str(raised.value).startswith(f"plugin '{builtin}', initialize: ImportError: builtin:{builtin} needs ")
+    assert str(raised.value).endswith(f'pip install "hector_nb[{builtin}]"')
+    assert "\n" not in str(raised.value)
