@@ -17,7 +17,8 @@ from hector_nb.errors import InvalidInput, ProviderError
 from hector_nb.host.bulk import BATCH_ROWS
 from hector_nb.providers import HashingEmbedder, MemoryDatabase
 
-_spec = importlib.util.spec_from_file_location("batch_db", Path(__file__).parent / "plugins" / "batch_db.py")
+PLUGINS = Path(__file__).parent / "plugins"
+_spec = importlib.util.spec_from_file_location("batch_db", PLUGINS / "batch_db.py")
 batch_db = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(batch_db)
 
@@ -125,3 +126,34 @@ def test_embed_many_uses_batches(session, transport):
     if transport == "in-kernel":
         assert provider.batches == [256, 256, 88]
     assert emb.embed_many([]).shape[0] == 0
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "subprocess"])
+def test_bulk_input_errors_are_the_same_on_every_transport(session, transport):
+    db = session.add("mem", MemoryDatabase(), transport=transport)
+    db.create_collection("c", 2)
+    # A vector of another length mid-batch reaches the provider in a batch of its own: its error names it.
+    with pytest.raises(ProviderError, match=r"plugin 'mem', upsert_many: ValueError: collection 'c' holds "
+                                            r"2-dimensional vectors, got 1 vector\(s\) of 3 values"):
+        db.upsert_many("c", [("a", [1, 0], None), ("b", [1, 0, 0], None)])
+    with pytest.raises(InvalidInput, match=r"plugin 'mem', upsert_many: the vector of id 'n' is int, not a list"):
+        db.upsert_many("c", [("a", [1, 0], None), ("n", 5, None)])
+    with pytest.raises(InvalidInput, match=r"plugin 'mem', upsert_many: the id or metadata of id 's' holds "
+                                           r"'\\udc80', a lone surrogate"):
+        db.upsert_many("c", [("a", [1, 0], None), ("s", [0, 1], {"note": "bad \udc80"})])
+    assert [h.id for h in db.search("c", [1, 0], 5)] == ["a"]  # the batches before each bad one were written
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "subprocess"])
+def test_embed_many_returning_too_few_vectors_is_a_provider_error(session, install, transport):
+    if transport == "subprocess":
+        emb = session.load(install("short_embedder.py", "short", "embedder_provider"))
+    else:
+        spec = importlib.util.spec_from_file_location("short_embedder", PLUGINS / "short_embedder.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        emb = session.add("short", module.ShortEmbedder())
+    said = {"in-kernel": r"3 texts, but the embeddings have shape \(2, 2\); return one vector per text",
+            "subprocess": "embed_many returned 2 vectors for 3 texts"}[transport]
+    with pytest.raises(ProviderError, match=rf"plugin 'short', embed_many: {said}"):
+        emb.embed_many(["a", "bb", "ccc"])
