@@ -61,6 +61,9 @@ def test_an_empty_stream_is_the_probe_and_a_malformed_batch_is_refused(database)
     short = bulk_pb2.UpsertBatch(collection="docs", ids=["a", "b"], dimension=2, vectors=b"\0" * 12)
     [ack] = bulk.UpsertBatches(iter([short]), timeout=30)
     assert ack.error == "malformed batch: 2 ids of dimension 2 need 16 bytes of vectors, got 12"
+    uneven = batch(["a", "b"], [[1, 0], [0, 1]], [{"text": "only one"}])
+    [ack] = bulk.UpsertBatches(iter([uneven]), timeout=30)
+    assert ack.error == "malformed batch: 2 ids but 1 metadata entries"
 
 
 def test_embed_batch_equals_embed_per_text(start_plugin):
