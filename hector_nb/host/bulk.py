@@ -65,7 +65,8 @@ def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Seque
         chunk = items[start:start + rows]
         batch_ids = list(ids[start:start + rows])
         vectors = [item[1] for item in chunk]
-        metadata = [metadata_text(item[2]) for item in chunk]
+        given = [item[2] for item in chunk]
+        metadata = _text_copies(given) or [metadata_text(meta) for meta in given]
         try:
             with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
                 matrix: np.ndarray | None = np.asarray(vectors, dtype=np.float32)
@@ -78,6 +79,18 @@ def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Seque
             run_ids = batch_ids[same.start:same.stop]
             matrix = _rows(plugin, operation, run_ids, vectors[same.start:same.stop])
             yield _checked_batch(plugin, operation, run_ids, matrix, metadata[same.start:same.stop])
+
+
+def _text_copies(metadata: list[Any]) -> list[dict[str, str]] | None:
+    """Copies of the items' metadata when each is a dict of text to text, the usual case, found
+    without a Python-level step per item; None when some item's metadata needs converting."""
+    if set(map(type, metadata)) != {dict}:
+        return None
+    keys = set(map(type, itertools.chain.from_iterable(metadata)))
+    values = set(map(type, itertools.chain.from_iterable(map(dict.values, metadata))))
+    if keys | values <= {str}:
+        return list(map(dict, metadata))
+    return None
 
 
 def _runs_of_one_length(plugin: str, operation: str, ids: list[str], vectors: list[Any]) -> Iterator[range]:
