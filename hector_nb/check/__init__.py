@@ -40,8 +40,9 @@ def check(plugin: PluginClient | sdk.Provider | str | os.PathLike[str], *, confi
     """Check a plugin against what Hector needs; returns a :class:`CheckReport` (a DataFrame).
 
     ``plugin`` is a loaded client (checked on fresh instances started the same
-    way, with the config it was loaded with), a provider object (run
-    ``transport``: ``in-kernel`` or ``in-process``), or the path of a plugin
+    way, with the config it was loaded with; a provider run in-kernel is checked
+    in-process, over real gRPC), a provider object (``transport`` names how it
+    would run, for the report), or the path of a plugin
     executable, its ``.plugin.yaml`` or ``builtin:NAME`` (started as Hector
     starts it, with ``config``: only string values reach it, as in Hector).
     ``only`` limits the run to the named checks; ``timeout`` bounds each call.

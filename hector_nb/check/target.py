@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import hector
 from ..errors import InvalidManifest, PluginError
-from ..host import InKernelTransport, InProcessTransport, SubprocessTransport, Transport
+from ..host import InProcessTransport, SubprocessTransport, Transport
 from ..host.clients import PluginClient
 from ..host.process import executable_command
 from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest
@@ -57,10 +57,10 @@ class Target:
         if self.command is not None:
             return _lenient_subprocess(self.name, self.plugin_type, self.command, timeout, self.env)
         assert self.provider is not None
-        provider = _fresh(self.provider)
-        if self.transport == "in-process":
-            return InProcessTransport(self.name, provider, timeout)
-        return InKernelTransport(self.name, provider)
+        # In-process even for a provider run in-kernel: over real gRPC every call has a deadline (the
+        # robustness checks need them, and a hung provider must not hang the check) and crosses the wire
+        # as Hector's would.
+        return InProcessTransport(self.name, _fresh(self.provider), timeout)
 
 
 def _lenient_subprocess(name: str, plugin_type: str, command: list[str], timeout: float,
