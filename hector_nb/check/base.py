@@ -14,20 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..plugin.constants import TextEnum
+
 if TYPE_CHECKING:
     from .context import CheckContext
 
 
-class Verdict(str, enum.Enum):
+class Verdict(TextEnum):
     """How a check came out. A ``str``, so ``Verdict.PASS == "pass"``."""
 
     PASS = "pass"
     WARN = "warn"
     FAIL = "fail"
     SKIP = "skip"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
@@ -43,11 +42,13 @@ def passed(happened: str) -> Outcome:
     return Outcome(Verdict.PASS, happened)
 
 
-def warned(happened: str, fix: str) -> Outcome:
+def warned(happened: str, fix: str = "") -> Outcome:
+    """A warning; without ``fix`` the runner gives it the check's own (the one :func:`check` registered)."""
     return Outcome(Verdict.WARN, happened, fix)
 
 
-def failed(happened: str, fix: str) -> Outcome:
+def failed(happened: str, fix: str = "") -> Outcome:
+    """A failure; without ``fix`` the runner gives it the check's own (the one :func:`check` registered)."""
     return Outcome(Verdict.FAIL, happened, fix)
 
 
@@ -73,7 +74,8 @@ class Check:
     capability the check needs (skipped when the plugin does not declare it);
     ``needs_process`` checks run only for plugins started as processes;
     ``blocks_loading`` says that failing it keeps Hector from loading the
-    plugin at all; ``fix`` is how to repair the fault the check looks for.
+    plugin at all; ``fix`` is how to repair the fault the check looks for, given with every
+    warning or failure that names no fix of its own.
     """
 
     name: str

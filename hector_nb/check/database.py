@@ -86,7 +86,7 @@ def upsert_without_create(ctx: CheckContext) -> Outcome:
     _, docs, error = _corpus(ctx)
     if error:
         return failed(f"Upsert into a collection that was never created answered: {error}; Hector's document "
-                      "store never calls CreateCollection, so nothing gets indexed", _CREATE_FIX)
+                      "store never calls CreateCollection, so nothing gets indexed")
     return passed(f"{len(docs)} chunks stored, {len(docs[0][2])} metadata keys each, no CreateCollection")
 
 
@@ -125,8 +125,7 @@ def search_content(ctx: CheckContext) -> Outcome:
     wrong = [hit.id for hit in reply.results if hit.content != expected.get(hit.id)]
     if wrong:
         return failed(f"{len(wrong)} of {len(reply.results)} hits lack their text in content (e.g. {wrong[0]} has "
-                      f"{reply.results[0].content[:40]!r}); Hector's agent would see empty passages",
-                      "fill SearchResult.content from the 'content' metadata the chunk was upserted with")
+                      f"{reply.results[0].content[:40]!r}); Hector's agent would see empty passages")
     return passed(f"all {len(reply.results)} hits carry their chunk's text")
 
 
@@ -145,7 +144,7 @@ def search_metadata(ctx: CheckContext) -> Outcome:
         missing = sorted(key for key, value in want.items() if hit.metadata.get(key) != value)
         if missing:
             return failed(f"hit {hit.id} lacks or changed metadata {', '.join(missing[:5])}; Hector filters hits "
-                          "by metadata equality and drops these", _METADATA_FIX)
+                          "by metadata equality and drops these")
     return passed(f"all {len(reply.results)} hits carry their {len(docs[0][2])} metadata keys unchanged")
 
 
@@ -193,8 +192,7 @@ def top_k_larger(ctx: CheckContext) -> Outcome:
     store(ctx, "hector-nb-check-small", docs)
     reply = _search(ctx, "hector-nb-check-small", docs[0][1], 50)
     if reply.error:
-        return failed(f"Search with top_k=50 over 3 entries answered: {reply.error}",
-                      "clip top_k to the collection's size instead of failing")
+        return failed(f"Search with top_k=50 over 3 entries answered: {reply.error}")
     if len(reply.results) != 3:
         return failed(f"{len(reply.results)} hits for top_k=50 over 3 entries", "return every entry when top_k "
                       "exceeds the collection's size, each once")
@@ -217,8 +215,7 @@ def wrong_dimension(ctx: CheckContext) -> Outcome:
     if upserted.success:
         problems.append("Upsert of a 3-dimensional vector succeeded")
     if problems:
-        return failed("; ".join(problems) + "; mixed dimensions give meaningless scores",
-                      "compare the vector's length with the collection's dimension and answer an error naming both")
+        return failed("; ".join(problems) + "; mixed dimensions give meaningless scores")
     return passed(f"refused: {found.error[:80]}")
 
 
@@ -234,8 +231,7 @@ def empty_collection(ctx: CheckContext) -> Outcome:
     emptied = _search(ctx, "hector-nb-check-empty", vector, 5)
     if emptied.error or emptied.results:
         what = f"an error: {emptied.error}" if emptied.error else f"{len(emptied.results)} hits"
-        return failed(f"Search of a collection whose only entry was deleted answered {what}",
-                      "answer an empty result for a collection without entries")
+        return failed(f"Search of a collection whose only entry was deleted answered {what}")
     never = _search(ctx, "hector-nb-check-never-written", vector, 5)
     if never.results:
         return failed(f"Search of a collection never written answered {len(never.results)} hits",

@@ -78,8 +78,7 @@ def embed_dimension(ctx: CheckContext) -> Outcome:
     vector = reference(ctx)
     if vector.size != dimension:
         return failed(f"Embed returned {vector.size} numbers, GetEmbedderInfo says {dimension}; Hector sizes "
-                      "collections from the info, so every upsert would fail",
-                      "answer GetEmbedderInfo with the true length of the vectors Embed returns")
+                      "collections from the info, so every upsert would fail")
     if not np.all(np.isfinite(vector)):
         return failed("Embed returned NaN or infinite numbers", "return finite numbers")
     return passed(f"{dimension} finite numbers")

@@ -36,7 +36,7 @@ def manifest(ctx: CheckContext) -> Outcome:
     try:
         found = read_manifest(target.manifest_file)
     except InvalidManifest as exc:
-        return failed(f"Hector's discovery would reject it: {exc.message}", _MANIFEST_FIX)
+        return failed(f"Hector's discovery would reject it: {exc.message}")
     if found.name != target.name:
         return warned(f"{target.manifest_file.name} names the plugin {found.name!r} but it is loaded as "
                       f"{target.name!r}; Hector unloads plugins by manifest name, so shutting it down fails "

@@ -54,16 +54,15 @@ def agent_request(ctx: CheckContext) -> Outcome:
     reply = _agent_reply(ctx)
     if not reply.text.strip() and not reply.tool_calls:
         return failed("unary Generate answered no text and no tool call to ROLE_UNSPECIFIED, ROLE_UNSPECIFIED, "
-                      "ROLE_USER messages with ten tools", _ROLES_FIX)
+                      "ROLE_USER messages with ten tools")
     chunks = _agent_stream(ctx)
     errors = [c.error for c in chunks if c.type == sdk.CHUNK_TYPE_ERROR]
     if errors:
-        return failed(f"the streamed request (agents stream by default) ended in an ERROR chunk: {errors[0]}",
-                      _ROLES_FIX)
+        return failed(f"the streamed request (agents stream by default) ended in an ERROR chunk: {errors[0]}")
     text = "".join(c.text for c in chunks if c.type == sdk.CHUNK_TYPE_TEXT)
     if not text.strip():
         return failed(f"the streamed request (agents stream by default) carried no text ({_sequence(chunks)}); "
-                      "a Hector agent shows an empty answer", _ROLES_FIX)
+                      "a Hector agent shows an empty answer")
     calls = f", {len(reply.tool_calls)} tool call(s)" if reply.tool_calls else ""
     return passed(f"unary: {len(reply.text)} characters{calls}; streamed: {len(text)} characters in "
                   f"{_sequence(chunks)}")
@@ -135,7 +134,7 @@ def stream_cancel(ctx: CheckContext) -> Outcome:
                 stream.close()
         silent = ctx.unresponsive(instance)
     if silent:
-        return failed(f"after {CANCELLED_STREAMS} cancelled streams Health got no answer: {silent}", _CANCEL_FIX)
+        return failed(f"after {CANCELLED_STREAMS} cancelled streams Health got no answer: {silent}")
     return passed(f"{CANCELLED_STREAMS} streams cancelled after their first chunk (or {CANCEL_AFTER:g}s); "
                   "still serving")
 
@@ -164,14 +163,14 @@ def tool_calls(ctx: CheckContext) -> Outcome:
         return passed("the agent request was answered without a tool call")
     for call in reply.tool_calls:
         if call.name not in offered:
-            return failed(f"tool call {call.name!r} names no offered tool", _TOOL_FIX)
+            return failed(f"tool call {call.name!r} names no offered tool")
         try:
             arguments = json.loads(call.arguments_json or "{}")
         except ValueError:
             return failed(f"tool call {call.name!r} has arguments_json that is not JSON: "
-                          f"{call.arguments_json[:80]!r}", _TOOL_FIX)
+                          f"{call.arguments_json[:80]!r}")
         if not isinstance(arguments, dict):
-            return failed(f"tool call {call.name!r} has arguments_json that is not a JSON object", _TOOL_FIX)
+            return failed(f"tool call {call.name!r} has arguments_json that is not a JSON object")
     return passed(", ".join(f"{c.name}({c.arguments_json[:40]})" for c in reply.tool_calls))
 
 

@@ -88,9 +88,7 @@ def stdout_after_handshake(ctx: CheckContext) -> Outcome:
                       "carry print() over GRPCStdio")
     if probe.after:
         return warned(f"printed {_quote(probe.after)} on raw stdout after the handshake (during {calls}); "
-                      "go-plugin reads and discards it, so nobody sees it under Hector",
-                      "print to stderr, or serve through hector_nb's SDK or go-plugin, which carry print() "
-                      "over GRPCStdio")
+                      "go-plugin reads and discards it, so nobody sees it under Hector")
     carried = f"; {probe.stdio_bytes} bytes came over GRPCStdio" if probe.stdio_bytes else ""
     return passed(f"still serving after {calls}; nothing on raw stdout{carried}")
 
@@ -142,10 +140,10 @@ def cookie(ctx: CheckContext) -> Outcome:
         return skipped(facts.start_error)
     if facts.handshake_line is not None:
         return warned(f"served without the cookie ({facts.handshake_line!r}); whoever runs it by hand gets a "
-                      "silent process", _COOKIE_FIX)
+                      "silent process")
     if not exited:
         return warned(f"still running {ctx.timeout * 2:g}s after a start without the cookie; stderr: "
-                      f"{facts.stderr_tail()}", _COOKIE_FIX)
+                      f"{facts.stderr_tail()}")
     if facts.exit_code == 0 or not facts.stderr:
-        return warned(f"exited with code {facts.exit_code} and {facts.stderr_tail()}", _COOKIE_FIX)
+        return warned(f"exited with code {facts.exit_code} and {facts.stderr_tail()}")
     return passed(f"exited with code {facts.exit_code}: {facts.stderr[0].strip()[:100]}")

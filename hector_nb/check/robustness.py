@@ -64,11 +64,10 @@ def concurrent_calls(ctx: CheckContext) -> Outcome:
                 except PluginError as exc:
                     errors.append(exc.message)
         if errors:
-            return failed(f"{len(errors)} of {CONCURRENT_CALLS} concurrent calls failed: {errors[0]}",
-                          _CONCURRENCY_FIX)
+            return failed(f"{len(errors)} of {CONCURRENT_CALLS} concurrent calls failed: {errors[0]}")
         mismatch = _concurrent_mismatch(ctx, instance, calls, answers)
     if mismatch:
-        return failed(mismatch, _CONCURRENCY_FIX)
+        return failed(mismatch)
     return passed(f"{CONCURRENT_CALLS} concurrent calls answered")
 
 
@@ -131,15 +130,15 @@ def large_request(ctx: CheckContext) -> Outcome:
                           "(e.g. truncate to the model's context)")
         except PluginError as exc:
             if "RESOURCE_EXHAUSTED" in exc.message:
-                return warned(f"{what} was refused by the gRPC server ({exc.message})", _GRPC_LIMIT_FIX)
+                return warned(f"{what} was refused by the gRPC server ({exc.message})")
             broken = ctx.unresponsive(instance)
             if broken:
-                return failed(f"{what} broke the plugin ({exc.message}); then: {broken}", _GRPC_LIMIT_FIX)
+                return failed(f"{what} broke the plugin ({exc.message}); then: {broken}")
             return warned(f"{what} failed at the gRPC level: {exc.message}",
                           "refuse it in the response's error field instead")
         broken = ctx.unresponsive(instance)
     if broken:
-        return failed(f"after {what} the plugin stopped serving: {broken}", _GRPC_LIMIT_FIX)
+        return failed(f"after {what} the plugin stopped serving: {broken}")
     return passed(f"{what}: " + (f"refused cleanly ({error[:60]})" if error else "answered"))
 
 
@@ -167,5 +166,5 @@ def short_deadline(ctx: CheckContext) -> Outcome:
                 broken = f"the same call afterwards failed: {exc.message}"
     what = f"one {method} call with a {SHORT_DEADLINE * 1000:g} ms deadline"
     if broken:
-        return failed(f"{what} ({outcome}) left the plugin broken: {broken}", _DEADLINE_FIX)
+        return failed(f"{what} ({outcome}) left the plugin broken: {broken}")
     return passed(f"{what} {outcome}; still serving")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable
 
@@ -30,16 +31,20 @@ def _why_not(check: Check, target: Target) -> str:
 
 
 def run_check(check: Check, ctx: CheckContext) -> Outcome:
-    """One check: its outcome, with a plugin error or a missing prerequisite turned into a verdict."""
+    """One check: its outcome, with a plugin error or a missing prerequisite turned into a verdict, and
+    the check's own fix on a warning or failure that names none."""
     reason = _why_not(check, ctx.target)
     if reason:
         return skipped(reason)
     try:
-        return check.run(ctx)
+        outcome = check.run(ctx)
     except NotReady as exc:
         return skipped(str(exc))
     except PluginError as exc:
-        return failed(exc.message, check.fix)
+        outcome = failed(exc.message)
+    if outcome.verdict in (Verdict.WARN, Verdict.FAIL) and not outcome.fix:
+        return dataclasses.replace(outcome, fix=check.fix)
+    return outcome
 
 
 def run(target: Target, only: Iterable[str] | None = None, timeout: float = CALL_TIMEOUT) -> CheckReport:

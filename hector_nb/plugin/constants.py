@@ -40,7 +40,14 @@ PLUGIN_TYPE_EMBEDDER = "embedder_provider"
 PLUGIN_TYPES = (PLUGIN_TYPE_LLM, PLUGIN_TYPE_DATABASE, PLUGIN_TYPE_EMBEDDER)
 
 
-class Status(str, enum.Enum):
+class TextEnum(str, enum.Enum):
+    """An enum whose members are their text: each compares equal to it and prints as it."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Status(TextEnum):
     """A plugin's status, as Hector names it (``StatusResponse.status`` carries the value).
 
     A ``str`` subclass, so a status compares equal to its text: ``Status.READY == "ready"``.
@@ -53,9 +60,6 @@ class Status(str, enum.Enum):
     CRASHED = "crashed"
     SHUTDOWN = "shutdown"
     RESTARTING = "restarting"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 #: Plugin statuses, as Hector names them.
