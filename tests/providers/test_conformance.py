@@ -36,3 +36,19 @@ def test_milvus_client_imports_beside_hector_nb():
     for first, second in (("hector_nb.sdk", "pymilvus"), ("pymilvus", "hector_nb.sdk")):
         subprocess.run([sys.executable, "-c", f"import {first}; import {second}"], check=True, timeout=120,
                        capture_output=True)
+
+
+#: The LLM checks, less ``tool_calls``: it offers a tool with tool_choice auto, and llama.cpp's
+#: chatml-function-calling handler did not answer that within 60 s here (forced tool calls work:
+#: test_openai.py::test_tool_calls_travel_both_ways).
+LLM_CHECKS = ["initialize_config", "health", "model_info", "stream_done", "stream_error", "stream_cancel",
+              "stream_tool_call", "concurrent_calls", "large_request", "short_deadline", "agent_request", "shutdown"]
+
+
+@pytest.mark.timeout(900)
+def test_conformance_check_passes_for_openai_on_a_real_server(openai_server):
+    from hector_nb.providers import OpenAILLM
+
+    config = {"base_url": openai_server, "model": "smollm2", "max_tokens": "8", "timeout": "300"}
+    report = check(OpenAILLM(), config=config, transport="in-process", timeout=300, only=LLM_CHECKS)
+    assert report.ok and not report.counts().get("warn"), report[report.verdict != "pass"].to_string()
