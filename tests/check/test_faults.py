@@ -20,60 +20,61 @@ pytestmark = pytest.mark.timeout(300)
 PLUGINS = Path(__file__).parent / "plugins"
 
 FUNCTION_CALLING = {"capabilities": {"function_calling": True}}
-PROVIDER_NAMES = {"broken_llm.py": "broken-llm", "broken_db.py": "broken-db", "broken_embedder.py": "broken-embedder",
-                  "broken_process.py": "letters"}
+# script -> (its plugin type, the name its provider gives itself, which its manifest repeats)
+SCRIPTS = {"broken_llm.py": ("llm_provider", "broken-llm"), "broken_db.py": ("database_provider", "broken-db"),
+           "broken_embedder.py": ("embedder_provider", "broken-embedder"),
+           "broken_process.py": ("embedder_provider", "letters")}
 
-# (script, plugin type, fault, manifest extras, checks that must fail, checks that must warn)
+# (script, fault, manifest extras, checks that must fail, checks that must warn)
 CASES = [
-    ("broken_llm.py", "llm_provider", "good", FUNCTION_CALLING, set(), set()),
-    ("broken_llm.py", "llm_provider", "openai_roles", {}, {"agent_request"}, set()),
-    ("broken_llm.py", "llm_provider", "text_after_done", {}, {"stream_done"}, set()),
-    ("broken_llm.py", "llm_provider", "error_then_done", {}, {"stream_error"}, set()),
-    ("broken_llm.py", "llm_provider", "ignores_cancel", {}, {"stream_cancel"}, set()),
-    ("broken_llm.py", "llm_provider", "bad_tool_call", FUNCTION_CALLING, {"tool_calls"}, set()),
-    ("broken_llm.py", "llm_provider", "no_model_info", {}, {"model_info"}, set()),
-    ("broken_llm.py", "llm_provider", "dies_after_deadline", {}, {"short_deadline"}, set()),
-    ("broken_llm.py", "llm_provider", "crashes_on_large", {}, {"large_request"}, set()),
-    ("broken_llm.py", "llm_provider", "requires_key", {}, {"initialize_config"}, set()),
-    ("broken_llm.py", "llm_provider", "bad_status", {}, {"get_status"}, set()),
-    ("broken_llm.py", "llm_provider", "no_manifest_rpc", {}, {"get_manifest"}, set()),
-    ("broken_llm.py", "llm_provider", "shutdown_no_response", {}, {"shutdown"}, set()),
-    ("broken_llm.py", "llm_provider", "unhealthy", {}, set(), {"health"}),
-    ("broken_llm.py", "llm_provider", "health_aborts", {}, {"health"}, set()),
-    ("broken_db.py", "database_provider", "good", {}, set(), set()),
-    ("broken_db.py", "database_provider", "needs_create", {}, {"upsert_without_create"}, set()),
-    ("broken_db.py", "database_provider", "unsorted", {}, {"search_best_first"}, set()),
-    ("broken_db.py", "database_provider", "no_content", {}, {"search_content"}, set()),
-    ("broken_db.py", "database_provider", "drops_metadata", {}, {"search_metadata"}, set()),
-    ("broken_db.py", "database_provider", "appends_same_id", {}, {"upsert_same_id"}, set()),
-    ("broken_db.py", "database_provider", "pads_top_k", {}, {"top_k_larger"}, set()),
-    ("broken_db.py", "database_provider", "any_dimension", {}, {"wrong_dimension"}, set()),
-    ("broken_db.py", "database_provider", "empty_is_error", {}, {"empty_collection"}, set()),
-    ("broken_db.py", "database_provider", "not_thread_safe", {}, {"concurrent_calls"}, set()),
-    ("broken_db.py", "database_provider", "delete_missing_fails", {}, set(), {"delete_missing_id"}),
-    ("broken_db.py", "database_provider", "delete_missing_removes_another", {}, {"delete_missing_id"}, set()),
-    ("broken_embedder.py", "embedder_provider", "good", {}, set(), set()),
-    ("broken_embedder.py", "embedder_provider", "random_noise", {}, {"embed_deterministic"}, set()),
-    ("broken_embedder.py", "embedder_provider", "info_mismatch", {}, {"embed_dimension"}, set()),
-    ("broken_embedder.py", "embedder_provider", "empty_aborts", {}, {"embed_empty_text"}, set()),
-    ("broken_embedder.py", "embedder_provider", "ascii_only", {}, {"embed_unicode"}, set()),
-    ("broken_embedder.py", "embedder_provider", "info_zero", {}, {"embedder_info"}, set()),
-    ("broken_embedder.py", "embedder_provider", "mixes_answers", {}, {"concurrent_calls"}, set()),
-    ("broken_process.py", "embedder_provider", "good", {}, set(), set()),
-    ("broken_process.py", "embedder_provider", "no_health", {}, {"health_serving"}, set()),
-    ("broken_process.py", "embedder_provider", "no_controller", {}, {"controller_shutdown"}, set()),
-    ("broken_process.py", "embedder_provider", "bad_version", {}, {"handshake"}, set()),
-    ("broken_process.py", "embedder_provider", "raw_stdout", {}, set(), {"stdout_after_handshake"}),
-    ("broken_process.py", "embedder_provider", "ignores_cookie", {}, set(), {"cookie"}),
-    ("broken_process.py", "embedder_provider", "unterminated_handshake", {}, {"stdout_after_handshake"}, set()),
+    ("broken_llm.py", "good", FUNCTION_CALLING, set(), set()),
+    ("broken_llm.py", "openai_roles", {}, {"agent_request"}, set()),
+    ("broken_llm.py", "text_after_done", {}, {"stream_done"}, set()),
+    ("broken_llm.py", "error_then_done", {}, {"stream_error"}, set()),
+    ("broken_llm.py", "ignores_cancel", {}, {"stream_cancel"}, set()),
+    ("broken_llm.py", "bad_tool_call", FUNCTION_CALLING, {"tool_calls"}, set()),
+    ("broken_llm.py", "no_model_info", {}, {"model_info"}, set()),
+    ("broken_llm.py", "dies_after_deadline", {}, {"short_deadline"}, set()),
+    ("broken_llm.py", "crashes_on_large", {}, {"large_request"}, set()),
+    ("broken_llm.py", "requires_key", {}, {"initialize_config"}, set()),
+    ("broken_llm.py", "bad_status", {}, {"get_status"}, set()),
+    ("broken_llm.py", "no_manifest_rpc", {}, {"get_manifest"}, set()),
+    ("broken_llm.py", "shutdown_no_response", {}, {"shutdown"}, set()),
+    ("broken_llm.py", "unhealthy", {}, set(), {"health"}),
+    ("broken_llm.py", "health_aborts", {}, {"health"}, set()),
+    ("broken_db.py", "good", {}, set(), set()),
+    ("broken_db.py", "needs_create", {}, {"upsert_without_create"}, set()),
+    ("broken_db.py", "unsorted", {}, {"search_best_first"}, set()),
+    ("broken_db.py", "no_content", {}, {"search_content"}, set()),
+    ("broken_db.py", "drops_metadata", {}, {"search_metadata"}, set()),
+    ("broken_db.py", "appends_same_id", {}, {"upsert_same_id"}, set()),
+    ("broken_db.py", "pads_top_k", {}, {"top_k_larger"}, set()),
+    ("broken_db.py", "any_dimension", {}, {"wrong_dimension"}, set()),
+    ("broken_db.py", "empty_is_error", {}, {"empty_collection"}, set()),
+    ("broken_db.py", "not_thread_safe", {}, {"concurrent_calls"}, set()),
+    ("broken_db.py", "delete_missing_fails", {}, set(), {"delete_missing_id"}),
+    ("broken_db.py", "delete_missing_removes_another", {}, {"delete_missing_id"}, set()),
+    ("broken_embedder.py", "good", {}, set(), set()),
+    ("broken_embedder.py", "random_noise", {}, {"embed_deterministic"}, set()),
+    ("broken_embedder.py", "info_mismatch", {}, {"embed_dimension"}, set()),
+    ("broken_embedder.py", "empty_aborts", {}, {"embed_empty_text"}, set()),
+    ("broken_embedder.py", "ascii_only", {}, {"embed_unicode"}, set()),
+    ("broken_embedder.py", "info_zero", {}, {"embedder_info"}, set()),
+    ("broken_embedder.py", "mixes_answers", {}, {"concurrent_calls"}, set()),
+    ("broken_process.py", "good", {}, set(), set()),
+    ("broken_process.py", "no_health", {}, {"health_serving"}, set()),
+    ("broken_process.py", "no_controller", {}, {"controller_shutdown"}, set()),
+    ("broken_process.py", "bad_version", {}, {"handshake"}, set()),
+    ("broken_process.py", "raw_stdout", {}, set(), {"stdout_after_handshake"}),
+    ("broken_process.py", "ignores_cookie", {}, set(), {"cookie"}),
+    ("broken_process.py", "unterminated_handshake", {}, {"stdout_after_handshake"}, set()),
 ]
 
 
-@pytest.mark.parametrize("script, plugin_type, fault, manifest, fails, warns", CASES,
-                         ids=[f"{case[0][:-3]}-{case[2]}" for case in CASES])
-def test_broken_plugin_fails_the_check_naming_its_fault(install, with_verdict, script, plugin_type, fault, manifest,
-                                                        fails, warns):
-    name = PROVIDER_NAMES[script]  # the manifest names the plugin as its provider does
+@pytest.mark.parametrize("script, fault, manifest, fails, warns", CASES,
+                         ids=[f"{case[0][:-3]}-{case[1]}" for case in CASES])
+def test_broken_plugin_fails_the_check_naming_its_fault(install, with_verdict, script, fault, manifest, fails, warns):
+    plugin_type, name = SCRIPTS[script]
     report = conformance.check(install(PLUGINS / script, plugin_type, fault, name=name, **manifest))
     assert with_verdict(report, "fail") == fails, str(report)
     assert warns <= with_verdict(report, "warn"), str(report)
