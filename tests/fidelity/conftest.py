@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
+from fidelity import support
 from fidelity.recorder import Recorder, install_recorder
 
-from hector_nb import Session, hector
+from hector_nb import Session
 
 
 @pytest.fixture(autouse=True)
 def fresh_warnings():
     """Each test sees each warning afresh, and records them all."""
-    hector.forget_warnings()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("default")
+    with support.fresh_warnings() as caught:
         yield caught
-    hector.forget_warnings()
 
 
 @pytest.fixture

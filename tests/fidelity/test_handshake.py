@@ -3,25 +3,18 @@ tolerated and logged in lenient fidelity."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+from fidelity.support import install_noisy
 
 from hector_nb.errors import HandshakeError
 from hector_nb.host import process
-from hector_nb.manifest import PluginManifest, write_manifest
-
-NOISY = Path(__file__).with_name("noisy_plugin.py")
 
 
 @pytest.fixture
 def noisy(tmp_path) -> Path:
-    executable = tmp_path / "noisy"
-    executable.write_text(f"#!{sys.executable}\n{NOISY.read_text()}")
-    executable.chmod(0o755)
-    write_manifest(PluginManifest(name="noisy", version="1.0.0", type="llm_provider"), executable)
-    return executable
+    return install_noisy(tmp_path)
 
 
 def test_stdout_before_the_handshake_fails_the_load_quoting_the_line(session, noisy):

@@ -4,35 +4,23 @@
 from __future__ import annotations
 
 import json
-import sys
-import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from fidelity.recorder import Recorder
+from fidelity.recorder import Recorder, fidelity_warnings
+from fidelity.support import fresh_warnings, install_noisy
 from IPython.core.error import UsageError
 
 import hector_nb
 from hector_nb import hector
 from hector_nb.display import WidgetView
-from hector_nb.hector import HectorFidelityWarning
-from hector_nb.manifest import PluginManifest, write_manifest
-
-NOISY = Path(__file__).resolve().parents[1] / "fidelity" / "noisy_plugin.py"
 
 
 @pytest.fixture
 def caught():
-    hector.forget_warnings()
-    with warnings.catch_warnings(record=True) as records:
-        warnings.simplefilter("default")
+    with fresh_warnings() as records:
         yield records
-    hector.forget_warnings()
-
-
-def fidelity_warnings(records) -> list[str]:
-    return [str(r.message) for r in records if issubclass(r.category, HectorFidelityWarning)]
 
 
 def test_a_number_given_with_set_is_dropped_with_one_warning(ip, caught):
@@ -101,11 +89,7 @@ def test_the_widget_marks_a_streamed_tool_call(ip, monkeypatch):
 
 @pytest.fixture
 def noisy(tmp_path) -> Path:
-    executable = tmp_path / "noisy"
-    executable.write_text(f"#!{sys.executable}\n{NOISY.read_text()}")
-    executable.chmod(0o755)
-    write_manifest(PluginManifest(name="noisy", version="1.0.0", type="llm_provider"), executable)
-    return executable
+    return install_noisy(tmp_path)
 
 
 def test_load_refuses_stdout_before_the_handshake_and_lenient_tolerates_it(ip, noisy):

@@ -16,6 +16,18 @@ def hit(id_, score=0.5, content="", metadata=None):
     return sdk.SearchResult(id=id_, score=score, content=content, metadata=metadata or {})
 
 
+def fill_databases(ip, collection: str, texts: pd.DataFrame, dimension: int, databases: dict[str, str]) -> None:
+    """Loads builtin:hashing and one builtin:memory per name in ``databases`` (with its extra load options),
+    then upserts the ``text`` column of ``texts`` into each, as ``collection``, through the magics."""
+    ip.user_ns[collection] = texts
+    ip.run_line_magic("hector", f"load builtin:hashing --set dimension={dimension}")
+    for db, options in databases.items():
+        ip.run_line_magic("hector", f"load builtin:memory --name {db} {options}".strip())
+    for db in databases:
+        ip.run_line_magic("hector", f"upsert {db} {collection} --from {collection} --text-column text "
+                                    "--embedder hashing")
+
+
 def test_metadata_never_shadows_the_results_own_fields():
     frame = results_frame([hit("0", 0.5, "apples", {"id": "a", "score": "high", "rank": "7", "topic": "fruit"})])
     assert list(frame.columns[:4]) == ["rank", "id", "score", "content"]
@@ -33,16 +45,12 @@ def test_metadata_repeating_a_field_adds_no_column():
 
 
 def test_a_dataframe_with_an_id_column_keeps_its_ids(ip):
-    ip.user_ns["notes"] = pd.DataFrame({
+    notes = pd.DataFrame({
         "id": ["a", "b", "c", "d"],
         "text": ["red apples and pears", "green apples", "blue evening sky", "dark night sky"],
     })
-    ip.run_line_magic("hector", "load builtin:hashing --set dimension=64")
-    ip.run_line_magic("hector", "load builtin:memory --name one")
-    ip.run_line_magic("hector", "load builtin:memory --name two")
-    for db in ("one", "two"):
-        # No --id-column: the `id` column is the id, not the DataFrame's index.
-        ip.run_line_magic("hector", f"upsert {db} notes --from notes --text-column text --embedder hashing")
+    # No --id-column: the `id` column is the id, not the DataFrame's index.
+    fill_databases(ip, "notes", notes, 64, {"one": "", "two": ""})
     found = ip.run_line_magic("hector", 'search one notes "apples" --embedder hashing --top-k 4')
     compared = ip.run_line_magic("hector", 'compare one,two notes "apples" --embedder hashing --top-k 4')
     assert sorted(found["id"]) == ["a", "b", "c", "d"]
@@ -71,12 +79,8 @@ def test_overlap_when_one_database_returns_fewer():
 
 
 def test_compare_prints_the_definitions_and_recall_as_a_table(ip, capsys):
-    ip.user_ns["few"] = pd.DataFrame({"id": ["p", "q"], "text": ["one apple", "two pears"]})
-    ip.run_line_magic("hector", "load builtin:hashing --set dimension=32")
-    ip.run_line_magic("hector", "load builtin:memory --name m1")
-    ip.run_line_magic("hector", "load builtin:memory --name m2 --set metric=dot")
-    for db in ("m1", "m2"):
-        ip.run_line_magic("hector", f"upsert {db} few --from few --text-column text --embedder hashing")
+    few = pd.DataFrame({"id": ["p", "q"], "text": ["one apple", "two pears"]})
+    fill_databases(ip, "few", few, 32, {"m1": "", "m2": "--set metric=dot"})
     frame = ip.run_line_magic("hector", 'compare m1,m2 few "apple" --embedder hashing --top-k 5 --reference m1')
     out = capsys.readouterr().out
     assert "overlap@5 between the databases: ids both databases return in their top k" in out
