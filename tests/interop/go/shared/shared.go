@@ -18,6 +18,60 @@ var Handshake = plugin.HandshakeConfig{
 	MagicCookieValue: "hector_plugin_v1",
 }
 
+// Lifecycle answers the lifecycle calls every Hector provider service has, as Hector's example plugins
+// do: Shutdown and Health succeed, GetStatus says "ready", and GetManifest is empty (as Hector's SDK: the
+// host keeps the .plugin.yaml). A plugin gets it, and "unimplemented" for calls it leaves out, by
+// embedding LLMBase, DatabaseBase or EmbedderBase; Initialize each plugin answers itself.
+type Lifecycle struct{}
+
+func (Lifecycle) Shutdown(context.Context, *pb.ShutdownRequest) (*pb.ShutdownResponse, error) {
+	return &pb.ShutdownResponse{Success: true}, nil
+}
+
+func (Lifecycle) Health(context.Context, *pb.HealthRequest) (*pb.HealthResponse, error) {
+	return &pb.HealthResponse{Healthy: true, Message: "ok"}, nil
+}
+
+func (Lifecycle) GetManifest(context.Context, *pb.ManifestRequest) (*pb.ManifestResponse, error) {
+	return &pb.ManifestResponse{}, nil
+}
+
+func (Lifecycle) GetStatus(context.Context, *pb.StatusRequest) (*pb.StatusResponse, error) {
+	return &pb.StatusResponse{Status: "ready"}, nil
+}
+
+// The bases hold each Unimplemented…Server one level below Lifecycle: at the same depth, the two
+// methods of one name would be ambiguous and neither would serve.
+type (
+	unimplementedLLM struct {
+		pb.UnimplementedLLMProviderServer
+	}
+	unimplementedDatabase struct {
+		pb.UnimplementedDatabaseProviderServer
+	}
+	unimplementedEmbedder struct {
+		pb.UnimplementedEmbedderProviderServer
+	}
+)
+
+// LLMBase is what an LLM plugin embeds: Lifecycle, and "unimplemented" for the rest.
+type LLMBase struct {
+	Lifecycle
+	unimplementedLLM
+}
+
+// DatabaseBase is what a database plugin embeds: Lifecycle, and "unimplemented" for the rest.
+type DatabaseBase struct {
+	Lifecycle
+	unimplementedDatabase
+}
+
+// EmbedderBase is what an embedder plugin embeds: Lifecycle, and "unimplemented" for the rest.
+type EmbedderBase struct {
+	Lifecycle
+	unimplementedEmbedder
+}
+
 // LLMPlugin serves or dispenses hector.plugin.LLMProvider.
 type LLMPlugin struct {
 	plugin.NetRPCUnsupportedPlugin

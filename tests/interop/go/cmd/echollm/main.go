@@ -14,7 +14,7 @@ import (
 )
 
 type echo struct {
-	proto.UnimplementedLLMProviderServer
+	shared.LLMBase
 	prefix string
 }
 
@@ -24,22 +24,6 @@ func (e *echo) Initialize(_ context.Context, req *proto.InitializeRequest) (*pro
 		e.prefix = p
 	}
 	return &proto.InitializeResponse{Success: true}, nil
-}
-
-func (e *echo) Shutdown(context.Context, *proto.ShutdownRequest) (*proto.ShutdownResponse, error) {
-	return &proto.ShutdownResponse{Success: true}, nil
-}
-
-func (e *echo) Health(context.Context, *proto.HealthRequest) (*proto.HealthResponse, error) {
-	return &proto.HealthResponse{Healthy: true, Message: "ok"}, nil
-}
-
-func (e *echo) GetManifest(context.Context, *proto.ManifestRequest) (*proto.ManifestResponse, error) {
-	return &proto.ManifestResponse{}, nil // as Hector's SDK: the host keeps the .plugin.yaml
-}
-
-func (e *echo) GetStatus(context.Context, *proto.StatusRequest) (*proto.StatusResponse, error) {
-	return &proto.StatusResponse{Status: "ready"}, nil
 }
 
 func last(req *proto.GenerateRequest) string {

@@ -20,7 +20,7 @@ type entry struct {
 }
 
 type memdb struct {
-	proto.UnimplementedDatabaseProviderServer
+	shared.DatabaseBase
 	mu          sync.Mutex
 	collections map[string]map[string]entry
 }
@@ -30,22 +30,6 @@ func (m *memdb) Initialize(context.Context, *proto.InitializeRequest) (*proto.In
 	defer m.mu.Unlock()
 	m.collections = map[string]map[string]entry{}
 	return &proto.InitializeResponse{Success: true}, nil
-}
-
-func (m *memdb) Shutdown(context.Context, *proto.ShutdownRequest) (*proto.ShutdownResponse, error) {
-	return &proto.ShutdownResponse{Success: true}, nil
-}
-
-func (m *memdb) Health(context.Context, *proto.HealthRequest) (*proto.HealthResponse, error) {
-	return &proto.HealthResponse{Healthy: true, Message: "ok"}, nil
-}
-
-func (m *memdb) GetManifest(context.Context, *proto.ManifestRequest) (*proto.ManifestResponse, error) {
-	return &proto.ManifestResponse{}, nil
-}
-
-func (m *memdb) GetStatus(context.Context, *proto.StatusRequest) (*proto.StatusResponse, error) {
-	return &proto.StatusResponse{Status: "ready"}, nil
 }
 
 func (m *memdb) CreateCollection(_ context.Context, req *proto.CreateCollectionRequest) (*proto.CreateCollectionResponse, error) {

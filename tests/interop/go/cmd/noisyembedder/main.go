@@ -18,27 +18,11 @@ import (
 const dimension = 16
 
 type noisy struct {
-	proto.UnimplementedEmbedderProviderServer
+	shared.EmbedderBase
 }
 
 func (n *noisy) Initialize(context.Context, *proto.InitializeRequest) (*proto.InitializeResponse, error) {
 	return &proto.InitializeResponse{Success: true}, nil
-}
-
-func (n *noisy) Shutdown(context.Context, *proto.ShutdownRequest) (*proto.ShutdownResponse, error) {
-	return &proto.ShutdownResponse{Success: true}, nil
-}
-
-func (n *noisy) Health(context.Context, *proto.HealthRequest) (*proto.HealthResponse, error) {
-	return &proto.HealthResponse{Healthy: true, Message: "ok"}, nil
-}
-
-func (n *noisy) GetManifest(context.Context, *proto.ManifestRequest) (*proto.ManifestResponse, error) {
-	return &proto.ManifestResponse{}, nil
-}
-
-func (n *noisy) GetStatus(context.Context, *proto.StatusRequest) (*proto.StatusResponse, error) {
-	return &proto.StatusResponse{Status: "ready"}, nil
 }
 
 // Embed hashes each rune into one of the buckets: deterministic, any Unicode text, zeros for "".
