@@ -16,13 +16,18 @@ def extras_required() -> bool:
     return os.environ.get("CI") == "true" or os.environ.get("HECTOR_NB_REQUIRE_EXTRAS") == "1"
 
 
+def missing_modules(*modules: str) -> list[str]:
+    """The modules that are not installed, looked up without importing them."""
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
 def require(extra: str, *modules: str, install: str = "") -> None:
     """Skip (or fail, where extras are required) unless every module of ``extra`` is installed.
 
     Looks modules up without importing them, so a test decides before it pays for an import.
     ``install`` is the command that brings them, when it is not ``pip install -e ".[extra]"``.
     """
-    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    missing = missing_modules(*modules)
     if not missing:
         return
     reason = f'needs the {extra} extra ({", ".join(missing)} missing): {install or f"pip install -e .[{extra}]"}'

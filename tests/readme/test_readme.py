@@ -11,6 +11,10 @@ How the README's blocks are run (read this before adding a section to the README
   at its place in the order, for later blocks to use.
 - A block right after ``<!-- readme-test: skip REASON -->`` is left out; the reason
   is printed. Use it only for what cannot run here, and say why.
+- A block right after ``<!-- readme-test: needs MODULE[,MODULE] -->`` uses an optional
+  extra: it runs when those modules are installed; otherwise it is left out with the
+  reason printed, outside CI only (in CI, where every extra is installed, a missing
+  module fails the test). Later blocks must not depend on such a block.
 - ```bash blocks must pass ``bash -n``, and every ``python3 -m hector_nb COMMAND``
   they show must be a command that exists. ```yaml blocks must parse.
 """
@@ -25,6 +29,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from extras import extras_required, missing_modules
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
@@ -70,9 +75,15 @@ def as_cell(block: Block):
 def test_python_blocks_run_in_order_in_a_fresh_kernel(tmp_path):
     blocks = [b for b in readme_blocks() if b.language == "python" or b.marker == "file"]
     skipped = [b for b in blocks if b.marker == "skip"]
+    for block in blocks:
+        if block.marker == "needs" and (missing := missing_modules(*block.argument.split(","))):
+            if extras_required():
+                pytest.fail(f"README line {block.line} needs {', '.join(missing)}, which every CI run installs")
+            skipped.append(block)
+            block.argument = f"needs {', '.join(missing)}: pip install -e '.[all]'"
     for block in skipped:
         print(f"README line {block.line}: not run ({block.argument})")
-    cells = [as_cell(b) for b in blocks if b.marker != "skip"]
+    cells = [as_cell(b) for b in blocks if b not in skipped]
     assert cells, "the README has no python blocks"
     notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                   "language": "python"}})
