@@ -8,9 +8,8 @@ import grpc
 import numpy as np
 import pandas as pd
 import pytest
-from IPython import get_ipython
 from IPython.core.error import UsageError
-from IPython.testing.globalipapp import start_ipython
+from ipython_shell import extension_shell
 
 import hector_nb
 from hector_nb import sdk
@@ -22,11 +21,9 @@ from hector_nb.providers import EchoLLM, HashingEmbedder, MemoryDatabase
 
 @pytest.fixture
 def shell():
-    ip = start_ipython() or get_ipython()  # IPython's test shell is a singleton
-    ip.run_line_magic("load_ext", "hector_nb")
-    yield ip
-    hector_nb.session().close()
-    ip.run_line_magic("unload_ext", "hector_nb")
+    with extension_shell() as ip:
+        yield ip
+        hector_nb.session().close()
 
 
 # Item 5: last write wins for repeated ids, whatever order the server handles pipelined requests in.

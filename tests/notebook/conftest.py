@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from IPython import get_ipython
-from IPython.testing.globalipapp import start_ipython
+from ipython_shell import extension_shell
 
 
 @pytest.fixture
 def ip():
-    shell = start_ipython() or get_ipython()  # the test shell is a singleton: made once, then reused
-    shell.run_line_magic("load_ext", "hector_nb")
-    yield shell
-    shell.run_line_magic("unload_ext", "hector_nb")
+    with extension_shell() as shell:
+        yield shell
