@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Protocol, Union
+from typing import Any, ClassVar, Protocol, Union, overload
 
 from ._wire.common_pb2 import (
     Empty,
@@ -112,6 +112,8 @@ __all__ = [
     "HECTOR_ROLES",
     "normalize_role",
     "openai_role",
+    # reading config (Hector sends every value as text)
+    "config_positive_int",
     # manifest facts
     "plugin_name",
     "plugin_capabilities",
@@ -309,6 +311,25 @@ class EmbedderProvider(Provider):
         :meth:`embed` once per text.
         """
         raise NotImplementedError(f"{type(self).__name__} has no embed_many(); hector_nb calls embed() per text")
+
+
+@overload
+def config_positive_int(config: Mapping[str, str], key: str) -> int | None: ...
+@overload
+def config_positive_int(config: Mapping[str, str], key: str, default: int) -> int: ...
+def config_positive_int(config: Mapping[str, str], key: str, default: int | None = None) -> int | None:
+    """``config[key]`` read as a positive integer, or ``default`` when the key is missing or empty.
+
+    Hector sends every config value as text (and drops the ones that are not
+    strings in hector.yaml), so a number arrives as ``"16"``; anything else
+    raises ValueError naming the key, which ``Initialize`` reports to the host.
+    """
+    text = config.get(key) or ""
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"config {key} must be a positive integer, got {text!r}")
+    return int(text)
 
 
 def _kebab(name: str) -> str:

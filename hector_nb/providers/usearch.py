@@ -59,12 +59,8 @@ class USearchDatabase(sdk.DatabaseProvider):
         metric = config.get("metric") or "cosine"
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
-        params: dict[str, Any] = {}
-        for key, default in HNSW_DEFAULTS.items():
-            text = config.get(key) or str(default)
-            if not text.isdigit() or int(text) < 1:
-                raise ValueError(f"config {key} must be a positive integer, got {text!r}")
-            params[key] = int(text)
+        params: dict[str, Any] = {key: sdk.config_positive_int(config, key, default)
+                                  for key, default in HNSW_DEFAULTS.items()}
         self._new_index = lambda dimension: Index(ndim=dimension, metric=METRICS[metric], **params)
         self.metric = metric
         self._collections = {}
