@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import venv
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -199,6 +200,18 @@ def _plain_constant(value: Any) -> bool:
     return False
 
 
+def _carried_builtins(source: str, builtin: str | None) -> dict[str, str]:
+    """The sources of the built-in provider modules the plugin needs: the one it subclasses, those its source
+    imports, and those these import in turn (``from .openai import ...``), by module name."""
+    wanted = ({builtin} if builtin else set()) | set(re.findall(rf"\b{RUNTIME_PACKAGE}\.providers\.(\w+)", source))
+    carried: dict[str, str] = {}
+    while wanted:
+        name = wanted.pop()
+        carried[name] = (_BUILTIN_DIR / f"{name}.py").read_text()
+        wanted |= set(re.findall(r"^from \.(\w+) import", carried[name], re.MULTILINE)) - carried.keys()
+    return dict(sorted(carried.items()))
+
+
 def _builtin_module(class_name: str) -> str | None:
     """The module name (``echo``) of hector_nb's built-in provider ``class_name``, if it is one."""
     found = getattr(importlib.import_module(_BUILTIN_PACKAGE), class_name, None)
@@ -295,12 +308,14 @@ def _imported_distributions(source: str) -> dict[str, list[str]]:
     return imported
 
 
-def _requirements(source: str, extra: tuple[str, ...] | list[str], plugin: str) -> list[Requirement]:
-    """The base runtime, the distributions of the third-party modules the source imports, and ``extra``."""
+def _requirements(source: str, extra: Sequence[str], plugin: str, declared: Sequence[str] = ()) -> list[Requirement]:
+    """The base runtime, the distributions of the third-party modules the source imports, what the provider
+    class declares (``export_requirements``) and ``extra`` (``--requirement``)."""
     imported = [name for names in _imported_distributions(source).values() for name in names]
     return merge_requirements([
         [Requirement(text) for text in BASE_REQUIREMENTS],
         [parse_requirement(name, plugin, "the imported distribution") for name in imported],
+        [parse_requirement(text, plugin, "export_requirements") for text in declared],
         [parse_requirement(text, plugin, "--requirement") for text in extra],
     ], plugin)
 
@@ -457,9 +472,7 @@ def export_provider(
                               "or a module file (classes made with exec() or type() cannot be exported)")
         source = _collect(cls, definitions, names, plugin)
         module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
-    carried = sorted(({builtin} if builtin else set()) | set(re.findall(rf"\b{RUNTIME_PACKAGE}\.providers\.(\w+)",
-                                                                        source)))
-    carried_sources = {name: (_BUILTIN_DIR / f"{name}.py").read_text() for name in carried}
+    carried_sources = _carried_builtins(source, builtin)
     everything = "\n".join([source, *carried_sources.values()])
 
     directory = Path(out_dir).expanduser().resolve()
@@ -469,13 +482,14 @@ def export_provider(
     requirements_file = _inside(directory, "requirements.txt", plugin)
     environment = _inside(directory, f"{plugin}.venv", plugin) if venv else None
     requirements_needed = merge_requirements(
-        [read_requirements(requirements_file, plugin), _requirements(everything, requirements, plugin)], plugin)
+        [read_requirements(requirements_file, plugin),
+         _requirements(everything, requirements, plugin, declared=cls.export_requirements)], plugin)
 
     directory.mkdir(parents=True, exist_ok=True)
     if library.exists():
         shutil.rmtree(library)
     _copy_runtime(library / RUNTIME_PACKAGE)
-    if carried:
+    if carried_sources:
         providers = library / RUNTIME_PACKAGE / "providers"
         providers.mkdir()
         (providers / "__init__.py").write_text('"""hector_nb\'s built-in providers that this plugin uses."""\n')

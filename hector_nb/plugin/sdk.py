@@ -196,6 +196,9 @@ class Provider:
     config_defaults: ClassVar[Mapping[str, str]] = {}
     #: Declared capabilities, e.g. ``{"function_calling": True}``.
     capabilities: ClassVar[Mapping[str, Any]] = {}
+    #: pip requirements an exported plugin needs beyond the distributions its imports name (export finds
+    #: those itself): packages it only finds at run time, such as a model shipped as a package.
+    export_requirements: ClassVar[Sequence[str]] = ()
 
     def initialize(self, config: dict[str, str]) -> None:
         """Receive the plugin's configuration (all values are strings).

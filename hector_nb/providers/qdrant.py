@@ -11,7 +11,7 @@ import threading
 import uuid
 from typing import Any
 
-from hector_nb import sdk
+from .. import sdk
 
 #: Config ``metric`` -> Qdrant's distance name.
 DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid", "manhattan": "Manhattan"}

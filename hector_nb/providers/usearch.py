@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from hector_nb import sdk
+from .. import sdk
 
 #: Config ``metric`` -> USearch's metric name.
 METRICS = {"cosine": "cos", "dot": "ip", "euclidean": "l2sq"}
