@@ -7,6 +7,7 @@ without starting a process.
 
 from __future__ import annotations
 
+from ..errors import PluginError
 from ..plugin import sdk
 from ..plugin.serve import start_server
 from .grpc_client import GrpcTransport
@@ -23,7 +24,10 @@ class InProcessTransport(GrpcTransport):
         self.start(timeout)
 
     def start(self, timeout: float) -> None:
-        self.server = start_server(self.provider, plugin_name=self.name)
+        try:
+            self.server = start_server(self.provider, plugin_name=self.name)
+        except OSError as exc:
+            raise PluginError(self.name, "start", str(exc)) from None
         self.server.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
         self._stopped = self._stopping = False
         self._connect(self.server.address)  # a server of this process, listening already

@@ -190,6 +190,10 @@ def _new_server(servicer: Servicer) -> tuple[grpc.Server, futures.ThreadPoolExec
 def _unix_listener(server: grpc.Server, parent_dir: str | None) -> _Listener:
     directory = tempfile.mkdtemp(prefix="plugin", dir=parent_dir)  # mode 0700
     path = os.path.join(directory, "plugin.sock")
+    if len(os.fsencode(path)) >= UNIX_PATH_MAX:  # grpc would say only "Failed to bind"
+        os.rmdir(directory)
+        raise OSError(f"the socket path {path} is {len(os.fsencode(path))} bytes, longer than a unix socket allows "
+                      f"({UNIX_PATH_MAX - 1}); set TMPDIR (or {UNIX_SOCKET_DIR_ENV}) to a shorter directory")
     server.add_insecure_port(f"unix:{path}")
     return _Listener("unix", path, directory)
 
@@ -235,6 +239,10 @@ def give_to_group(path: str, group: str, mode: int) -> None:
     """go-plugin's setGroupWritable: ``path`` owned by ``group`` (a name or a numeric id), with ``mode``."""
     shutil.chown(path, group=int(group) if group.isdigit() else group)
     os.chmod(path, mode)
+
+
+#: A unix socket's path fits in sockaddr_un's sun_path, 108 bytes on Linux (104 on macOS) with its final NUL.
+UNIX_PATH_MAX = 104 if sys.platform == "darwin" else 108
 
 
 def _listen(server: grpc.Server, transport: str | None) -> _Listener:
@@ -290,7 +298,10 @@ def serve_plugin(provider: sdk.Provider, plugin_type: str, *, transport: str | N
     grpc_stdio_pb2_grpc.add_GRPCStdioServicer_to_server(stdio, server)
     grpc_controller_pb2_grpc.add_GRPCControllerServicer_to_server(_Controller(servicer, stop), server)
     grpc_broker_pb2_grpc.add_GRPCBrokerServicer_to_server(_Broker(stop), server)
-    listener = _listen(server, transport)
+    try:
+        listener = _listen(server, transport)
+    except OSError as exc:
+        _fail(f"{name}: cannot listen: {exc}")
     server.start()
 
     handshake = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{listener.network}|{listener.address}|{PROTOCOL}\n"

@@ -15,8 +15,8 @@ from extras import require
 
 from hector_nb import Session
 from hector_nb.export import export_provider
-from hector_nb.providers import builtin_class
 from hector_nb.providers import _CLASSES as BUILTIN_CLASSES
+from hector_nb.providers import builtin_class
 
 pytestmark = pytest.mark.timeout(300)
 

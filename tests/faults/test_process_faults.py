@@ -210,3 +210,15 @@ def test_a_socket_group_that_does_not_exist_is_named_by_host_and_plugin(tmp_path
     monkeypatch.setenv("PLUGIN_UNIX_SOCKET_GROUP", "no-such-group-hnb")
     with pytest.raises(HandshakeError, match="cannot give the socket directory to group 'no-such-group-hnb'"):
         session.load(installed(tmp_path, "parent.py", "parent"))
+
+
+@pytest.mark.parametrize("transport", ["subprocess", "in-process"])
+def test_a_temporary_directory_too_deep_for_a_socket_path_is_named(tmp_path, session, monkeypatch, transport):
+    deep = tmp_path / ("d" * 60) / ("e" * 60)  # grpc said only "Failed to bind to address unix:..."
+    deep.mkdir(parents=True)
+    monkeypatch.setenv("TMPDIR", str(deep))
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    with pytest.raises(PluginError, match=r"(?s)plugin 'echo', start: .*the socket path .* is \d+ bytes, longer than "
+                                          r"a unix socket allows \(107\); set TMPDIR .* to a shorter directory"):
+        session.load("builtin:echo", transport=transport)
+    assert list(deep.iterdir()) == []
