@@ -82,12 +82,12 @@ def _fresh(provider: sdk.Provider) -> sdk.Provider:
 
 def target_of_client(client: PluginClient) -> Target:
     """The plugin behind a loaded client, with the config it was initialized with."""
-    transport = client._transport  # the check starts its own instances the same way
     config = client.config
     manifest = client.manifest
-    if isinstance(transport, SubprocessTransport):
-        return Target(client.name, client.plugin_type, manifest, config, command=list(transport.command),
-                      env=transport.env, manifest_file=manifest.path)
+    process = client.process  # the check starts its own instances the same way
+    if process is not None:
+        return Target(client.name, client.plugin_type, manifest, config, command=list(process.command),
+                      env=process.env, manifest_file=manifest.path)
     return Target(client.name, client.plugin_type, manifest, config, provider=client.provider,
                   transport=client.transport)
 
