@@ -111,6 +111,21 @@ def test_qdrant_server_config_errors(session):
         load(session, "qdrant", "in-process", hnsw_m="many")
 
 
+@pytest.mark.parametrize("transport", ["in-kernel", "subprocess"])
+def test_milvus_by_uri_keeps_its_data_in_the_server(session, milvus_server, transport, tmp_path):
+    """The scale-out path: the same provider with ``uri=`` a Milvus server in another process."""
+    db = load(session, "milvus", transport, uri=milvus_server, token="root:Milvus")
+    db.upsert("docs", "a", [1, 0], {"content": "kept by the server"})
+    db.upsert("docs", "b", [0, 1], {"content": "also kept"})
+    session.unload(db.name)
+    again = load(session, "milvus", "in-process", uri=milvus_server)
+    assert [(h.id, h.content) for h in again.search("docs", [1, 0.1], top_k=2)] == [
+        ("a", "kept by the server"), ("b", "also kept")]
+    with pytest.raises(ProviderError, match=r"plugin 'milvus-in-kernel', initialize: .*127\.0\.0\.1:9.*server "
+                                            r"unavailable"):
+        load(session, "milvus", uri="http://127.0.0.1:9")
+
+
 def recall_at(db, exact, queries: np.ndarray, k: int) -> float:
     found = 0
     for query in queries:
