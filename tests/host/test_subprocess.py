@@ -135,10 +135,13 @@ def test_crash_fails_the_call_then_restarts_with_last_config(session, install):
     assert table.loc["crasher", "restarts"] == 1 and table.loc["crasher", "pid"] == llm.pid
 
 
-def test_crash_mid_stream(session, install):
+def test_crash_mid_stream(session, install, tmp_path, monkeypatch):
+    marker = tmp_path / "first-chunk-received"
+    monkeypatch.setenv("JUNK_STREAM_CRASH_MARKER", str(marker))
     llm = session.load(install("junk_llm.py", "stream-crasher"))
     chunks = llm.stream("crash")
     assert next(chunks).text == "first "
+    marker.touch()  # the plugin crashes now, between two chunks
     with pytest.raises(PluginCrashed, match="exited with code 9"):
         list(chunks)
     assert [c.text for c in llm.stream("ok")] == ["first ", "second", ""]

@@ -25,6 +25,12 @@ class Junk(LLMProvider):
     def generate_streaming(self, messages, tools):
         yield "first "
         if messages[-1].content == "crash":
+            # Crash only once the host has the first chunk (it creates the marker file then): exiting
+            # at once could take the chunk, still in gRPC's buffers, down with the process.
+            marker = os.environ["JUNK_STREAM_CRASH_MARKER"]
+            deadline = time.monotonic() + 60
+            while not os.path.exists(marker) and time.monotonic() < deadline:
+                time.sleep(0.01)
             os.write(2, b"crashing mid-stream\n")
             os._exit(9)
         yield "second"
