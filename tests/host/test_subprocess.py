@@ -182,7 +182,9 @@ def test_unload_during_an_automatic_restart_leaves_no_plugin_running(session, in
 
     caller = threading.Thread(target=call_after_crash)
     caller.start()
-    assert wait_until(started.exists, 30), "the automatic restart did not start a process"
+    # (the pid file appears empty a moment before the pid is written: wait for the pid)
+    assert wait_until(lambda: started.exists() and started.read_text().strip(), 30), \
+        "the automatic restart did not start a process"
     unloader = threading.Thread(target=session.unload, args=("held",))
     unloader.start()
     assert wait_until(lambda: "held" not in session, 10)
