@@ -99,7 +99,7 @@ LOAD_SLOW = {
     "in-kernel": 'session().add("slow", Slow(), transport="in-kernel")',
     "in-process": 'session().add("slow", Slow(), transport="in-process")',
     # A real plugin process: the built-in echo, slowed down, echoing a long prompt.
-    "subprocess": 'session().load("builtin:echo", name="slow", config={"delay": 0.02})\n'
+    "subprocess": 'session().load("builtin:echo", name="slow", config={"delay": "0.02"})\n'
                   'PROMPT = " ".join(str(i) for i in range(2000))',
 }
 
@@ -128,7 +128,7 @@ def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
         reply = client.get_shell_msg(timeout=60)
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = client.get_shell_msg(timeout=60)
-        assert reply["content"]["status"] == "ok"
+        assert reply["content"]["status"] == "ok", reply["content"]
         outputs = []
         reply = client.execute_interactive(
             'again = %hector generate slow "again" --no-stream\nprint(gen.state, gen.chunks < 2000, again.text)',
