@@ -79,6 +79,9 @@ GRPC_OPTIONS = [
 PARENT_POLL_SECONDS = 0.5
 STDIO_BACKLOG_CHUNKS = 4096
 
+#: A unix socket's path fits in sockaddr_un's sun_path, 108 bytes on Linux (104 on macOS) with its final NUL.
+UNIX_PATH_MAX = 104 if sys.platform == "darwin" else 108
+
 
 class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
     """Bytes written to fd 1 and fd 2 after the handshake, for the host's StreamStdio call.
@@ -190,9 +193,10 @@ def _new_server(servicer: Servicer) -> tuple[grpc.Server, futures.ThreadPoolExec
 def _unix_listener(server: grpc.Server, parent_dir: str | None) -> _Listener:
     directory = tempfile.mkdtemp(prefix="plugin", dir=parent_dir)  # mode 0700
     path = os.path.join(directory, "plugin.sock")
-    if len(os.fsencode(path)) >= UNIX_PATH_MAX:  # grpc would say only "Failed to bind"
+    length = len(os.fsencode(path))
+    if length >= UNIX_PATH_MAX:  # grpc would say only "Failed to bind"
         os.rmdir(directory)
-        raise OSError(f"the socket path {path} is {len(os.fsencode(path))} bytes, longer than a unix socket allows "
+        raise OSError(f"the socket path {path} is {length} bytes, longer than a unix socket allows "
                       f"({UNIX_PATH_MAX - 1}); set TMPDIR (or {UNIX_SOCKET_DIR_ENV}) to a shorter directory")
     server.add_insecure_port(f"unix:{path}")
     return _Listener("unix", path, directory)
@@ -239,10 +243,6 @@ def give_to_group(path: str, group: str, mode: int) -> None:
     """go-plugin's setGroupWritable: ``path`` owned by ``group`` (a name or a numeric id), with ``mode``."""
     shutil.chown(path, group=int(group) if group.isdigit() else group)
     os.chmod(path, mode)
-
-
-#: A unix socket's path fits in sockaddr_un's sun_path, 108 bytes on Linux (104 on macOS) with its final NUL.
-UNIX_PATH_MAX = 104 if sys.platform == "darwin" else 108
 
 
 def _listen(server: grpc.Server, transport: str | None) -> _Listener:
