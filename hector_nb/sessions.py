@@ -16,6 +16,7 @@ and ``hector_nb.session()`` returns.
 
 from __future__ import annotations
 
+import builtins
 import os
 import sys
 from collections.abc import Sequence
@@ -31,6 +32,8 @@ from .manifest import PluginManifest, apply_config_schema, manifest_from_provide
 
 if TYPE_CHECKING:
     import pandas
+
+    from .bridge import Bridge
 
 TRANSPORTS = ("subprocess", "in-process", "in-kernel")
 BUILTIN_PREFIX = "builtin:"
@@ -59,6 +62,7 @@ class Session:
         self.max_restarts = max_restarts
         self.fidelity = fidelity
         self._plugins: dict[str, PluginClient] = {}
+        self._bridges: builtins.list[Bridge] = []
 
     @property
     def fidelity(self) -> str:
@@ -80,6 +84,10 @@ class Session:
 
     def __contains__(self, name: str) -> bool:
         return name in self._plugins
+
+    def names(self) -> builtins.list[str]:
+        """The names of the loaded plugins, in the order they were loaded."""
+        return list(self._plugins)
 
     def load(self, path: str | os.PathLike[str], name: str | None = None,
              config: dict[str, Any] | None = None, transport: str = "subprocess",
@@ -265,8 +273,38 @@ class Session:
         client.restart()
         return client
 
+    def serve(self, names: Sequence[str] | str | None = None, port: int = 0, host: str = "127.0.0.1",
+              api_key: str | None = None) -> Bridge:
+        """Serve plugins over the Ollama and OpenAI HTTP APIs, for stock Hector (docs/bridge.md).
+
+        ``names`` (a list, or one text of comma-separated names) must be loaded
+        LLMs or embedders; None serves every plugin of the session, as they come
+        and go. Each request looks its model up here, so a provider loaded again
+        under the same name answers the next request. ``port`` 0 picks a free one;
+        a ``host`` other than loopback needs ``api_key``. Returns the running
+        :class:`~hector_nb.bridge.Bridge` (``.url``, ``.log``, ``.stop()``), which
+        :meth:`close` stops too.
+        """
+        from .bridge import start_bridge
+
+        if isinstance(names, str):
+            names = [name.strip() for name in names.split(",") if name.strip()]
+        for name in names or ():
+            self.get(name)  # a name not loaded fails now, not at the first request
+        bridge = start_bridge(self, names, port=port, host=host, api_key=api_key)
+        self._bridges.append(bridge)
+        return bridge
+
+    @property
+    def bridges(self) -> builtins.list[Bridge]:
+        """The bridges :meth:`serve` started that still run, oldest first."""
+        self._bridges = [bridge for bridge in self._bridges if bridge.running]
+        return list(self._bridges)
+
     def close(self) -> None:
-        """Shut every plugin down."""
+        """Stop this session's bridges and shut every plugin down."""
+        for bridge in self.bridges:
+            bridge.stop()
         failures = []
         for name in list(self._plugins):
             try:

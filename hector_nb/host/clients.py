@@ -203,6 +203,18 @@ class LLMClient(PluginClient):
         chunks = self._supervisor.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
         return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
+    def send(self, request: sdk.GenerateRequest, timeout: float | None = None) -> sdk.GenerateResponse:
+        """``Generate`` with ``request`` exactly as given: no role translation (the bridge builds its own)."""
+        return self._call("Generate", request, timeout)
+
+    def send_streaming(self, request: sdk.GenerateRequest, timeout: float | None = None
+                       ) -> Iterator[sdk.StreamChunk]:
+        """``GenerateStreaming`` with ``request`` exactly as given; TOOL_CALL chunks pass without a warning.
+
+        Closing the iterator cancels the call.
+        """
+        return self._supervisor.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+
     def model_info(self, timeout: float | None = None) -> sdk.ModelInfo:
         return self._call("GetModelInfo", sdk.Empty(), timeout)
 

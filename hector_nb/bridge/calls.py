@@ -1,0 +1,149 @@
+"""Calls into plugin clients, which block, made from the bridge's event loop without blocking it.
+
+Every client call runs in a worker thread. A unary call is awaited until the
+request's deadline; a stream is read by a worker thread into a queue that the
+event loop drains, so a slow provider holds a thread, never the loop. When the
+HTTP client goes away (or the deadline passes), the worker stops reading and
+closes the provider's stream, which cancels the call (a gRPC plugin sees its
+RPC cancelled; an in-kernel provider's generator is closed) at its next chunk.
+
+An in-kernel provider cannot be stopped from outside its thread: past the
+deadline the request is answered with 504 and the thread is left to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ..plugin import sdk
+from .failures import BridgeError, http_failure
+
+Result = TypeVar("Result")
+
+#: Worker threads per bridge: enough for Hector's concurrent requests and 16+ concurrent streams.
+WORKER_THREADS = 64
+
+
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+_END = object()
+
+
+def _deadline_error(what: str, seconds: float) -> BridgeError:
+    return BridgeError(504, f"{what}: no answer within {seconds:g}s (the request's deadline); the provider may "
+                       "hang: check it, or serve with a longer timeout")
+
+
+class Workers:
+    """The threads that make the bridge's calls into clients."""
+
+    def __init__(self, threads: int = WORKER_THREADS) -> None:
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="hector-bridge")
+
+    async def call(self, function: Callable[[], Result], what: str, seconds: float) -> Result:
+        """``function()`` in a worker thread; its exception, or a 504 past ``seconds``, as a :class:`BridgeError`."""
+        future = asyncio.get_running_loop().run_in_executor(self._pool, function)
+        try:
+            return await asyncio.wait_for(future, seconds)
+        except asyncio.TimeoutError:
+            raise _deadline_error(what, seconds) from None
+        except Exception as error:  # noqa: BLE001 - every failure of a call becomes an HTTP answer
+            raise http_failure(error) from error
+
+    def stream(self, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str, seconds: float) -> ChunkFeed:
+        """A stream read in a worker thread; see :class:`ChunkFeed`."""
+        return ChunkFeed(self._pool, open_stream, what, seconds)
+
+    def close(self) -> None:
+        """Stop taking calls; threads still in a provider are left to finish."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class ChunkFeed:
+    """A provider's chunks, read by a worker thread and handed to the event loop in order.
+
+    ``await feed.next()`` returns the next chunk, None after the last one, or
+    raises a :class:`BridgeError` (the call's failure, or 504 once ``seconds``
+    have passed since the feed started). :meth:`cancel` stops the reading and
+    closes the provider's stream.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str,
+                 seconds: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._cancelled = threading.Event()
+        self._open_stream = open_stream
+        self._what, self._seconds = what, seconds
+        self._deadline = self._loop.time() + seconds
+        self._first: sdk.StreamChunk | None = None
+        pool.submit(self._read)
+
+    def _put(self, item: Any) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: the bridge stopped, nobody reads any more
+            self._cancelled.set()
+
+    def _read(self) -> None:
+        try:
+            chunks = self._open_stream()
+            try:
+                for chunk in chunks:
+                    if self._cancelled.is_set():
+                        return
+                    self._put(chunk)
+            finally:
+                close = getattr(chunks, "close", None)
+                if close is not None:
+                    close()
+        except BaseException as error:  # noqa: BLE001 - handed to the event loop, which answers with it
+            self._put(_Failed(error))
+        else:
+            self._put(_END)
+
+    async def start(self) -> None:
+        """Wait for the first chunk, so that a failure before it is raised here, before any byte is answered."""
+        self._first = await self._checked()
+
+    async def __aiter__(self) -> AsyncIterator[sdk.StreamChunk]:
+        """The chunks up to DONE (or the end); an ERROR chunk or a failure raises a :class:`BridgeError`."""
+        chunk, self._first = self._first, None
+        if chunk is None:
+            chunk = await self._checked()
+        while chunk is not None:
+            yield chunk
+            if chunk.type == sdk.CHUNK_TYPE_DONE:
+                return
+            chunk = await self._checked()
+
+    async def _checked(self) -> sdk.StreamChunk | None:
+        chunk = await self.next()
+        if chunk is not None and chunk.type == sdk.CHUNK_TYPE_ERROR:
+            self.cancel()
+            raise BridgeError(500, f"{self._what}: {chunk.error or 'the provider failed without saying why'}")
+        return chunk
+
+    async def next(self) -> sdk.StreamChunk | None:
+        """The next chunk, or None at the end of the stream."""
+        try:
+            item = await asyncio.wait_for(self._queue.get(), max(0.0, self._deadline - self._loop.time()))
+        except asyncio.TimeoutError:
+            self.cancel()
+            raise _deadline_error(self._what, self._seconds) from None
+        if item is _END:
+            return None
+        if isinstance(item, _Failed):
+            raise http_failure(item.error) from item.error
+        return item
+
+    def cancel(self) -> None:
+        """Stop reading; the worker closes the provider's stream at its next chunk."""
+        self._cancelled.set()

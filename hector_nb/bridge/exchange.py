@@ -1,0 +1,83 @@
+"""One HTTP request's bookkeeping: what it asked, how it ended, in the log; failures in the API's own shape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .context import BridgeContext
+from .failures import BridgeError, http_failure
+from .translate import Conversation
+
+#: The status logged for a stream the client left before its end (nginx's word for it).
+CLIENT_WENT_AWAY = 499
+
+
+@dataclass
+class Exchange:
+    """What one request asked, filled in as it is read; :meth:`finish` logs it once."""
+
+    context: BridgeContext
+    api: str
+    operation: str
+    model: str = ""
+    roles: list[str] = field(default_factory=list)
+    messages: int = 0
+    tools: int = 0
+    stream: bool = False
+    detail: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    finished: bool = False
+
+    def asked(self, conversation: Conversation) -> None:
+        """Note the conversation the request carries."""
+        self.roles, self.messages, self.tools = conversation.roles, len(conversation.messages), len(conversation.tools)
+
+    @property
+    def seconds_left(self) -> float:
+        """What remains of the request's deadline."""
+        return max(0.0, self.context.deadline - (time.perf_counter() - self.started))
+
+    def finish(self, status: int, detail: str = "") -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.context.log.record(self.api, self.model, self.operation, status,
+                                (time.perf_counter() - self.started) * 1000, roles=self.roles,
+                                messages=self.messages, tools=self.tools, stream=self.stream,
+                                detail=detail or self.detail)
+
+
+Handler = Callable[[Request, Exchange], Awaitable[Response]]
+
+
+def endpoint(context: BridgeContext, api: str, operation: str, error_response: Callable[[int, str], Response],
+             handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """``handler(request, exchange)`` as a route: its failures answered by ``error_response``, and logged.
+
+    A streamed answer logs itself when its stream ends; any other answer is logged here.
+    """
+
+    async def route(request: Request) -> Response:
+        exchange = Exchange(context, api, operation)
+        try:
+            response = await handler(request, exchange)
+        except Exception as error:  # noqa: BLE001 - whatever failed, the client gets an answer in its API's shape
+            failure = http_failure(error)
+            exchange.finish(failure.status, failure.message)
+            return error_response(failure.status, failure.message)
+        if not exchange.stream:
+            exchange.finish(response.status_code)
+        return response
+
+    return route
+
+
+def require(condition: bool, status: int, message: str) -> None:
+    """A :class:`BridgeError` unless ``condition``."""
+    if not condition:
+        raise BridgeError(status, message)

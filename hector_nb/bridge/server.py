@@ -1,0 +1,145 @@
+"""Start and stop the bridge: uvicorn serving the bridge's app in a thread of its own, with its own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import uvicorn
+
+from ..errors import HectorError
+from .app import make_app
+from .context import BridgeContext
+
+if TYPE_CHECKING:
+    import pandas
+
+    from ..sessions import Session
+
+#: Seconds to wait for the server to listen, and for it to stop.
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+#: Seconds an open stream may go on once the bridge is asked to stop.
+GRACEFUL_STOP = 2
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling another thread when it listens."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.listening = threading.Event()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        self.listening.set()
+
+
+class Bridge:
+    """A running bridge: its ``url``, its request ``log`` and :meth:`stop`; a context manager.
+
+    ``ca_certificate`` is the certificate a client trusts when the bridge serves
+    TLS (None: plain HTTP).
+    """
+
+    def __init__(self, context: BridgeContext, server: _Server, thread: threading.Thread, url: str) -> None:
+        self.context = context
+        self.url = url
+        self.ca_certificate: str | None = None
+        self._server = server
+        self._thread = thread
+
+    def __repr__(self) -> str:
+        return f"<Bridge {self.url} {'running' if self.running else 'stopped'}>"
+
+    def __enter__(self) -> Bridge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def log(self) -> pandas.DataFrame:
+        """The requests answered so far: time, api, model, operation, roles, messages, tools, stream,
+        latency_ms, status, detail."""
+        return self.context.log.frame()
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Stop serving: open streams get :data:`GRACEFUL_STOP` seconds, then the server closes."""
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        self.context.workers.close()
+        if self._thread.is_alive():
+            raise HectorError(f"the bridge at {self.url} did not stop within {timeout:g}s")
+
+
+def start_bridge(session: Session, names: Sequence[str] | None = None, port: int = 0, host: str = "127.0.0.1",
+                 api_key: str | None = None, timeout: float | None = None,
+                 max_request_bytes: int | None = None) -> Bridge:
+    """Serve ``session``'s plugins ``names`` (None: all, as they come and go) over the Ollama and OpenAI APIs.
+
+    Returns once the server listens. ``port`` 0 picks a free one. A host other
+    than loopback needs an ``api_key``, which every request must then send as
+    ``Authorization: Bearer KEY``. ``timeout`` is each request's deadline
+    (default: the session's), ``max_request_bytes`` the largest body accepted.
+    """
+    if api_key is None and not _loopback(host):
+        raise HectorError(f"serving on {host} makes your providers reachable from other machines: pass an api_key "
+                          "(every request must then send it as a bearer token), or serve on 127.0.0.1")
+    context = BridgeContext(session, None if names is None else tuple(names), api_key=api_key, timeout=timeout)
+    if max_request_bytes is not None:
+        context.max_request_bytes = max_request_bytes
+    listener = _listen(host, port)
+    config = uvicorn.Config(make_app(context), log_level="warning", access_log=False, lifespan="off",
+                            timeout_graceful_shutdown=GRACEFUL_STOP)
+    server = _Server(config)
+    thread = threading.Thread(target=_serve, args=(server, listener), name="hector-bridge", daemon=True)
+    thread.start()
+    # The thread sets `listening` once uvicorn listens; a failed start ends the thread, so wait for either.
+    if not server.listening.wait(START_TIMEOUT) or not server.started:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)
+        context.workers.close()
+        raise HectorError(f"the bridge did not start on {host}:{port} within {START_TIMEOUT:g}s")
+    bound_host, bound_port = listener.getsockname()[:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return Bridge(context, server, thread, f"http://{shown}:{bound_port}")
+
+
+def _serve(server: _Server, listener: socket.socket) -> None:
+    try:
+        asyncio.run(server.serve(sockets=[listener]))
+    finally:
+        listener.close()
+        server.listening.set()  # wakes a start still waiting: the thread has ended
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError as exc:
+        listener.close()
+        raise HectorError(f"the bridge cannot listen on {host}:{port}: {exc.strerror}; choose another port "
+                          "(port 0 picks a free one)") from None
+    listener.listen(128)
+    return listener
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
