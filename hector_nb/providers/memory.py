@@ -9,7 +9,7 @@ the same work as the numpy floor, and it stays exhaustive (exact).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,10 +21,25 @@ METRICS = ("cosine", "dot", "euclidean")
 _ROUNDOFF = float(np.finfo(np.float32).eps) / 2
 
 
+#: Rows are stored in blocks of this many bytes: a growing collection appends a block, it never copies its rows.
+BLOCK_BYTES = 16 * 1024 * 1024
+_FIRST_ROWS = 16
+
+
 @dataclass
 class _Collection:
+    """A collection's rows in blocks of ``block_rows`` rows, and per row its norms, id and metadata.
+
+    Only the first block grows (geometrically, by copying, up to ``block_rows``), so
+    a small collection stays small; once it is full, each further block is
+    allocated at full size and filled in place. Loading a million rows therefore
+    copies at most one block, where one growing array would copy every row
+    again at each doubling and briefly hold two copies of them.
+    """
+
     dimension: int
-    vectors: np.ndarray
+    block_rows: int
+    blocks: list[np.ndarray]
     squared_norms: np.ndarray
     inverse_norms: np.ndarray
     ids: list[str] = field(default_factory=list)
@@ -33,19 +48,27 @@ class _Collection:
 
     @classmethod
     def empty(cls, dimension: int) -> _Collection:
-        return cls(dimension, np.empty((16, dimension), dtype=np.float32), np.empty(16, dtype=np.float32),
-                   np.empty(16, dtype=np.float32))
+        block_rows = max(1, BLOCK_BYTES // (4 * dimension))
+        first = min(_FIRST_ROWS, block_rows)
+        return cls(dimension, block_rows, [np.empty((first, dimension), dtype=np.float32)],
+                   np.empty(first, dtype=np.float32), np.empty(first, dtype=np.float32))
+
+    @property
+    def capacity(self) -> int:
+        return (len(self.blocks) - 1) * self.block_rows + len(self.blocks[-1])
 
     def reserve(self, count: int) -> None:
-        """Room for ``count`` rows, growing geometrically: appends cost amortised O(1)."""
-        capacity = len(self.vectors)
-        if count <= capacity:
-            return
-        capacity = max(count, 2 * capacity)
-        used = len(self.ids)
-        self.vectors = _grown(self.vectors, used, capacity)
-        self.squared_norms = _grown(self.squared_norms, used, capacity)
-        self.inverse_norms = _grown(self.inverse_norms, used, capacity)
+        """Room for ``count`` rows: the first block grows until full, then whole blocks are added."""
+        if count > len(self.squared_norms):  # the norms are 1/dimension of the rows: one array, grown geometrically
+            norms = max(count, 2 * len(self.squared_norms))
+            used = len(self.ids)
+            self.squared_norms = _grown(self.squared_norms, used, norms)
+            self.inverse_norms = _grown(self.inverse_norms, used, norms)
+        first = self.blocks[0]
+        if len(self.blocks) == 1 and len(first) < self.block_rows and count > len(first):
+            self.blocks[0] = _grown(first, len(self.ids), min(self.block_rows, max(count, 2 * len(first))))
+        while self.capacity < count:
+            self.blocks.append(np.empty((self.block_rows, self.dimension), dtype=np.float32))
 
     def place(self, id: str, metadata: dict[str, str]) -> int:
         """The row of ``id`` (a new one at the end when it is new), with its metadata replaced."""
@@ -59,16 +82,62 @@ class _Collection:
             self.metadata[index] = metadata
         return index
 
-    def write(self, indices: np.ndarray | slice | int, rows: np.ndarray) -> None:
-        """Store rows and the norms every search needs."""
-        squared = np.einsum("...i,...i->...", rows, rows)
-        self.vectors[indices] = rows
+    def _spans(self, start: int, stop: int) -> Iterator[tuple[np.ndarray, int, int, int]]:
+        """``(block, first row in block, end in block, offset from start)`` covering rows ``start:stop``."""
+        while start < stop:
+            block, offset = divmod(start, self.block_rows)
+            end = min(self.block_rows, offset + stop - start)
+            yield self.blocks[block], offset, end, start
+            start += end - offset
+
+    def _by_block(self, indices: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(block, rows in block, positions in indices)`` for each block the row ``indices`` touch."""
+        blocks, offsets = np.divmod(indices, self.block_rows)
+        if len(self.blocks) == 1 or (len(blocks) and blocks.min() == blocks.max()):
+            yield self.blocks[int(blocks[0]) if len(blocks) else 0], offsets, np.arange(len(indices))
+            return
+        for block in np.unique(blocks):
+            positions = np.flatnonzero(blocks == block)
+            yield self.blocks[block], offsets[positions], positions
+
+    def write(self, start: int, rows: np.ndarray) -> None:
+        """Store ``rows`` as rows ``start``, ``start + 1``... and the norms every search needs."""
+        for block, first, end, at in self._spans(start, start + len(rows)):
+            block[first:end] = rows[at - start:at - start + end - first]
+        self._norms(slice(start, start + len(rows)), rows)
+
+    def write_at(self, indices: np.ndarray, rows: np.ndarray) -> None:
+        """Store ``rows[i]`` as row ``indices[i]`` (rows already placed), and their norms."""
+        for block, offsets, positions in self._by_block(indices):
+            block[offsets] = rows[positions]
+        self._norms(indices, rows)
+
+    def _norms(self, indices: np.ndarray | slice, rows: np.ndarray) -> None:
+        squared = np.einsum("ij,ij->i", rows, rows)
         self.squared_norms[indices] = squared
         norms = np.sqrt(squared)
         self.inverse_norms[indices] = np.divide(1.0, norms, out=np.zeros_like(norms), where=norms > 0)
 
+    def gather(self, indices: np.ndarray) -> np.ndarray:
+        """The rows at ``indices``, as one array."""
+        gathered = np.empty((len(indices), self.dimension), dtype=np.float32)
+        for block, offsets, positions in self._by_block(indices):
+            gathered[positions] = block[offsets]
+        return gathered
+
+    def products(self, count: int, query: np.ndarray) -> np.ndarray:
+        """The dot product of ``query`` with each of the first ``count`` rows: one matrix product per block."""
+        if count <= len(self.blocks[0]):
+            return self.blocks[0][:count] @ query
+        products = np.empty(count, dtype=np.float32)
+        for block, first, end, at in self._spans(0, count):
+            np.matmul(block[first:end], query, out=products[at:at + end - first])
+        return products
+
     def move(self, source: int, target: int) -> None:
-        self.vectors[target] = self.vectors[source]
+        source_block, source_row = divmod(source, self.block_rows)
+        target_block, target_row = divmod(target, self.block_rows)
+        self.blocks[target_block][target_row] = self.blocks[source_block][source_row]
         self.squared_norms[target] = self.squared_norms[source]
         self.inverse_norms[target] = self.inverse_norms[source]
 
@@ -173,7 +242,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
             row = _checked(vector, store, collection, "got")
             self._keep(collection, store)
             store.reserve(len(store.ids) + 1)
-            store.write(store.place(id, dict(metadata)), row)
+            store.write_at(np.array([store.place(id, dict(metadata))]), row[np.newaxis])
 
     def upsert_many(self, collection: str, ids: Sequence[str], vectors, metadata: Sequence[dict[str, str]]
                     ) -> None:
@@ -194,12 +263,12 @@ class MemoryDatabase(sdk.DatabaseProvider):
                 store.ids.extend(ids)
                 store.metadata.extend(map(dict, metadata))
                 store.rows.update(zip(ids, range(start, start + len(ids)), strict=True))
-                store.write(slice(start, start + len(ids)), rows)
+                store.write(start, rows)
                 return
             place = store.place
             indices = np.fromiter((place(id, dict(meta)) for id, meta in zip(ids, metadata, strict=True)),
                                   dtype=np.intp, count=len(ids))
-            store.write(indices, rows)
+            store.write_at(indices, rows)
 
     def delete(self, collection: str, id: str) -> None:
         with self._lock:
@@ -218,7 +287,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
 
     def _best(self, store: _Collection, count: int, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The rows of the k best scores, best first, and their scores."""
-        products = store.vectors[:count] @ query
+        products = store.products(count, query)
         if self.metric == "euclidean":
             return self._nearest(store, count, query, products, k)
         if self.metric == "dot":
@@ -240,7 +309,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
         bound = (store.dimension + 2) * _ROUNDOFF * (largest + float(np.linalg.norm(query))) ** 2
         kth = np.partition(partial, k - 1)[k - 1] if k < count else partial.max()
         candidates = np.flatnonzero(partial <= kth + 2 * bound)
-        exact = -np.linalg.norm(store.vectors[candidates] - query, axis=1)
+        exact = -np.linalg.norm(store.gather(candidates) - query, axis=1)
         order = np.argsort(-exact, kind="stable")[:k]
         return candidates[order], exact[order]
 

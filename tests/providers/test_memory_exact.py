@@ -1,13 +1,26 @@
-"""MemoryDatabase stays exact: every answer equals a brute-force numpy ranking of all rows."""
+"""MemoryDatabase stays exact: every answer equals a brute-force numpy ranking of all rows.
+
+Every test runs twice: with the rows in one block, and in blocks of 32 rows, so
+that writes, overwrites, deletes (which move rows between blocks) and searches
+cross block boundaries.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from hector_nb.providers import MemoryDatabase
+from hector_nb.providers import MemoryDatabase, memory
 
 DIMENSION = 24
+SMALL_BLOCK_ROWS = 32
+
+
+@pytest.fixture(autouse=True, params=["one block", "blocks of 32 rows"])
+def block_size(request, monkeypatch):
+    if request.param != "one block":
+        monkeypatch.setattr(memory, "BLOCK_BYTES", SMALL_BLOCK_ROWS * 4 * DIMENSION)
+    return request.param
 
 
 def brute_force(metric: str, rows: dict[str, np.ndarray], query: np.ndarray, k: int) -> list[tuple[str, float]]:
@@ -97,3 +110,25 @@ def test_upsert_many_keeps_the_last_write_of_a_repeated_id_and_checks_before_wri
     with pytest.raises(ValueError, match="holds 24-dimensional vectors, got 2 vector"):
         db.upsert_many("c", ["x", "y"], np.ones((2, 5), dtype=np.float32), [{}, {}])
     assert sorted(h.id for h in db.search("c", vectors[0], 10)) == ["a", "b"]  # nothing of the bad batch
+
+
+def test_a_growing_collection_keeps_its_full_blocks_in_place(block_size):
+    """Loading in batches appends blocks: the rows already stored are not copied again, and the
+    collection never holds more than one block beyond its rows. A collection smaller than a block
+    has one block, grown geometrically."""
+    db = make("dot")
+    rng = np.random.default_rng(5)
+    stored = rng.standard_normal((1000, DIMENSION)).astype(np.float32)
+    for start in range(0, 1000, 100):
+        db.upsert_many("c", [f"v{i}" for i in range(start, start + 100)], stored[start:start + 100],
+                       [{}] * 100)
+        if start == 0:
+            store = db._collections["c"]
+            first_blocks = list(store.blocks[:-1])
+    if block_size == "one block":
+        assert len(store.blocks) == 1 and 1000 <= store.capacity < 2000
+    else:
+        assert len(first_blocks) == 100 // SMALL_BLOCK_ROWS
+        assert all(block is kept for block, kept in zip(store.blocks, first_blocks, strict=False))
+        assert store.capacity < 1000 + SMALL_BLOCK_ROWS
+    assert np.array_equal(store.gather(np.arange(1000)), stored)
