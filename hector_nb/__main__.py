@@ -1,4 +1,5 @@
-"""``python -m hector_nb``: the command line (``demo``, ``export``, ``notebook``, ``check``; ``--help`` for each)."""
+"""``python -m hector_nb``: the command line (``demo``, ``export``, ``notebook``, ``check``, ``serve``; ``--help`` for
+each)."""
 
 from __future__ import annotations
 
@@ -147,12 +148,33 @@ def check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def add_serve(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommand(subcommands, serve)
+    parser.add_argument("targets", nargs="+", metavar="TARGET",
+                        help="builtin:NAME, a plugin executable or its .plugin.yaml (Go or Python), or MODULE:CLASS")
+    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+    parser.add_argument("--host", default="127.0.0.1", help="the address (default 127.0.0.1; any other needs "
+                                                             "--api-key)")
+    parser.add_argument("--api-key", help="a key every request must send as 'Authorization: Bearer KEY'")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a config value passed to every target's Initialize, as text (repeatable)")
+    parser.add_argument("--name", help="the model name of the one target (default: the provider's name)")
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Serve providers over the Ollama and OpenAI APIs for stock Hector, until interrupted."""
+    from .bridge.command import serve_until_stopped
+
+    return serve_until_stopped(args.targets, port=args.port, host=args.host, api_key=args.api_key,
+                               config=args.set, name=args.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hector_nb",
                                      description="Build, run, compare and export Hector plugins.")
     subcommands = parser.add_subparsers(dest="command", required=True)
     # One add_NAME function per subcommand: a new subcommand is its run function, its add_NAME, and a name here.
-    for add in (add_demo, add_export, add_notebook, add_check):
+    for add in (add_demo, add_export, add_notebook, add_check, add_serve):
         add(subcommands)
     args = parser.parse_args(argv)
     from .errors import HectorError

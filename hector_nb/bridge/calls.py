@@ -19,6 +19,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import numpy as np
+
+from ..host.clients import EmbedderClient
 from ..plugin import sdk
 from .failures import BridgeError, http_failure
 
@@ -26,6 +29,13 @@ Result = TypeVar("Result")
 
 #: Worker threads per bridge: enough for Hector's concurrent requests and 16+ concurrent streams.
 WORKER_THREADS = 64
+
+
+def embeddings_of(client: EmbedderClient, texts: list[str], timeout: float) -> list[np.ndarray]:
+    """One vector per text: one ``Embed`` for one text (what Hector sends), the client's batches for more."""
+    if len(texts) == 1:
+        return [client.embed(texts[0], timeout)]
+    return list(client.embed_many(texts, timeout)) if texts else []
 
 
 class _Failed:
@@ -36,8 +46,8 @@ class _Failed:
 _END = object()
 
 
-def _deadline_error(what: str, seconds: float) -> BridgeError:
-    return BridgeError(504, f"{what}: no answer within {seconds:g}s (the request's deadline); the provider may "
+def _deadline_error(what: str, deadline: float) -> BridgeError:
+    return BridgeError(504, f"{what}: no answer within {deadline:g}s (the request's deadline); the provider may "
                        "hang: check it, or serve with a longer timeout")
 
 
@@ -47,19 +57,23 @@ class Workers:
     def __init__(self, threads: int = WORKER_THREADS) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="hector-bridge")
 
-    async def call(self, function: Callable[[], Result], what: str, seconds: float) -> Result:
-        """``function()`` in a worker thread; its exception, or a 504 past ``seconds``, as a :class:`BridgeError`."""
+    async def call(self, function: Callable[[], Result], what: str, seconds: float, deadline: float) -> Result:
+        """``function()`` in a worker thread; its exception, or a 504 past ``seconds``, as a :class:`BridgeError`.
+
+        ``deadline`` is the request's whole deadline, as the 504 names it.
+        """
         future = asyncio.get_running_loop().run_in_executor(self._pool, function)
         try:
             return await asyncio.wait_for(future, seconds)
         except asyncio.TimeoutError:
-            raise _deadline_error(what, seconds) from None
+            raise _deadline_error(what, deadline) from None
         except Exception as error:  # noqa: BLE001 - every failure of a call becomes an HTTP answer
             raise http_failure(error) from error
 
-    def stream(self, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str, seconds: float) -> ChunkFeed:
+    def stream(self, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str, seconds: float,
+               deadline: float) -> ChunkFeed:
         """A stream read in a worker thread; see :class:`ChunkFeed`."""
-        return ChunkFeed(self._pool, open_stream, what, seconds)
+        return ChunkFeed(self._pool, open_stream, what, seconds, deadline)
 
     def close(self) -> None:
         """Stop taking calls; threads still in a provider are left to finish."""
@@ -71,17 +85,18 @@ class ChunkFeed:
 
     ``await feed.next()`` returns the next chunk, None after the last one, or
     raises a :class:`BridgeError` (the call's failure, or 504 once ``seconds``
-    have passed since the feed started). :meth:`cancel` stops the reading and
-    closes the provider's stream.
+    have passed since the feed started; ``deadline`` is the request's whole
+    deadline, as the 504 names it). :meth:`cancel` stops the reading and closes
+    the provider's stream.
     """
 
     def __init__(self, pool: ThreadPoolExecutor, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str,
-                 seconds: float) -> None:
+                 seconds: float, deadline: float) -> None:
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._cancelled = threading.Event()
         self._open_stream = open_stream
-        self._what, self._seconds = what, seconds
+        self._what, self._whole_deadline = what, deadline
         self._deadline = self._loop.time() + seconds
         self._first: sdk.StreamChunk | None = None
         pool.submit(self._read)
@@ -137,7 +152,7 @@ class ChunkFeed:
             item = await asyncio.wait_for(self._queue.get(), max(0.0, self._deadline - self._loop.time()))
         except asyncio.TimeoutError:
             self.cancel()
-            raise _deadline_error(self._what, self._seconds) from None
+            raise _deadline_error(self._what, self._whole_deadline) from None
         if item is _END:
             return None
         if isinstance(item, _Failed):

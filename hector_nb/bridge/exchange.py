@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ..plugin import sdk
+from .calls import ChunkFeed
 from .context import BridgeContext
 from .failures import BridgeError, http_failure
 from .translate import Conversation
 
+Result = TypeVar("Result")
 #: The status logged for a stream the client left before its end (nginx's word for it).
 CLIENT_WENT_AWAY = 499
 
@@ -41,6 +45,16 @@ class Exchange:
     def seconds_left(self) -> float:
         """What remains of the request's deadline."""
         return max(0.0, self.context.deadline - (time.perf_counter() - self.started))
+
+    async def call(self, function: Callable[[], Result], what: str) -> Result:
+        """``function()`` in a worker thread, bounded by what is left of the request's deadline."""
+        return await self.context.workers.call(function, what, self.seconds_left, self.context.deadline)
+
+    async def open_stream(self, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str) -> ChunkFeed:
+        """A provider's stream read in a worker thread, started: a failure before its first chunk is raised here."""
+        feed = self.context.workers.stream(open_stream, what, self.seconds_left, self.context.deadline)
+        await feed.start()
+        return feed
 
     def finish(self, status: int, detail: str = "") -> None:
         if self.finished:

@@ -15,8 +15,8 @@ _TYPE_WORDS = {str: "a string", bool: "true or false", list: "a list", dict: "an
 
 
 def invalid(field: str, problem: str) -> BridgeError:
-    """A 400 for the field ``field`` (a dotted path such as ``messages[2].role``)."""
-    return BridgeError(400, f"field {field!r}: {problem}")
+    """A 400 for the field ``field`` (a dotted path such as ``messages[2].role``): "field 'x' PROBLEM"."""
+    return BridgeError(400, f"field {field!r} {problem}")
 
 
 async def read_object(request: Request) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 from ..host.clients import EmbedderClient, LLMClient, PluginClient
 from ..plugin import sdk
 from . import translate
-from .calls import ChunkFeed
+from .calls import ChunkFeed, embeddings_of
 from .context import BridgeContext
 from .exchange import CLIENT_WENT_AWAY, Exchange, endpoint
 from .failures import BridgeError
@@ -115,16 +115,14 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         assert isinstance(client, LLMClient)  # resolve() checked the kind
         what = f"plugin {client.name!r}, generate"
         if not exchange.stream:
-            reply = await context.workers.call(lambda: client.send(conversation.request, exchange.seconds_left),
-                                               what, exchange.seconds_left)
+            reply = await exchange.call(lambda: client.send(conversation.request, exchange.seconds_left), what)
             message: dict[str, Any] = {"role": "assistant", "content": reply.text}
             if reply.tool_calls:
                 message["tool_calls"] = _tool_calls(client.name, list(reply.tool_calls))
             return JSONResponse({"model": exchange.model, "created_at": _now(), "message": message,
                                  **_done(exchange.model, exchange, reply.tokens_used)})
-        feed = context.workers.stream(lambda: client.send_streaming(conversation.request, exchange.seconds_left),
-                                      f"{what}_streaming", exchange.seconds_left)
-        await feed.start()
+        feed = await exchange.open_stream(lambda: client.send_streaming(conversation.request, exchange.seconds_left),
+                                     f"{what}_streaming")
         return StreamingResponse(_chat_lines(client.name, exchange, feed), media_type=NDJSON)
 
     async def embed(request: Request, exchange: Exchange) -> Response:
@@ -134,10 +132,10 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         texts = [given] if isinstance(given, str) else [expect(t, str, f"input[{i}]") for i, t in enumerate(given)]
         exchange.messages = len(texts)
         client = _embedder(context, exchange.model)
-        rows = await context.workers.call(lambda: client.embed_many(texts, exchange.seconds_left).tolist()
-                                          if texts else [], f"plugin {client.name!r}, embed", exchange.seconds_left)
-        return JSONResponse({"model": exchange.model, "embeddings": rows, "total_duration": 0, "load_duration": 0,
-                             "prompt_eval_count": 0})
+        rows = await exchange.call(lambda: embeddings_of(client, texts, exchange.seconds_left),
+                                   f"plugin {client.name!r}, embed")
+        return JSONResponse({"model": exchange.model, "embeddings": [row.tolist() for row in rows],
+                             "total_duration": 0, "load_duration": 0, "prompt_eval_count": 0})
 
     async def embeddings(request: Request, exchange: Exchange) -> Response:
         body = await read_object(request)
@@ -145,8 +143,8 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         prompt = optional(body, "prompt", str, "")
         exchange.messages = 1
         client = _embedder(context, exchange.model)
-        vector = await context.workers.call(lambda: client.embed(prompt, exchange.seconds_left).tolist(),
-                                            f"plugin {client.name!r}, embed", exchange.seconds_left)
+        vector = await exchange.call(lambda: client.embed(prompt, exchange.seconds_left).tolist(),
+                                     f"plugin {client.name!r}, embed")
         return JSONResponse({"embedding": vector})
 
     def route(path: str, handler: Any, operation: str, method: str = "POST") -> Route:

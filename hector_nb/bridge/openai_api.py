@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute, Route
 from ..host.clients import EmbedderClient, LLMClient
 from ..plugin import sdk
 from . import translate
-from .calls import ChunkFeed
+from .calls import ChunkFeed, embeddings_of
 from .context import BridgeContext
 from .exchange import CLIENT_WENT_AWAY, Exchange, endpoint
 from .failures import BridgeError
@@ -178,14 +178,12 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         return client
 
     async def generate(client: LLMClient, exchange: Exchange, request: sdk.GenerateRequest) -> sdk.GenerateResponse:
-        return await context.workers.call(lambda: client.send(request, exchange.seconds_left),
-                                          f"plugin {client.name!r}, generate", exchange.seconds_left)
+        return await exchange.call(lambda: client.send(request, exchange.seconds_left),
+                                   f"plugin {client.name!r}, generate")
 
     async def stream(client: LLMClient, exchange: Exchange, request: sdk.GenerateRequest) -> ChunkFeed:
-        feed = context.workers.stream(lambda: client.send_streaming(request, exchange.seconds_left),
-                                      f"plugin {client.name!r}, generate_streaming", exchange.seconds_left)
-        await feed.start()
-        return feed
+        return await exchange.open_stream(lambda: client.send_streaming(request, exchange.seconds_left),
+                                     f"plugin {client.name!r}, generate_streaming")
 
     async def responses(request: Request, exchange: Exchange) -> Response:
         body = await read_object(request)
@@ -228,13 +226,13 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
             expect(text, str, f"input[{index}]") for index, text in enumerate(given)]
         encoding = optional(body, "encoding_format", str, "float")
         if encoding not in ("float", "base64"):
-            raise invalid("encoding_format", f"{encoding!r}: use float or base64")
+            raise invalid("encoding_format", f"is {encoding!r}; use float or base64")
         exchange.messages = len(texts)
         exchange.detail = _settings(body, ("dimensions",))
         client = context.resolve(exchange.model, "embedder")
         assert isinstance(client, EmbedderClient)  # resolve() checked the kind
-        rows = await context.workers.call(lambda: _embed(client, texts, exchange.seconds_left),
-                                          f"plugin {client.name!r}, embed", exchange.seconds_left)
+        rows = await exchange.call(lambda: embeddings_of(client, texts, exchange.seconds_left),
+                                   f"plugin {client.name!r}, embed")
         encode: Callable[[np.ndarray], Any] = _base64 if encoding == "base64" else np.ndarray.tolist
         data = [{"object": "embedding", "index": index, "embedding": encode(row)} for index, row in enumerate(rows)]
         return JSONResponse({"object": "list", "data": data, "model": exchange.model,
@@ -254,12 +252,6 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
 def _settings(body: dict[str, Any], keys: tuple[str, ...]) -> str:
     """The generation settings a plugin cannot receive (its wire has no field for them), for the request log."""
     return ", ".join(f"{key}={body[key]}" for key in keys if body.get(key) is not None)
-
-
-def _embed(client: EmbedderClient, texts: list[str], timeout: float) -> list[np.ndarray]:
-    if len(texts) == 1:  # what Hector sends: one text per request
-        return [client.embed(texts[0], timeout)]
-    return list(client.embed_many(texts, timeout)) if texts else []
 
 
 def _base64(row: np.ndarray) -> str:

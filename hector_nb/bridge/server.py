@@ -14,6 +14,7 @@ import uvicorn
 from ..errors import HectorError
 from .app import make_app
 from .context import BridgeContext
+from .hector_config import config_lines
 
 if TYPE_CHECKING:
     import pandas
@@ -65,6 +66,10 @@ class Bridge:
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+    def describe(self) -> str:
+        """What is served where, and the lines to put in Hector's config (v1 and v2) and an OpenAI client's."""
+        return config_lines(self.url, self.context.models(("llm", "embedder")), self.context.api_key)
 
     @property
     def log(self) -> pandas.DataFrame:

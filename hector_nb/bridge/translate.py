@@ -57,7 +57,7 @@ def hector_role(role: str, content: str, path: str) -> tuple[str, str]:
         return sdk.ROLE_USER, content
     if word in ("assistant", "tool"):
         return sdk.ROLE_AGENT, content
-    raise invalid(path, f"unknown role {role!r}; use system, user, assistant or tool")
+    raise invalid(path, f"is {role!r}, not a role the bridge knows; use system, user, assistant or tool")
 
 
 def text_of(content: Any, path: str) -> str:
@@ -75,8 +75,8 @@ def text_of(content: Any, path: str) -> str:
             continue
         kind = required(expect(part, dict, where), "type", str, f"{where}.")
         if kind not in TEXT_PARTS:
-            raise invalid(f"{where}.type", f"{kind!r}: {NO_IMAGES}" if "image" in kind else
-                          f"{kind!r} is not supported; send text parts ({', '.join(TEXT_PARTS)})")
+            raise invalid(f"{where}.type", f"is {kind!r}: {NO_IMAGES}" if "image" in kind else
+                          f"is {kind!r}, which is not supported; send text parts ({', '.join(TEXT_PARTS)})")
         texts.append(required(part, "text", str, f"{where}."))
     return "".join(texts)
 
@@ -97,7 +97,7 @@ def function_tools(tools: Any, nested: bool) -> list[sdk.ToolDefinition]:
         path = f"tools[{index}]"
         kind = optional(expect(tool, dict, path), "type", str, "function", f"{path}.")
         if kind != "function":
-            raise invalid(f"{path}.type", f"{kind!r} tools are not supported; a Hector plugin takes function tools")
+            raise invalid(f"{path}.type", f"is {kind!r}: only function tools reach a Hector plugin")
         spec = required(tool, "function", dict, f"{path}.") if nested else tool
         definitions.append(tool_definition(spec, f"{path}.function" if nested else path))
     return definitions
@@ -123,7 +123,7 @@ def ollama_conversation(body: dict[str, Any]) -> Conversation:
         path = f"messages[{index}]"
         role = required(expect(message, dict, path), "role", str, f"{path}.")
         if message.get("images"):
-            raise invalid(f"{path}.images", NO_IMAGES)
+            raise invalid(f"{path}.images", f"is set: {NO_IMAGES}")
         hector, content = hector_role(role, text_of(message.get("content"), f"{path}.content"), f"{path}.role")
         calls = [_ollama_call(call, f"{path}.tool_calls[{number}]", f"call_{index}_{number}")
                  for number, call in enumerate(optional(message, "tool_calls", list, [], f"{path}."))]
@@ -204,7 +204,7 @@ def responses_conversation(body: dict[str, Any]) -> Conversation:
                                                content=text_of(item.get("output"), f"{path}.output"),
                                                tool_call_id=required(item, "call_id", str, f"{path}.")))
         elif kind != "reasoning":  # a model's reasoning summary: nothing a plugin takes
-            raise invalid(f"{path}.type", f"{kind!r} items are not supported; send message, function_call and "
+            raise invalid(f"{path}.type", f"is {kind!r}, which is not supported; send message, function_call and "
                           "function_call_output items")
     return conversation
 

@@ -17,7 +17,7 @@ from traitlets import Enum, Float
 from ..errors import HectorError, ProviderError
 from ..hector import FIDELITY_MODES, HECTOR
 from ..plugin.servicers import error_text
-from . import check, evaluate, export, generate, plugins, provider, vectors  # noqa: F401 - importing registers the subcommands
+from . import check, evaluate, export, generate, plugins, provider, serve, vectors  # noqa: F401 - importing registers the subcommands
 from .base import SUBCOMMANDS, MagicContext, did_you_mean, expand_variables
 
 

@@ -1,0 +1,43 @@
+"""``%hector serve``: the session's providers over the Ollama and OpenAI APIs, for stock Hector."""
+
+from __future__ import annotations
+
+from IPython.core.error import UsageError
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from .base import MagicContext, subcommand
+
+
+@subcommand("serve")
+@magic_arguments()
+@argument("names", nargs="?", help="comma-separated plugin names, e.g. shout,minilm (default: every plugin, "
+                                   "as they are loaded)")
+@argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
+@argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; any other needs "
+                                               "--api-key)")
+@argument("--api-key", help="a key every request must send as 'Authorization: Bearer KEY'")
+@argument("--log", action="store_true", help="show the requests the running bridge answered, as a DataFrame")
+@argument("--stop", action="store_true", help="stop the running bridges")
+def serve(ctx: MagicContext, args, cell):
+    """Serve providers over the Ollama and OpenAI APIs, so stock Hector (v1 or v2) uses them.
+
+    Prints the lines to put in Hector's config. Each request looks its model up
+    by name, so running a provider's cell again changes the next answer. Serving
+    on a port that a bridge of this kernel already uses replaces that bridge.
+    """
+    if args.stop or args.log:
+        running = ctx.session.bridges
+        if not running:
+            raise UsageError("no bridge is running; start one with %hector serve NAMES")
+        if args.log:
+            return running[-1].log
+        for bridge in running:
+            bridge.stop()
+        print("Stopped " + ", ".join(bridge.url for bridge in running))
+        return None
+    for bridge in ctx.session.bridges:
+        if args.port and bridge.url.endswith(f":{args.port}"):
+            bridge.stop()
+    bridge = ctx.session.serve(args.names, port=args.port, host=args.host, api_key=args.api_key)
+    print(bridge.describe())
+    return None
