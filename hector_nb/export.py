@@ -4,8 +4,8 @@ The output, for a plugin named ``NAME``::
 
     DIR/NAME                 executable launcher (#! the exporting interpreter, or NAME.venv's)
     DIR/NAME.plugin.yaml     the manifest Hector's discovery reads
-    DIR/NAME.lib/            the provider's source and the minimal runtime it needs
-    DIR/requirements.txt     grpcio, grpcio-health-checking, protobuf and the provider's imports
+    DIR/NAME.lib/            the provider's source, the local modules it imports, the minimal runtime
+    DIR/requirements.txt     grpcio, grpcio-health-checking, protobuf and the distributions it imports
     DIR/NAME.venv/           only with ``venv=True``: a virtualenv with those requirements
 
 Hector starts the launcher with its own environment, whose ``PATH`` may hold no
@@ -20,9 +20,17 @@ and constants of other cells that it uses. A constant computed from imports and
 literals (``LEVEL = os.environ.get("LEVEL", "info")``) is carried as code and
 computed again in the plugin process; values that exist only in the running
 notebook (a DataFrame, a client) cannot be carried. A provider that subclasses
-one of hector_nb's built-in providers carries that provider's module. Config
-values given in the notebook are never written: the manifest lists config keys
-only, with the defaults the class itself declares.
+one of hector_nb's built-in providers carries that provider's module; one that
+imports a local module (a sibling ``.py`` file, a package directory) carries
+it; what it imports from installed distributions becomes requirements, and
+anything else is refused (:mod:`hector_nb.imports`). Config values given in the
+notebook are never written: the manifest lists config keys only, with the
+defaults the class itself declares. The name, version, author and description
+the manifest is written with are what the plugin answers too (a JSON file its
+launcher reads).
+
+A re-export is written beside the old one, inside ``DIR``, and renamed into
+place once complete: a failed one leaves the previous plugin working.
 """
 
 from __future__ import annotations
@@ -34,10 +42,13 @@ import importlib.metadata
 import importlib.util
 import inspect
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import venv
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,7 +59,8 @@ from packaging.requirements import Requirement
 
 from . import sdk
 from .errors import ExportError
-from .manifest import manifest_from_provider, manifest_path, write_manifest
+from .imports import JudgedImports, builtin_requirements, judge_imports, requirement_of
+from .manifest import PluginManifest, manifest_from_provider, manifest_path
 from .requirements import merge_requirements, parse_requirement, read_requirements, requirements_text
 
 RUNTIME_PACKAGE = "_hector_runtime"
@@ -61,6 +73,10 @@ _BUILTIN_DIR = Path(__file__).resolve().parent / "providers"
 _BUILTIN_IMPORT = re.compile(r"from hector_nb\.providers(?:\.\w+)? import (\w+)(?: as (\w+))?")
 #: Beside the provider's source: which distribution provides each imported top-level module.
 DISTRIBUTIONS_FILE = "distributions.json"
+#: Beside the provider's source: the manifest facts the plugin answers with (GetManifest, its stderr lines).
+FACTS_FILE = "manifest.json"
+#: The facts of the manifest that export may override and the plugin must answer alike.
+_FACTS = ("name", "version", "author", "description")
 #: Bounds pip's installation into an export's virtualenv.
 VENV_TIMEOUT = 900
 _BUILTINS = set(dir(builtins))
@@ -290,34 +306,59 @@ def _source_cells(cls: type, namespace: dict[str, Any] | None, plugin: str) -> t
         raise ExportError(plugin, "export", f"no source for module {cls.__module__}") from None
 
 
-def _imported_distributions(source: str) -> dict[str, list[str]]:
-    """Each third-party top-level module the source imports, with the distributions that provide it."""
-    distributions = importlib.metadata.packages_distributions()
-    imported: dict[str, list[str]] = {}
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            modules = [node.module]
-        else:
-            continue
-        for module in modules:
-            top = module.split(".")[0]
-            if top not in sys.stdlib_module_names and top != RUNTIME_PACKAGE:
-                imported[top] = distributions.get(top, [top])
-    return imported
-
-
-def _requirements(source: str, extra: Sequence[str], plugin: str, declared: Sequence[str] = ()) -> list[Requirement]:
-    """The base runtime, the distributions of the third-party modules the source imports, what the provider
-    class declares (``export_requirements``) and ``extra`` (``--requirement``)."""
-    imported = [name for names in _imported_distributions(source).values() for name in names]
+def _requirements(judged: JudgedImports, builtins: Sequence[str], declared: list[Requirement],
+                  extra: list[Requirement], plugin: str) -> list[Requirement]:
+    """The base runtime, the distributions of the installed modules the plugin imports, the engines of the
+    built-in providers it carries, what the provider class declares (``export_requirements``) and ``extra``
+    (``--requirement``)."""
+    imported = [requirement_of(name) for names in judged.installed.values() for name in names]
     return merge_requirements([
         [Requirement(text) for text in BASE_REQUIREMENTS],
-        [parse_requirement(name, plugin, "the imported distribution") for name in imported],
-        [parse_requirement(text, plugin, "export_requirements") for text in declared],
-        [parse_requirement(text, plugin, "--requirement") for text in extra],
+        [parse_requirement(text, plugin, "the imported distribution") for text in imported],
+        [Requirement(text) for text in builtin_requirements(builtins)],
+        declared,
+        extra,
     ], plugin)
+
+
+def _carried_text(path: Path, plugin: str) -> str:
+    """A local module's source with its hector_nb imports pointed at the plugin's runtime (:func:`_runtime_import`)."""
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+
+    def offset(line: int, byte_column: int) -> int:  # ast counts columns in UTF-8 bytes
+        return sum(map(len, lines[:line - 1])) + len(lines[line - 1].encode()[:byte_column].decode())
+
+    edits = []
+    for node in ast.walk(ast.parse(text, str(path))):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "level", 0) == 0 and any(
+                name.split(".")[0] == "hector_nb" for name in
+                ([a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""])):
+            replacement = "; ".join(_runtime_import(line, plugin) for line in _import_lines(node).values())
+            assert node.end_lineno is not None and node.end_col_offset is not None
+            edits.append((offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset),
+                          replacement))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _local_files(judged: JudgedImports, taken: set[str], plugin: str) -> dict[str, str | Path]:
+    """The local modules' files, by path inside the plugin's library: Python source as carried text, other
+    files of a package to copy as they are."""
+    files: dict[str, str | Path] = {}
+    for module, location in sorted(judged.local.items()):
+        if module in taken:
+            raise ExportError(plugin, "export", f"the provider imports a local module named {module!r}, a name the "
+                              "plugin's own files use; rename that module")
+        if not location.is_dir():
+            files[f"{module}.py"] = _carried_text(location, plugin)
+            continue
+        for path in sorted(location.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                inside = f"{module}/{path.relative_to(location).as_posix()}"
+                files[inside] = _carried_text(path, plugin) if path.suffix == ".py" else path
+    return files
 
 
 #: A plugin's name is also its executable's file name (the manifest ``NAME.plugin.yaml`` names the executable
@@ -340,12 +381,17 @@ def _check_interpreter(python: str, plugin: str) -> None:
                           "as /usr/bin/python3 or '/usr/bin/env python3', without line breaks")
 
 
-def _inside(directory: Path, name: str, plugin: str) -> Path:
-    """``directory/name``, refused if it is a symbolic link or leads out of ``directory``."""
+def _inside(directory: Path, name: str, plugin: str, *, is_dir: bool = False) -> Path:
+    """``directory/name``, refused if it is a symbolic link, leads out of ``directory``, or is a file where a
+    directory belongs (or the reverse): checked before anything is written."""
     path = directory / name
     if path.is_symlink() or path.resolve().parent != directory:
         raise ExportError(plugin, "export", f"{path} is a symbolic link or leads outside {directory}; export writes "
                           "only inside --out: remove it, or choose another --out")
+    if path.exists() and path.is_dir() != is_dir:
+        kind = "directory" if is_dir else "file"
+        raise ExportError(plugin, "export", f"{path} is in the way: export writes a {kind} there; remove it, or "
+                          "choose another --out")
     return path
 
 
@@ -388,7 +434,12 @@ if __name__ == "__main__":
     try:
         from {RUNTIME_PACKAGE}.serve import serve_plugin
 
-        provider = getattr(importlib.import_module(PROVIDER_MODULE), PROVIDER_CLASS)()
+        provider_class = getattr(importlib.import_module(PROVIDER_MODULE), PROVIDER_CLASS)
+        # The name, version, author and description the .plugin.yaml was written with (export's overrides).
+        with open(os.path.join(LIBRARY, {FACTS_FILE!r})) as file:
+            for fact, value in json.load(file).items():
+                setattr(provider_class, fact, value)
+        provider = provider_class()
     except ModuleNotFoundError as error:
         missing_package(error)
     serve_plugin(provider, provider.plugin_type)
@@ -399,36 +450,83 @@ if __name__ == "__main__":
 _RUNTIME_DISTRIBUTIONS = {"grpc": "grpcio", "grpc_health": "grpcio-health-checking", "google": "protobuf"}
 
 
-def _distributions_json(source: str) -> str:
-    """Which distribution provides each module the plugin imports, for the launcher's missing-package line."""
-    imported = {module: names[0] for module, names in _imported_distributions(source).items()}
-    return json.dumps({**imported, **_RUNTIME_DISTRIBUTIONS}, indent=1, sort_keys=True) + "\n"
+def _library_data(judged: JudgedImports, manifest: PluginManifest) -> dict[str, str]:
+    """The data files the launcher reads: which distribution provides each module the plugin imports (for its
+    missing-package line), and the manifest facts the plugin answers with."""
+    imported = {module: names[0] for module, names in judged.installed.items()}
+    facts = {fact: getattr(manifest, fact) for fact in _FACTS}
+    return {DISTRIBUTIONS_FILE: json.dumps({**imported, **_RUNTIME_DISTRIBUTIONS}, indent=1, sort_keys=True) + "\n",
+            FACTS_FILE: json.dumps(facts, indent=1) + "\n"}
 
 
-def _create_venv(path: Path, requirements: Path, plugin: str) -> Path:
-    """A virtualenv at ``path`` with ``requirements`` installed; its interpreter.
+def _site_directories() -> list[str]:
+    """The directories this Python finds installed packages in (its virtualenv's, its base's, the user's)."""
+    return [entry for entry in sys.path if Path(entry).name in ("site-packages", "dist-packages")
+            and Path(entry).is_dir()]
 
-    It sees the exporting Python's base packages (``--system-site-packages``),
-    so pip installs only what they lack; pip's own settings (``PIP_INDEX_URL``,
+
+def _create_venv(path: Path, requirements: Path, plugin: str) -> None:
+    """A virtualenv at ``path`` with ``requirements`` installed.
+
+    It sees the exporting Python's packages (a ``.pth`` file adds each of its
+    site directories: a virtualenv's, not only the base interpreter's), so pip
+    installs only what they lack; pip's own settings (``PIP_INDEX_URL``,
     ``PIP_NO_INDEX``...) apply.
     """
-    venv.EnvBuilder(system_site_packages=True, clear=True, symlinks=True, with_pip=True).create(path)
+    venv.EnvBuilder(symlinks=True, with_pip=True).create(path)
+    own = Path(sysconfig.get_path("purelib", scheme="venv", vars={"base": str(path), "platbase": str(path)}))
+    # A .pth line that starts with "import" runs; addsitedir also runs the .pth files found there (editable installs).
+    adds = "; ".join(f"site.addsitedir({directory!r})" for directory in _site_directories())
+    (own / "_hector_nb_exporter.pth").write_text(f"import site; {adds}\n" if adds else "")
     python = path / "bin" / "python"
     command = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", str(requirements)]
+    again = ("fix the requirement (--requirement, export_requirements) and export again, or export with --python "
+             "naming an interpreter that has the packages; the previous export, if any, is unchanged")
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=VENV_TIMEOUT)
     except subprocess.TimeoutExpired:
-        raise ExportError(plugin, "export", f"pip did not install {requirements} into {path} within "
-                          f"{VENV_TIMEOUT}s; install them by hand: {' '.join(command[:4])} -r {requirements}") from None
+        raise ExportError(plugin, "export", f"pip did not install the requirements into the plugin's virtualenv "
+                          f"within {VENV_TIMEOUT}s; {again}") from None
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["pip failed without a message"])[-1]
-        raise ExportError(plugin, "export", f"pip could not install {requirements} into {path} ({last}); fix the "
-                          f"requirement, or install by hand: {python} -m pip install -r {requirements}")
-    return python
+        raise ExportError(plugin, "export", f"pip could not install the requirements into the plugin's "
+                          f"virtualenv ({last}); {again}")
 
 
-def _copy_runtime(target: Path) -> None:
-    shutil.copytree(_RUNTIME_DIR, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+def _write_library(library: Path, source: str, source_name: str, carried: dict[str, str],
+                   local: dict[str, str | Path], data: dict[str, str]) -> None:
+    """The plugin's library: the runtime, the built-in provider modules it uses, its source, local modules, data."""
+    shutil.copytree(_RUNTIME_DIR, library / RUNTIME_PACKAGE, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    if carried:
+        providers = library / RUNTIME_PACKAGE / "providers"
+        providers.mkdir()
+        (providers / "__init__.py").write_text('"""hector_nb\'s built-in providers that this plugin uses."""\n')
+        for name, text in carried.items():
+            (providers / f"{name}.py").write_text(text)
+    if source:
+        (library / source_name).write_text(source)
+    for inside, content in local.items():
+        (library / inside).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, library / inside)
+        else:
+            (library / inside).write_text(content)
+    for name, text in data.items():
+        (library / name).write_text(text)
+
+
+def _move_into_place(staged: Path, place: Path, trash: Path) -> None:
+    """``staged`` renamed to ``place``; a directory already there is renamed to ``trash`` first (rename
+    cannot replace a non-empty directory) and put back if the rename fails or is interrupted."""
+    if not staged.is_dir() or not place.exists():
+        os.replace(staged, place)
+        return
+    os.rename(place, trash)
+    try:
+        os.rename(staged, place)
+    except BaseException:
+        os.rename(trash, place)
+        raise
 
 
 def export_provider(
@@ -472,46 +570,59 @@ def export_provider(
                               "or a module file (classes made with exec() or type() cannot be exported)")
         source = _collect(cls, definitions, names, plugin)
         module = "provider_" + "".join(c if c.isalnum() else "_" for c in plugin)
-    carried_sources = _carried_builtins(source, builtin)
-    everything = "\n".join([source, *carried_sources.values()])
+    carried = _carried_builtins(source, builtin)
+    declared = [parse_requirement(text, plugin, "export_requirements") for text in cls.export_requirements]
+    extra = [parse_requirement(text, plugin, "--requirement") for text in requirements]
+    judged = judge_imports([source], carried.values(), [*declared, *extra], plugin)
+    source_name = f"{module}.py" if source else f"{RUNTIME_PACKAGE}/providers/{builtin}.py"
+    local = _local_files(judged, {RUNTIME_PACKAGE, module}, plugin)
 
     directory = Path(out_dir).expanduser().resolve()
     executable = _inside(directory, plugin, plugin)
-    library = _inside(directory, f"{plugin}.lib", plugin)
-    manifest_target = _inside(directory, manifest_path(executable).name, plugin)
+    library = _inside(directory, f"{plugin}.lib", plugin, is_dir=True)
+    manifest_file = _inside(directory, manifest_path(executable).name, plugin)
     requirements_file = _inside(directory, "requirements.txt", plugin)
-    environment = _inside(directory, f"{plugin}.venv", plugin) if venv else None
+    environment = _inside(directory, f"{plugin}.venv", plugin, is_dir=True) if venv else None
     requirements_needed = merge_requirements(
-        [read_requirements(requirements_file, plugin),
-         _requirements(everything, requirements, plugin, declared=cls.export_requirements)], plugin)
-
-    directory.mkdir(parents=True, exist_ok=True)
-    if library.exists():
-        shutil.rmtree(library)
-    _copy_runtime(library / RUNTIME_PACKAGE)
-    if carried_sources:
-        providers = library / RUNTIME_PACKAGE / "providers"
-        providers.mkdir()
-        (providers / "__init__.py").write_text('"""hector_nb\'s built-in providers that this plugin uses."""\n')
-        for name, text in carried_sources.items():
-            (providers / f"{name}.py").write_text(text)
-    source_file = library / (f"{module}.py" if source else f"{RUNTIME_PACKAGE}/providers/{builtin}.py")
-    if source:
-        source_file.write_text(source)
-    (library / DISTRIBUTIONS_FILE).write_text(_distributions_json(everything))
-
+        [read_requirements(requirements_file, plugin), _requirements(judged, list(carried), declared, extra, plugin)],
+        plugin)
     manifest = manifest_from_provider(cls)
     manifest.name = plugin
     manifest.version = version or manifest.version
     manifest.author = author or manifest.author
     manifest.description = description or manifest.description
-    manifest_file = write_manifest(manifest, manifest_target)
-    requirements_file.write_text(requirements_text(requirements_needed))
     if environment is not None:
-        python = str(_create_venv(environment, requirements_file, plugin))
-    executable.write_text(_launcher(module, cls.__name__, python))
-    executable.chmod(0o755)
-    return ExportResult(plugin, directory, executable, manifest_file, requirements_file, source_file)
+        python = str(environment / "bin" / "python")
+
+    # Everything is written into a directory inside --out, then renamed into place: an export that fails
+    # (disk full, read-only, interrupted) leaves the previous plugin as it was.
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{plugin}.export-", dir=directory))
+    except OSError as exc:
+        raise ExportError(plugin, "export", f"cannot write into {directory} ({exc.strerror}); choose a directory "
+                          "you can write to with --out") from None
+    try:
+        # Neutral names while staged: no *.plugin.yaml that a discovery scanning subdirectories could find.
+        _write_library(staging / "lib", source, source_name, carried, local, _library_data(judged, manifest))
+        (staging / "manifest.yaml").write_text(manifest.to_yaml())
+        (staging / "requirements.txt").write_text(requirements_text(requirements_needed))
+        if environment is not None:
+            _create_venv(staging / "venv", staging / "requirements.txt", plugin)
+        (staging / "launcher").write_text(_launcher(module, cls.__name__, python))
+        (staging / "launcher").chmod(0o755)
+        moves = [("lib", library), ("venv", environment), ("launcher", executable), ("manifest.yaml", manifest_file),
+                 ("requirements.txt", requirements_file)]
+        for staged, place in moves:
+            if place is not None:
+                _move_into_place(staging / staged, place, staging / f"replaced-{staged}")
+    except OSError as exc:
+        raise ExportError(plugin, "export", f"could not write the plugin into {directory} ({exc}); the previous "
+                          "export, if any, is unchanged: free some space or choose a writable --out, and export "
+                          "again") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return ExportResult(plugin, directory, executable, manifest_file, requirements_file, library / source_name)
 
 
 def load_provider_class(target: str) -> type[sdk.Provider]:
@@ -529,6 +640,8 @@ def load_provider_class(target: str) -> type[sdk.Provider]:
     try:
         if location.endswith(".py"):
             path = Path(location).resolve()
+            if str(path.parent) not in sys.path:  # as Python runs a script: its sibling modules import
+                sys.path.insert(0, str(path.parent))
             spec = importlib.util.spec_from_file_location(path.stem, path)
             if spec is None or spec.loader is None:
                 raise ImportError(f"cannot load {path}")

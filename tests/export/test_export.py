@@ -8,9 +8,11 @@ import textwrap
 
 import pytest
 from IPython.core.error import UsageError
+from plugin_process import wait_until
 
+import hector_nb
 from hector_nb import Session, sdk
-from hector_nb.errors import ExportError
+from hector_nb.errors import ExportError, ProviderError
 from hector_nb.export import export_provider
 from hector_nb.manifest import read_manifest
 
@@ -179,3 +181,41 @@ def test_command_line_export(tmp_path):
         db.upsert("c", "only", [1, 2], {"k": "v"})
         hit = db.search("c", [0, 0], 1)[0]
         assert (hit.id, dict(hit.metadata), db.manifest.version) == ("only", {"k": "v"}, "3.0.0")
+
+
+def test_export_overrides_are_what_the_plugin_answers(tmp_path):
+    module = tmp_path / "quiet.py"
+    module.write_text(textwrap.dedent('''
+        from hector_nb.sdk import GenerateResponse, LLMProvider, ModelInfo
+
+        class Quiet(LLMProvider):
+            def generate(self, messages, tools):
+                if messages[-1].content == "fail":
+                    raise RuntimeError("asked to fail")
+                return GenerateResponse(text="ok")
+
+            def get_model_info(self):
+                return ModelInfo(model_name="quiet")
+    '''))
+    # Text that would break generated code if it were pasted into it: it travels as data.
+    overrides = {"name": "renamed.v2", "version": "1.0.0", "author": "Ada \"\\\" {x}'''",
+                 "description": 'Says "ok"\'\'\' {then} stops'}
+    out = tmp_path / "out"
+    exported = subprocess.run([sys.executable, "-m", "hector_nb", "export", f"{module}:Quiet", "--out", str(out),
+                               *[arg for fact, value in overrides.items() for arg in (f"--{fact}", value)]],
+                              capture_output=True, text=True, timeout=120)
+    assert exported.returncode == 0, exported.stderr
+    launcher = out / "renamed.v2"
+    assert not any(value in launcher.read_text() for value in overrides.values())
+    report = hector_nb.check(launcher)
+    verdicts = dict(zip(report["check"], report["verdict"], strict=True))
+    assert (verdicts["manifest"], verdicts["get_manifest"]) == ("pass", "pass"), report.to_string()
+    with Session(timeout=30, start_timeout=60) as session:
+        quiet = session.load(launcher)
+        answered = quiet._call("GetManifest", sdk.ManifestRequest())  # the RPC itself, not the .plugin.yaml
+        assert {fact: getattr(answered, fact) for fact in overrides} == overrides
+        with pytest.raises(ProviderError, match="asked to fail"):
+            quiet.generate("fail")
+        # The traceback reaches the host through the stdio stream, which may trail the call's answer.
+        assert wait_until(lambda: "plugin 'renamed.v2', generate raised:" in "\n".join(quiet.logs()), 30), \
+            quiet.logs()

@@ -1,8 +1,10 @@
-"""Export: names and interpreters are validated, nothing is written outside --out, requirements merge."""
+"""Export: names and interpreters are validated, nothing is written outside --out, requirements merge, and a
+failed re-export leaves the previous plugin working."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 import uuid
@@ -132,3 +134,59 @@ def test_conflicting_and_unreadable_requirements_are_refused_and_nothing_is_writ
         export_provider(provider_class(tmp_path), out, name="fourth")
     assert not (out / "third").exists() and not (out / "fourth").exists()
     assert os.listdir(out).count("requirements.txt") == 1
+
+
+# Issue 21 item 5: a re-export that fails part way leaves the previous plugin working.
+RELEASE = '''
+from hector_nb.sdk import GenerateResponse, LLMProvider
+
+NOTES = {notes!r}
+
+
+class Release(LLMProvider):
+    name = "release"
+
+    def generate(self, messages, tools):
+        return GenerateResponse(text={answer!r} + NOTES[:0])
+'''
+#: The largest file of the plugin's runtime is about 21 kB; the new source is bigger than the limit.
+FILE_SIZE_LIMIT = 100_000
+
+
+def _file_size_limited():
+    """In the child, before exec: files cannot grow past the limit, as on a full disk (EFBIG, not a signal)."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+
+def test_a_re_export_that_fails_mid_write_leaves_the_previous_plugin_working(tmp_path, out):
+    first, second = (tmp_path / f"release_{uuid.uuid4().hex}.py" for _ in range(2))
+    first.write_text(RELEASE.format(notes="", answer="first"))
+    export_provider(load_provider_class(f"{first}:Release"), out)
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    second.write_text(RELEASE.format(notes="n" * (3 * FILE_SIZE_LIMIT), answer="second"))
+    # A real write failure in a real export: the runtime's files fit, the new provider's source does not.
+    failed = subprocess.run([sys.executable, "-m", "hector_nb", "export", f"{second}:Release", "--out", str(out)],
+                            capture_output=True, text=True, timeout=120, preexec_fn=_file_size_limited,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert failed.returncode == 1
+    assert "could not write the plugin into" in failed.stderr and "File too large" in failed.stderr
+    assert "the previous export, if any, is unchanged" in failed.stderr and "Traceback" not in failed.stderr
+    after = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    assert after == before  # no half-written file, and nothing staged left behind
+    with Session(timeout=30, start_timeout=60) as session:
+        assert session.load(out / "release").generate("hi").text == "first"
+
+
+def test_a_path_in_the_way_is_refused_before_anything_is_written(tmp_path, out):
+    export_provider(provider_class(tmp_path), out, name="shout")
+    before = sorted(out.rglob("*"))
+    (out / "shout.venv").write_text("a file where the virtualenv belongs")
+    with pytest.raises(ExportError, match=r"shout.venv is in the way: export writes a directory there"):
+        export_provider(provider_class(tmp_path), out, name="shout", venv=True)
+    assert sorted(out.rglob("*")) == sorted([*before, out / "shout.venv"])
+    with Session(timeout=30, start_timeout=60) as session:
+        assert session.load(out / "shout").generate("hi").text == "HI"
