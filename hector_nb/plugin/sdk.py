@@ -25,6 +25,7 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, Union, overload
 
 from ._wire.common_pb2 import (
@@ -159,6 +160,9 @@ CHUNK_TYPE_DONE = StreamChunk.DONE
 CHUNK_TYPE_ERROR = StreamChunk.ERROR
 
 HECTOR_VERSION = ">=0.1.0"
+#: What the default ``LLMProvider.get_model_info`` answers when neither an attribute nor the config says.
+DEFAULT_MAX_TOKENS = 4096
+DEFAULT_TEMPERATURE = 1.0
 
 #: What a provider's ``health()`` may return: a bool, or ``(healthy, message)``.
 HealthResult = Union[bool, tuple[bool, str], None]  # noqa: UP007 - evaluated at import on 3.10
@@ -199,6 +203,9 @@ class Provider:
     #: pip requirements an exported plugin needs beyond the distributions its imports name (export finds
     #: those itself): packages it only finds at run time, such as a model shipped as a package.
     export_requirements: ClassVar[Sequence[str]] = ()
+    #: The config of the last ``Initialize``, ``config_defaults`` applied: the SDK sets it just before
+    #: calling ``initialize()``, so every method can read it.
+    config: Mapping[str, str] = MappingProxyType({})
 
     def initialize(self, config: dict[str, str]) -> None:
         """Receive the plugin's configuration (all values are strings).
@@ -245,8 +252,22 @@ class LLMProvider(Provider):
         yield StreamChunk(type=CHUNK_TYPE_DONE, tokens_used=response.tokens_used)
 
     def get_model_info(self) -> ModelInfo:
-        """Describe the model: name, maximum tokens, temperature."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement get_model_info()")
+        """Describe the model: name, maximum tokens, temperature (Hector asks when it registers the LLM).
+
+        The default answers the plugin's name (:func:`plugin_name`) and, for ``max_tokens`` and
+        ``temperature``, the provider's attribute of that name (a class attribute, or one set in
+        ``initialize``), else the config key of that name (see :attr:`Provider.config`), else
+        4096 and 1.0. Override it to describe a real model.
+        """
+        return ModelInfo(model_name=plugin_name(self),
+                         max_tokens=int(self._model_setting("max_tokens", DEFAULT_MAX_TOKENS)),
+                         temperature=float(self._model_setting("temperature", DEFAULT_TEMPERATURE)))
+
+    def _model_setting(self, key: str, default: float) -> Any:
+        value = getattr(self, key, None)
+        if value is None:
+            value = self.config.get(key) or default
+        return value
 
 
 class DatabaseProvider(Provider):

@@ -30,6 +30,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -296,6 +297,7 @@ class _Lifecycle(Generic[ProviderT]):
 
     def Initialize(self, request: sdk.InitializeRequest, context: Any) -> sdk.InitializeResponse:
         config = {**dict(type(self.provider).config_defaults), **dict(request.config)}
+        self.provider.config = MappingProxyType(config)
         response = self._outcome(sdk.InitializeResponse, "initialize", config)
         self.status = Status.READY if response.success else Status.ERROR
         return response

@@ -114,3 +114,37 @@ def test_yaml_blocks_parse():
     for block in readme_blocks():
         if block.language == "yaml":
             assert isinstance(yaml.safe_load(block.source), dict), f"README line {block.line}"
+
+
+def readme_provider_classes() -> list[tuple[int, type]]:
+    """Every provider class a README block defines: a ``%%hector provider`` cell or a plugin file."""
+    from hector_nb import sdk
+
+    bases = (sdk.LLMProvider, sdk.DatabaseProvider, sdk.EmbedderProvider)
+    found = []
+    for block in readme_blocks():
+        if block.language != "python" or "Provider)" not in block.source:
+            continue
+        source = block.source.split("\n", 1)[1] if block.source.startswith("%%hector provider") else block.source
+        namespace: dict = {"__name__": f"readme_line_{block.line}"}
+        exec(compile(source, f"README.md line {block.line}", "exec"), namespace)  # noqa: S102 - the README's own code
+        found += [(block.line, value) for value in namespace.values()
+                  if isinstance(value, type) and issubclass(value, bases) and value not in bases
+                  and value.__module__ == namespace["__name__"]]
+    return found
+
+
+def test_the_readme_providers_pass_check_with_no_warning():
+    import warnings
+
+    import hector_nb
+
+    classes = readme_provider_classes()
+    assert {cls.__name__ for _, cls in classes} >= {"Shout", "MyLLM"}, classes
+    for line, cls in classes:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            report = hector_nb.check(cls())
+        shown = report[~report.verdict.isin(["pass", "skip"])]
+        assert shown.empty, f"README line {line}, {cls.__name__}:\n{shown[['check', 'verdict', 'happened']]}"
+        assert not caught, f"README line {line}, {cls.__name__}: {[str(w.message) for w in caught]}"
