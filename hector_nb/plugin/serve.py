@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 import grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from . import sdk
 from ._wire import (
@@ -49,7 +49,6 @@ from ._wire import (
     grpc_stdio_pb2,
     grpc_stdio_pb2_grpc,
 )
-from .bulk import add_bulk_to_server
 from .constants import (
     APP_PROTOCOL_VERSION,
     CLIENT_CERT_ENV,
@@ -141,6 +140,20 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
             yield chunk
 
 
+class _Health(health_pb2_grpc.HealthServicer):
+    """``grpc.health.v1.Health.Check``, as go-plugin's host calls it: the server and the ``plugin`` service serve.
+
+    grpc_health's own servicer would also import its asyncio twin at start; ``Watch``, which
+    no host calls, stays UNIMPLEMENTED.
+    """
+
+    def Check(self, request: health_pb2.HealthCheckRequest, context: grpc.ServicerContext
+              ) -> health_pb2.HealthCheckResponse:
+        if request.service not in ("", HEALTH_SERVICE):
+            context.abort(grpc.StatusCode.NOT_FOUND, f"unknown service {request.service!r}")
+        return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+
+
 class _Controller(grpc_controller_pb2_grpc.GRPCControllerServicer):
     def __init__(self, servicer: Servicer, stop: threading.Event) -> None:
         self._servicer = servicer
@@ -182,11 +195,11 @@ def _new_server(servicer: Servicer) -> tuple[grpc.Server, futures.ThreadPoolExec
     workers = futures.ThreadPoolExecutor(max_workers=16)
     server = grpc.server(workers, options=GRPC_OPTIONS)
     add_to_server(server, servicer)
-    add_bulk_to_server(server, servicer)
-    health_servicer = health.HealthServicer()
-    health_servicer.set(HEALTH_SERVICE, health_pb2.HealthCheckResponse.SERVING)
-    health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
-    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    if servicer.provider.plugin_type != sdk.PLUGIN_TYPE_LLM:  # an LLM has no bulk service: not imported
+        from .bulk import add_bulk_to_server
+
+        add_bulk_to_server(server, servicer)
+    health_pb2_grpc.add_HealthServicer_to_server(_Health(), server)
     return server, workers
 
 

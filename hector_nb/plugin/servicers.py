@@ -22,6 +22,7 @@ the subpackage as their runtime.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import math
 import numbers
@@ -36,7 +37,6 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from . import sdk
-from ._wire import database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from .constants import Status
 
 
@@ -327,7 +327,7 @@ class _Lifecycle(Generic[ProviderT]):
         return sdk.StatusResponse(status=self.status.value)
 
 
-class LLMServicer(_Lifecycle[sdk.LLMProvider], llm_pb2_grpc.LLMProviderServicer):
+class LLMServicer(_Lifecycle[sdk.LLMProvider]):
     """``hector.plugin.LLMProvider`` over an :class:`~hector_nb.sdk.LLMProvider`."""
 
     def Generate(self, request: sdk.GenerateRequest, context: Any) -> sdk.GenerateResponse:
@@ -378,7 +378,7 @@ def _search_result(item: Any) -> sdk.SearchResult:
     return sdk.SearchResult(**fields)
 
 
-class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider], database_pb2_grpc.DatabaseProviderServicer):
+class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
     """``hector.plugin.DatabaseProvider`` over a :class:`~hector_nb.sdk.DatabaseProvider`."""
 
     def Upsert(self, request: sdk.UpsertRequest, context: Any) -> sdk.UpsertResponse:
@@ -432,7 +432,7 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider], database_pb2_grpc.Datab
         return ""
 
 
-class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider], embedder_pb2_grpc.EmbedderProviderServicer):
+class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider]):
     """``hector.plugin.EmbedderProvider`` over an :class:`~hector_nb.sdk.EmbedderProvider`."""
 
     def Embed(self, request: sdk.EmbedRequest, context: Any) -> sdk.EmbedResponse:
@@ -462,17 +462,19 @@ class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider], embedder_pb2_grpc.Embed
 
 Servicer = LLMServicer | DatabaseServicer | EmbedderServicer
 
-_SERVICERS: dict[str, tuple[type, Callable[[Any, grpc.Server], None]]] = {
-    sdk.PLUGIN_TYPE_LLM: (LLMServicer, llm_pb2_grpc.add_LLMProviderServicer_to_server),
-    sdk.PLUGIN_TYPE_DATABASE: (DatabaseServicer, database_pb2_grpc.add_DatabaseProviderServicer_to_server),
-    sdk.PLUGIN_TYPE_EMBEDDER: (EmbedderServicer, embedder_pb2_grpc.add_EmbedderProviderServicer_to_server),
+#: Per plugin type: the servicer class, and the generated module and function that register it. The module
+#: is imported when a server is built, so a plugin process imports only its own type's stubs.
+_SERVICERS: dict[str, tuple[type, str, str]] = {
+    sdk.PLUGIN_TYPE_LLM: (LLMServicer, "llm_pb2_grpc", "add_LLMProviderServicer_to_server"),
+    sdk.PLUGIN_TYPE_DATABASE: (DatabaseServicer, "database_pb2_grpc", "add_DatabaseProviderServicer_to_server"),
+    sdk.PLUGIN_TYPE_EMBEDDER: (EmbedderServicer, "embedder_pb2_grpc", "add_EmbedderProviderServicer_to_server"),
 }
 
 
 def servicer_for(provider: sdk.Provider, plugin_name: str | None = None) -> Servicer:
     """The servicer for a provider, chosen by its ``plugin_type``."""
     try:
-        servicer_type, _ = _SERVICERS[provider.plugin_type]
+        servicer_type, _, _ = _SERVICERS[provider.plugin_type]
     except (KeyError, AttributeError):
         raise TypeError(
             f"{type(provider).__name__} is not a provider: subclass hector_nb.sdk.LLMProvider, "
@@ -483,5 +485,5 @@ def servicer_for(provider: sdk.Provider, plugin_name: str | None = None) -> Serv
 
 def add_to_server(server: grpc.Server, servicer: Servicer) -> None:
     """Register a servicer on a gRPC server under its ``hector.plugin`` service name."""
-    _, register = _SERVICERS[servicer.provider.plugin_type]
-    register(servicer, server)
+    _, module, register = _SERVICERS[servicer.provider.plugin_type]
+    getattr(importlib.import_module(f"._wire.{module}", __package__), register)(servicer, server)

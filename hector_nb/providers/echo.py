@@ -7,7 +7,6 @@ agent sends) or OpenAI's (``user``).
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -44,7 +43,7 @@ class EchoLLM(sdk.LLMProvider):
 
     def _tool_call(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> sdk.ToolCall:
         return sdk.ToolCall(id="call-1", name=tools[0].name,
-                            arguments_json=json.dumps({"text": self._last_user_message(messages)}))
+                            arguments_json=_json_text({"text": self._last_user_message(messages)}))
 
     def generate(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]) -> sdk.GenerateResponse:
         text = self._answer(messages)
@@ -63,3 +62,10 @@ class EchoLLM(sdk.LLMProvider):
 
     def get_model_info(self) -> sdk.ModelInfo:
         return sdk.ModelInfo(model_name="echo", max_tokens=4096, temperature=0.0)
+
+
+def _json_text(value: object) -> str:
+    """``json.dumps``, imported when a tool is first called: most echo plugins never call one."""
+    import json
+
+    return json.dumps(value)
