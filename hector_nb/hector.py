@@ -120,6 +120,8 @@ CAUSE_CONFIG_KEY_NAME = "config-key-name"
 CAUSE_AGENT_PLUGIN = "agent-plugin"
 CAUSE_DOCUMENT_STORE_PLUGIN = "document-store-plugin"
 CAUSE_STREAM_TOOL_CALL = "stream-tool-call"
+CAUSE_SCORE_RANGE = "score-range"
+CAUSE_SCORE_THRESHOLD = "score-threshold"
 
 
 # Frames of these packages are skipped, so a warning points at the user's cell or script.
@@ -670,6 +672,26 @@ def document_metadata(content: str, path: str, chunk_index: int, total_chunks: i
         **extra,
     }
     return {key: go_text(value) for key, value in values.items()}
+
+
+#: A document store's ``search.threshold`` default: Hector drops every hit scoring below it.
+SEARCH_THRESHOLD = 0.5
+
+
+def warn_scores_outside_unit(plugin: str, low: float, high: float) -> bool:
+    """Search scores outside [0, 1]: Hector takes them as cosine similarities all the same."""
+    return warn(plugin, CAUSE_SCORE_RANGE,
+                f"its search scores run from {low:.3g} to {high:.3g}, outside [0, 1], but Hector takes a "
+                f"score as a similarity and drops hits under {SEARCH_THRESHOLD} (negated distances: all of them)",
+                "score by cosine similarity (e.g. metric=cosine), or set the document store's search.threshold")
+
+
+def warn_scores_under_threshold(plugin: str, best: float) -> bool:
+    """A search whose best hit scores under Hector's threshold: Hector shows none of its hits."""
+    return warn(plugin, CAUSE_SCORE_THRESHOLD,
+                f"the best hit of a search scored {best:.3g}, under Hector's default threshold "
+                f"{SEARCH_THRESHOLD}: Hector would show none of its hits",
+                "lower the document store's search.threshold, or check the embedder and the metric")
 
 
 def search_top_k(hits_needed: int) -> int:

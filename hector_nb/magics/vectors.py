@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -11,7 +10,7 @@ from IPython.display import display
 
 from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
-from ..errors import ProviderError
+from ..errors import ProviderError, says_missing
 from ..host.clients import DatabaseClient, EmbedderClient
 from .base import MagicContext, subcommand
 
@@ -114,9 +113,6 @@ def search(ctx: MagicContext, args, cell):
         return results_frame(db.search(args.collection, vector, args.top_k))
 
 
-#: How providers word a missing collection (Hector's, Qdrant's, Milvus', hector_nb's own).
-_MISSING_COLLECTION = re.compile(r"no collection|not found|does ?n[o']t exist|unknown collection|no such", re.I)
-
 
 @contextlib.contextmanager
 def creating_hint(collection: str):
@@ -124,7 +120,7 @@ def creating_hint(collection: str):
     try:
         yield
     except ProviderError as exc:
-        if exc.operation == "search" and _MISSING_COLLECTION.search(exc.message):
+        if exc.operation == "search" and says_missing(exc):
             raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; in a notebook, %hector upsert "
                                 f"{exc.plugin} {collection} --from DF --text-column COLUMN --embedder E "
                                 "creates and fills it") from exc
