@@ -274,16 +274,17 @@ class Session:
         return client
 
     def serve(self, names: Sequence[str] | str | None = None, port: int = 0, host: str = "127.0.0.1",
-              api_key: str | None = None) -> Bridge:
+              api_key: str | None = None, tls: bool = False) -> Bridge:
         """Serve plugins over the Ollama and OpenAI HTTP APIs, for stock Hector (docs/bridge.md).
 
         ``names`` (a list, or one text of comma-separated names) must be loaded
-        LLMs or embedders; None serves every plugin of the session, as they come
+        LLMs, embedders or vector databases; None serves every plugin of the session, as they come
         and go. Each request looks its model up here, so a provider loaded again
         under the same name answers the next request. ``port`` 0 picks a free one;
         a ``host`` other than loopback needs ``api_key``. Returns the running
         :class:`~hector_nb.bridge.Bridge` (``.url``, ``.log``, ``.stop()``), which
-        :meth:`close` stops too.
+        :meth:`close` stops too. ``tls=True`` serves HTTPS with a certificate made on the
+        fly (Hector v1's vector store needs it; the bridge's ``ca_certificate`` is its file).
         """
         from .bridge import start_bridge
 
@@ -291,7 +292,7 @@ class Session:
             names = [name.strip() for name in names.split(",") if name.strip()]
         for name in names or ():
             self.get(name)  # a name not loaded fails now, not at the first request
-        bridge = start_bridge(self, names, port=port, host=host, api_key=api_key)
+        bridge = start_bridge(self, names, port=port, host=host, api_key=api_key, tls=tls)
         self._bridges.append(bridge)
         return bridge
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import shutil
 import socket
+import tempfile
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -15,6 +17,7 @@ from ..errors import HectorError
 from .app import make_app
 from .context import BridgeContext
 from .hector_config import config_lines
+from .tls import ServerCertificate, make_certificate
 
 if TYPE_CHECKING:
     import pandas
@@ -47,12 +50,14 @@ class Bridge:
     TLS (None: plain HTTP).
     """
 
-    def __init__(self, context: BridgeContext, server: _Server, thread: threading.Thread, url: str) -> None:
+    def __init__(self, context: BridgeContext, server: _Server, thread: threading.Thread, url: str,
+                 certificate: ServerCertificate | None = None) -> None:
         self.context = context
         self.url = url
-        self.ca_certificate: str | None = None
+        self.ca_certificate: str | None = None if certificate is None else str(certificate.ca_certificate)
         self._server = server
         self._thread = thread
+        self._certificate = certificate
 
     def __repr__(self) -> str:
         return f"<Bridge {self.url} {'running' if self.running else 'stopped'}>"
@@ -84,17 +89,21 @@ class Bridge:
         self.context.workers.close()
         if self._thread.is_alive():
             raise HectorError(f"the bridge at {self.url} did not stop within {timeout:g}s")
+        if self._certificate is not None:
+            shutil.rmtree(self._certificate.ca_certificate.parent, ignore_errors=True)
 
 
 def start_bridge(session: Session, names: Sequence[str] | None = None, port: int = 0, host: str = "127.0.0.1",
                  api_key: str | None = None, timeout: float | None = None,
-                 max_request_bytes: int | None = None) -> Bridge:
+                 max_request_bytes: int | None = None, tls: bool = False) -> Bridge:
     """Serve ``session``'s plugins ``names`` (None: all, as they come and go) over the Ollama and OpenAI APIs.
 
     Returns once the server listens. ``port`` 0 picks a free one. A host other
     than loopback needs an ``api_key``, which every request must then send as
     ``Authorization: Bearer KEY``. ``timeout`` is each request's deadline
     (default: the session's), ``max_request_bytes`` the largest body accepted.
+    ``tls`` serves HTTPS with a certificate made for this bridge (Hector v1's vector
+    store needs it); the bridge's ``ca_certificate`` is the file a client trusts.
     """
     if api_key is None and not _loopback(host):
         raise HectorError(f"serving on {host} makes your providers reachable from other machines: pass an api_key "
@@ -103,8 +112,11 @@ def start_bridge(session: Session, names: Sequence[str] | None = None, port: int
     if max_request_bytes is not None:
         context.max_request_bytes = max_request_bytes
     listener = _listen(host, port)
+    certificate = make_certificate(tempfile.mkdtemp(prefix="hector-bridge-tls-"), host) if tls else None
     config = uvicorn.Config(make_app(context), log_level="warning", access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=GRACEFUL_STOP)
+                            timeout_graceful_shutdown=GRACEFUL_STOP,
+                            ssl_certfile=None if certificate is None else certificate.certificate_chain,
+                            ssl_keyfile=None if certificate is None else certificate.private_key)
     server = _Server(config)
     thread = threading.Thread(target=_serve, args=(server, listener), name="hector-bridge", daemon=True)
     thread.start()
@@ -113,10 +125,13 @@ def start_bridge(session: Session, names: Sequence[str] | None = None, port: int
         server.should_exit = True
         thread.join(STOP_TIMEOUT)
         context.workers.close()
+        if certificate is not None:
+            shutil.rmtree(certificate.ca_certificate.parent, ignore_errors=True)
         raise HectorError(f"the bridge did not start on {host}:{port} within {START_TIMEOUT:g}s")
     bound_host, bound_port = listener.getsockname()[:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    return Bridge(context, server, thread, f"http://{shown}:{bound_port}")
+    scheme = "http" if certificate is None else "https"
+    return Bridge(context, server, thread, f"{scheme}://{shown}:{bound_port}", certificate)
 
 
 def _serve(server: _Server, listener: socket.socket) -> None:

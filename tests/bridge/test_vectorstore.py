@@ -19,7 +19,6 @@ import pytest
 from extras import require
 
 from hector_nb import Session, hector
-from hector_nb.bridge import start_bridge
 from hector_nb.bridge.simulated_hector import HectorDocumentStore, HectorVectorStore, VectorStoreError
 from hector_nb.bridge.store import rows_of
 from hector_nb.providers import HashingEmbedder, MemoryDatabase
@@ -55,7 +54,7 @@ def session():
 
 
 def served(session, names, **options):
-    return start_bridge(session, names, port=0, **options)
+    return session.serve(names, **options)
 
 
 def stores(bridge, session, folder, db_prefix=""):
