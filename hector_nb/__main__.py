@@ -159,6 +159,8 @@ def add_serve(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="a config value passed to every target's Initialize, as text (repeatable)")
     parser.add_argument("--name", help="the model name of the one target (default: the provider's name)")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate made on the fly (Hector "
+                                                           "v1's vector store works only over TLS)")
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -166,7 +168,7 @@ def serve(args: argparse.Namespace) -> int:
     from .bridge.command import serve_until_stopped
 
     return serve_until_stopped(args.targets, port=args.port, host=args.host, api_key=args.api_key,
-                               config=args.set, name=args.name)
+                               config=args.set, name=args.name, tls=args.tls)
 
 
 def main(argv: list[str] | None = None) -> int:

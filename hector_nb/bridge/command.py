@@ -43,8 +43,8 @@ def settings(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.0.0.1", api_key: str | None = None,
-                        config: Sequence[str] = (), name: str | None = None, stop: threading.Event | None = None
-                        ) -> int:
+                        config: Sequence[str] = (), name: str | None = None, stop: threading.Event | None = None,
+                        tls: bool = False) -> int:
     """Load ``targets``, serve them, print the config lines, and wait for SIGINT or SIGTERM (or ``stop``)."""
     if name is not None and len(targets) != 1:
         raise PluginError(name, "serve", "--name renames one target; serve one target with it, or none")
@@ -54,7 +54,7 @@ def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.
             signal.signal(signum, lambda *_: stop.set())
     with Session() as session:
         clients = [load_target(session, target, name, settings(config)) for target in targets]
-        bridge = session.serve([client.name for client in clients], port=port, host=host, api_key=api_key)
+        bridge = session.serve([client.name for client in clients], port=port, host=host, api_key=api_key, tls=tls)
         print(bridge.describe(), flush=True)
         print("Ctrl-C stops the bridge and unloads the plugins.", flush=True)
         stop.wait()

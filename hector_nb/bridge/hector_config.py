@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..errors import HectorError
-from ..host.clients import EmbedderClient, LLMClient, PluginClient
+from ..host.clients import DatabaseClient, EmbedderClient, LLMClient, PluginClient
+from .store_config import store_lines
 
 #: How a served model reads in the first line.
-_KIND_WORDS = {LLMClient: "LLM", EmbedderClient: "embedder"}
+_KIND_WORDS = {LLMClient: "LLM", EmbedderClient: "embedder", DatabaseClient: "vector store"}
 
 
 def _kind_word(client: PluginClient) -> str:
@@ -28,16 +29,20 @@ def _dimension(client: EmbedderClient) -> str:
     return f", dimension: {dimension}" if dimension > 0 else ""
 
 
-def config_lines(url: str, clients: Sequence[PluginClient], api_key: str | None = None) -> str:
+def config_lines(url: str, clients: Sequence[PluginClient], api_key: str | None = None,
+                 ca_certificate: str | None = None) -> str:
     """The lines that say what is served where, and the ``llms:``/``embedders:`` entries for Hector v1 and v2.
 
     Without a key, Hector's ``ollama`` flavour (v2.0.2 needs ``thinking: {enabled: true}``,
-    CONTRACT section 6); with one, its ``openai`` flavour, the one that sends a key.
+    CONTRACT section 6); with one, its ``openai`` flavour, the one that sends a key. A
+    database's ``vector_stores:`` and ``document_stores:`` entries are :func:`store_lines`'
+    (``ca_certificate``: the bridge serves TLS).
     """
     if not clients:
         return f"Serving nothing yet at {url}: every plugin loaded from now on is served under its name"
     lines = [f"Serving {_joined([f'{c.name} ({_kind_word(c)})' for c in clients])} at {url}"]
-    for client in clients:
+    models = [client for client in clients if not isinstance(client, DatabaseClient)]
+    for client in models:
         section = "llms" if isinstance(client, LLMClient) else "embedders"
         extra = _dimension(client) if isinstance(client, EmbedderClient) else ""
         name = client.name
@@ -50,5 +55,12 @@ def config_lines(url: str, clients: Sequence[PluginClient], api_key: str | None 
             v2 = f"{{provider: openai, base_url: {url}/v1, api_key: YOUR_KEY, model: {name}{extra}}}"
         lines += [f"  Hector v1:  {section}: {{{name}: {v1}}}", f"  Hector v2:  {section}: {{{name}: {v2}}}"]
     key = ", api_key: YOUR_KEY (sent as 'Authorization: Bearer YOUR_KEY')" if api_key is not None else ""
-    lines.append(f"  OpenAI API: base_url {url}/v1{key}")
+    if models:
+        lines.append(f"  OpenAI API: base_url {url}/v1{key}")
+    if models and ca_certificate:
+        lines.append("  Over TLS, Hector's ollama/openai clients trust only the system's authorities: serve LLMs and "
+                     f"embedders from a bridge without --tls, or start Hector with SSL_CERT_FILE={ca_certificate}")
+    embedder = next((client.name for client in clients if isinstance(client, EmbedderClient)), None)
+    databases = [client.name for client in clients if isinstance(client, DatabaseClient)]
+    lines += store_lines(url, databases, embedder, ca_certificate, api_key)
     return "\n".join(lines)

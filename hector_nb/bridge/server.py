@@ -74,7 +74,8 @@ class Bridge:
 
     def describe(self) -> str:
         """What is served where, and the lines to put in Hector's config (v1 and v2) and an OpenAI client's."""
-        return config_lines(self.url, self.context.models(("llm", "embedder")), self.context.api_key)
+        return config_lines(self.url, self.context.models(("llm", "embedder", "database")), self.context.api_key,
+                            self.ca_certificate)
 
     @property
     def log(self) -> pandas.DataFrame:

@@ -19,7 +19,9 @@ def store_lines(url: str, databases: Sequence[str], embedder: str | None = None,
 
     ``embedder`` names a served embedder for the document stores (else ``EMBEDDER``);
     ``ca_certificate`` is the bridge's TLS authority (None: plain HTTP). The first
-    database answers any collection name, the others ``DATABASE/COLLECTION``.
+    database answers any collection name, the others ``DATABASE/COLLECTION``; v1's
+    collection is its document store's name, so a v1 store of another database is
+    named ``DATABASE/docs``.
     """
     if not databases:
         return []
@@ -33,16 +35,16 @@ def store_lines(url: str, databases: Sequence[str], embedder: str | None = None,
             lines += [
                 f"  Hector v1:  vector_stores: {{{database}: {{type: milvus, host: {where.hostname}, port: "
                 f"{where.port}, enable_tls: true, ca_certificate: {ca_certificate}{key}}}}}",
-                f"  Hector v1:  document_stores: {{{prefix}docs: {{source: directory, path: DIR, "
+                f"  Hector v1:  document_stores: {{{prefix or database + '_'}docs: {{source: directory, path: DIR, "
                 f"enable_watch_changes: false, vector_store: {database}, embedder: {embedder}}}}}",
             ]
         else:
             lines += [
                 f"  Hector v2:  vector_stores: {{{database}: {{type: milvus, host: {where.hostname}, port: "
                 f"{where.port}{key}}}}}",
-                f"  Hector v2:  document_stores: {{docs: {{source: {{type: directory, path: DIR}}, vector_store: "
-                f"{database}, embedder: {embedder}, collection: {prefix}docs, watch: false}}}}",
-                f"  Hector v2:  document_stores: {{notebook: {{source: {{type: collection, collection: "
+                f"  Hector v2:  document_stores: {{{database}_docs: {{source: {{type: directory, path: DIR}}, "
+                f"vector_store: {database}, embedder: {embedder}, collection: {prefix}docs, watch: false}}}}",
+                f"  Hector v2:  document_stores: {{{database}_notebook: {{source: {{type: collection, collection: "
                 f"{prefix}COLLECTION}}, vector_store: {database}, embedder: {embedder}}}}}"
                 "   (a collection the notebook built, searched as it is)",
             ]

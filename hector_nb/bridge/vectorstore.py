@@ -17,9 +17,7 @@ filters, listing) are :mod:`.store`'s; docs/store_bridge.md tells the whole stor
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -29,43 +27,27 @@ from starlette.routing import BaseRoute, Route
 from ..host.clients import DatabaseClient
 from . import filters
 from .context import BridgeContext
+from .exchange import Exchange, endpoint
 from .failures import BridgeError
+from .ollama import error_response
 from .store import VectorStore, rows_of, vector_of
 
 #: The ``api`` column of the request log for this dialect.
 API = "milvus"
 
 
-@dataclass
-class _Entry:
-    """What the request log keeps of one request, filled in as the request is understood."""
-
-    model: str = ""
-    detail: str = ""
-
-
-Handler = Callable[[Request, _Entry], Awaitable[Any]]
-
-
 def routes(context: BridgeContext) -> list[BaseRoute]:
     """The dialect's routes over ``context``'s served databases."""
     store = VectorStore()
 
-    def endpoint(operation: str, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        async def answer(request: Request) -> Response:
-            started, entry = time.perf_counter(), _Entry()
-            try:
-                body, status = await handler(request, entry), 200
-            except BridgeError as exc:
-                body, status = {"error": exc.message}, exc.status
-                entry.detail = f"{entry.detail}: {exc.message}" if entry.detail else exc.message
-            context.log.record(API, entry.model, operation, status, (time.perf_counter() - started) * 1000,
-                               detail=entry.detail)
-            return JSONResponse(body, status_code=status)
+    def route(operation: str, handler: Callable[[Request, Exchange], Awaitable[Any]]
+              ) -> Callable[[Request], Awaitable[Response]]:
+        async def answer(request: Request, exchange: Exchange) -> Response:
+            return JSONResponse(await handler(request, exchange))
 
-        return answer
+        return endpoint(context, API, operation, error_response, answer)
 
-    def database(collection_name: str, entry: _Entry) -> tuple[DatabaseClient, str]:
+    def database(collection_name: str, exchange: Exchange) -> tuple[DatabaseClient, str]:
         """The served database and its collection that ``collection_name`` names."""
         databases = context.models(["database"])
         if not databases:
@@ -75,87 +57,86 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         client = next((db for db in databases if slash and rest and db.name == prefix), None)
         db, collection = (client, rest) if client is not None else (databases[0], collection_name)
         assert isinstance(db, DatabaseClient)  # models(["database"]) holds database clients only
-        entry.model, entry.detail = db.name, collection
+        exchange.model, exchange.detail = db.name, collection
         return db, collection
 
-    async def call(function: Callable[[], Any], what: str) -> Any:
-        return await context.workers.call(function, what, context.deadline)
-
-    async def upsert(request: Request, entry: _Entry) -> Any:
+    async def upsert(request: Request, exchange: Exchange) -> Any:
         body = await _body(request)
-        db, collection = database(_collection_name(body), entry)
+        db, collection = database(_collection_name(body), exchange)
         rows = rows_of(body.get("data"))
-        created = await call(lambda: store.upsert(db, collection, rows), f"upsert into {collection!r}")
-        entry.detail = f"{collection}: {len(rows)} row(s), {rows[0].id}{' (collection created)' if created else ''}"
+        created = await exchange.call(lambda: store.upsert(db, collection, rows), f"upsert into {collection!r}")
+        exchange.detail = f"{collection}: {len(rows)} row(s), {rows[0].id}{' (collection created)' if created else ''}"
         return {"upsert_count": len(rows), "collection_created": created}
 
-    async def delete(request: Request, entry: _Entry) -> Any:
+    async def delete(request: Request, exchange: Exchange) -> Any:
         body = await _body(request)
-        db, collection = database(_collection_name(body), entry)
+        db, collection = database(_collection_name(body), exchange)
         ids, expr = body.get("ids"), body.get("expr")
         if isinstance(ids, list) and ids:
-            deleted = await call(lambda: store.delete_ids(db, collection, ids), f"delete from {collection!r}")
-            entry.detail = f"{collection}: {len(ids)} id(s) asked, {deleted} deleted"
+            deleted = await exchange.call(lambda: store.delete_ids(db, collection, ids), f"delete from {collection!r}")
+            exchange.detail = f"{collection}: {len(ids)} id(s) asked, {deleted} deleted"
         elif isinstance(expr, str) and expr.strip():
             wanted = _filter(expr)
-            deleted = await call(lambda: store.delete_matching(db, collection, wanted), f"delete from {collection!r}")
-            entry.detail = f"{collection}: {expr}, {deleted} deleted"
+            deleted = await exchange.call(lambda: store.delete_matching(db, collection, wanted),
+                                          f"delete from {collection!r}")
+            exchange.detail = f"{collection}: {expr}, {deleted} deleted"
         else:
             raise BridgeError(400, "a delete needs ids (a non-empty list) or expr (key == \"value\" terms)")
         return {"delete_count": deleted}
 
-    async def search(request: Request, entry: _Entry) -> Any:
+    async def search(request: Request, exchange: Exchange) -> Any:
         body = await _body(request)
-        db, collection = database(_collection_name(body), entry)
+        db, collection = database(_collection_name(body), exchange)
         vector, top_k, expr = vector_of(body.get("vector"), "vector"), body.get("top_k", 10), body.get("expr") or ""
         if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
             raise BridgeError(400, f"top_k must be a whole number of at least 1, got {top_k!r}")
         if not isinstance(expr, str):
             raise BridgeError(400, f"expr must be text (key == \"value\" terms), got {expr!r:.40}")
         wanted = _filter(expr) if expr.strip() else {}
-        outcome = await call(lambda: store.search(db, collection, vector, top_k, wanted), f"search {collection!r}")
-        entry.detail = "; ".join([f"{collection}: top_k {top_k}{f', {expr}' if expr else ''}, "
+        outcome = await exchange.call(lambda: store.search(db, collection, vector, top_k, wanted),
+                                      f"search {collection!r}")
+        exchange.detail = "; ".join([f"{collection}: top_k {top_k}{f', {expr}' if expr else ''}, "
                                   f"{len(outcome.hits)} hit(s)", *outcome.notes])
         return {"results": outcome.hits}
 
-    async def list_collections(request: Request, entry: _Entry) -> Any:
+    async def list_collections(request: Request, exchange: Exchange) -> Any:
         databases = context.models(["database"])
-        entry.model = ",".join(db.name for db in databases)
+        exchange.model = ",".join(db.name for db in databases)
         names = [name if index == 0 else f"{db.name}/{name}" for index, db in enumerate(databases)
                  if isinstance(db, DatabaseClient) for name in store.collections(db)]
         return {"collections": names}
 
-    async def create_collection(request: Request, entry: _Entry) -> Any:
+    async def create_collection(request: Request, exchange: Exchange) -> Any:
         body = await _body(request)
-        db, collection = database(_collection_name(body), entry)
+        db, collection = database(_collection_name(body), exchange)
         dimension = body.get("dimension")
         if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension < 1:
             raise BridgeError(400, f"dimension must be a whole number of at least 1, got {dimension!r}")
-        await call(lambda: store.create(db, collection, dimension), f"create {collection!r}")
+        await exchange.call(lambda: store.create(db, collection, dimension), f"create {collection!r}")
         return {"collection_name": collection, "dimension": dimension}
 
-    async def describe_collection(request: Request, entry: _Entry) -> Any:
-        db, collection = database(request.path_params["name"], entry)
+    async def describe_collection(request: Request, exchange: Exchange) -> Any:
+        db, collection = database(request.path_params["name"], exchange)
         dimension = store.dimension(db, collection)
         if dimension is None:
             raise BridgeError(404, f"this bridge knows no collection {collection!r} of {db.name!r} (it knows those "
                               "it created or that an upsert or search reached)")
         return {"collection_name": collection, "dimension": dimension}
 
-    async def drop_collection(request: Request, entry: _Entry) -> Any:
-        db, collection = database(request.path_params["name"], entry)
-        await call(lambda: store.drop(db, collection), f"drop {collection!r}")
+    async def drop_collection(request: Request, exchange: Exchange) -> Any:
+        db, collection = database(request.path_params["name"], exchange)
+        await exchange.call(lambda: store.drop(db, collection), f"drop {collection!r}")
         return {"collection_name": collection}
 
     return [
-        Route("/api/v1/entities", endpoint("upsert", upsert), methods=["POST"]),
-        Route("/api/v1/entities", endpoint("delete", delete), methods=["DELETE"]),
-        Route("/api/v1/search", endpoint("search", search), methods=["POST"]),
-        Route("/api/v1/collections", endpoint("list collections", list_collections), methods=["GET"]),
-        Route("/api/v1/collections", endpoint("create collection", create_collection), methods=["POST"]),
-        Route("/api/v1/collections/{name:path}", endpoint("describe collection", describe_collection),
+        Route("/api/v1/entities", route("upsert", upsert), methods=["POST"]),
+        Route("/api/v1/entities", route("delete", delete), methods=["DELETE"]),
+        Route("/api/v1/search", route("search", search), methods=["POST"]),
+        Route("/api/v1/collections", route("list collections", list_collections), methods=["GET"]),
+        Route("/api/v1/collections", route("create collection", create_collection), methods=["POST"]),
+        Route("/api/v1/collections/{name:path}", route("describe collection", describe_collection),
               methods=["GET"]),
-        Route("/api/v1/collections/{name:path}", endpoint("drop collection", drop_collection), methods=["DELETE"]),
+        Route("/api/v1/collections/{name:path}", route("drop collection", drop_collection), methods=["DELETE"]),
     ]
 
 

@@ -16,6 +16,8 @@ from .base import MagicContext, subcommand
 @argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; any other needs "
                                                "--api-key)")
 @argument("--api-key", help="a key every request must send as 'Authorization: Bearer KEY'")
+@argument("--tls", action="store_true", help="serve HTTPS with a certificate made on the fly (Hector v1's vector "
+                                            "store works only over TLS); prints the certificate's path")
 @argument("--log", action="store_true", help="show the requests the running bridge answered, as a DataFrame")
 @argument("--stop", action="store_true", help="stop the running bridges")
 def serve(ctx: MagicContext, args, cell):
@@ -38,6 +40,6 @@ def serve(ctx: MagicContext, args, cell):
     for bridge in ctx.session.bridges:
         if args.port and bridge.url.endswith(f":{args.port}"):
             bridge.stop()
-    bridge = ctx.session.serve(args.names, port=args.port, host=args.host, api_key=args.api_key)
+    bridge = ctx.session.serve(args.names, port=args.port, host=args.host, api_key=args.api_key, tls=args.tls)
     print(bridge.describe())
     return None
