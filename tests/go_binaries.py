@@ -19,8 +19,9 @@ import pytest
 GO_DIR = Path(__file__).parent / "interop" / "go"
 CACHE = Path(os.environ.get("HECTOR_NB_GO_CACHE", Path.home() / ".cache" / "hector_nb" / "interop"))
 BUILD_TIMEOUT = 900
-#: What ``go build ./cmd/...`` makes: the go-plugin host and the plugins (noisyembedder prints before its handshake).
-BINARIES = ("host", "echollm", "memdb", "noisyembedder")
+#: What ``go build ./cmd/...`` makes: the go-plugin host, the plugins (noisyembedder prints before its handshake)
+#: and the official Go OpenAI client driving the bridge.
+BINARIES = ("host", "echollm", "memdb", "noisyembedder", "bridgeclient")
 
 
 def _sources_digest() -> str:
