@@ -101,3 +101,16 @@ def test_a_failure_before_the_stream_is_a_500_and_after_it_an_error_line(ollama_
         lines = [line for line in reply.iter_lines() if line]
     assert lines[0].startswith('{"model":"mirror"') and '"content":"partial "' in lines[0]
     assert lines[-1].startswith('{"error":"plugin \'mirror\', generate_streaming:') and "mid-stream" in lines[-1]
+
+
+def test_parallel_tool_results_joined_in_one_message_as_hector_v2_sends_them(ollama_client):
+    reply = ollama_client.chat(model="mirror", tools=[TOOL], stream=False, messages=[
+        {"role": "user", "content": "Find cats and dogs"},
+        {"role": "assistant", "content": "", "tool_calls": [
+            {"function": {"name": "lookup", "arguments": {"asked": "cats"}}},
+            {"function": {"name": "lookup", "arguments": {"asked": "dogs"}}}]},
+        {"role": "tool", "content": "map[cats:purr]\nmap[dogs:bark]", "tool_name": "lookup"}])
+    turn, result = seen(reply.message.content)["messages"][1:]
+    assert [call[:2] for call in turn["tool_calls"]] == [["call_1_0", "lookup"], ["call_1_1", "lookup"]]
+    assert result == {"role": sdk.ROLE_AGENT, "content": "map[cats:purr]\nmap[dogs:bark]",
+                      "tool_call_id": "call_1_0", "tool_calls": []}

@@ -70,3 +70,15 @@ def test_a_body_past_the_limit_is_413(session):
         assert declared.status_code == 413 and "1000 bytes" in declared.json()["error"]
         chunked = http.post("/v1/responses", content=iter([b"x" * 600, b"x" * 600]))
         assert chunked.status_code == 413 and "1000 bytes" in chunked.json()["error"]["message"]
+
+
+def test_with_a_key_the_config_lines_use_hectors_openai_flavour(session):
+    with session.serve("echo", api_key="sesame") as bridge:
+        lines = bridge.describe().splitlines()
+    url = bridge.url
+    assert lines == [
+        f"Serving echo (LLM) at {url}",
+        f"  Hector v1:  llms: {{echo: {{type: openai, host: {url}/v1, api_key: YOUR_KEY, model: echo}}}}",
+        f"  Hector v2:  llms: {{echo: {{provider: openai, base_url: {url}/v1, api_key: YOUR_KEY, model: echo}}}}",
+        f"  OpenAI API: base_url {url}/v1, api_key: YOUR_KEY (sent as 'Authorization: Bearer YOUR_KEY')"]
+    assert "sesame" not in "\n".join(lines)
