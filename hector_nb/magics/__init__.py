@@ -6,7 +6,6 @@ are traitlets, e.g. ``%config HectorMagics.timeout = 60``.
 
 from __future__ import annotations
 
-import shlex
 import sys
 
 from IPython.core.error import UsageError
@@ -14,11 +13,12 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from IPython.utils.text import dedent
 from traitlets import Enum, Float
 
-from ..errors import HectorError, ProviderError
+from ..errors import HectorError, PluginTimeout, ProviderError
 from ..hector import FIDELITY_MODES, HECTOR
 from ..plugin.servicers import error_text
 from . import check, evaluate, export, generate, plugins, provider, serve, vectors  # noqa: F401 - importing registers the subcommands
-from .base import SUBCOMMANDS, MagicContext, did_you_mean, expand_variables
+from .arguments import expand_variables, split_arguments
+from .base import SUBCOMMANDS, MagicContext, did_you_mean
 
 
 def _unknown_options(parser, argv: list[str]) -> str:
@@ -32,6 +32,23 @@ def _unknown_options(parser, argv: list[str]) -> str:
         elif flag.startswith("-") and not flag.startswith("--") and flag not in known and not _is_number(flag):
             hints.append(f"{flag} is not an option{did_you_mean(flag, known)}")
     return "; ".join(hints)
+
+
+def _quote_hint(name: str, argv: list[str], error: str) -> str:
+    """For words left over after the arguments (an unquoted prompt), the same line with them quoted."""
+    _, found, rest = error.partition("unrecognized arguments: ")
+    extra = rest.split()
+    if not found or not extra or any(word.startswith("-") for word in extra):
+        return ""
+    start = max((i for i in range(len(argv)) if argv[i:i + len(extra)] == extra), default=0)
+    if not start:
+        return ""
+    end = start + len(extra)
+    words = argv[end - len(extra) - 1:end]
+    if any('"' in word for word in words):
+        return ""
+    line = " ".join([name, *argv[:end - len(words)], '"' + " ".join(words) + '"', *argv[end:]])
+    return f"; text of several words goes in quotes: %hector {line}"
 
 
 def _is_number(text: str) -> bool:
@@ -61,7 +78,8 @@ def overview() -> str:
 class HectorMagics(Magics):
     """Build, run and compare Hector plugins from a notebook."""
 
-    timeout = Float(30.0, help="Default deadline of every plugin call, in seconds.").tag(config=True)
+    timeout = Float(30.0, help="Deadline of every plugin call, in seconds; a change applies to the plugins "
+                                  "already loaded (in-kernel calls have none).").tag(config=True)
     default_transport = Enum(["in-kernel", "in-process", "subprocess"], "in-kernel",
                              help="How built-in providers run unless --subprocess/--in-kernel says.").tag(config=True)
     stream_fps = Float(20.0, help="Most redraws per second of a streaming generation.").tag(config=True)
@@ -94,13 +112,13 @@ class HectorMagics(Magics):
         function, takes_cell = SUBCOMMANDS[name]
         if cell is not None and not takes_cell:
             raise UsageError(f"%%hector {name} takes no cell body; use the line magic %hector {name}")
-        if rest.split() and rest.split()[0] in ("-h", "--help"):
+        if rest.split(maxsplit=1)[:1] in (["-h"], ["--help"]):  # maxsplit: the rest may be a 2 MB prompt
             print(_help(name))
             return None
         assert self.shell is not None  # magics run inside an IPython shell
         rest = expand_variables(rest, self.shell.user_ns, f"%hector {name}")
         try:
-            argv = shlex.split(rest, comments=True)  # a trailing # comment is not an argument
+            argv = split_arguments(rest)  # a trailing # comment is not an argument
         except ValueError as exc:
             raise UsageError(f"%hector {name}: {exc} (check the quotes)") from None
         try:
@@ -108,9 +126,16 @@ class HectorMagics(Magics):
         except UsageError as exc:
             hints = _unknown_options(function.parser, argv)
             raise UsageError(f"%hector {name}: {hints}; %hector {name} --help lists the options" if hints
-                             else str(exc)) from None
+                             else str(exc) + _quote_hint(name, argv, str(exc))) from None
         try:
             return function(MagicContext(self.session, self.shell, self), args, cell)
+        except PluginTimeout as exc:
+            if exc.deadline is None:
+                raise UsageError(str(exc)) from exc
+            raise UsageError(f"plugin {exc.plugin!r}, {exc.operation}: no answer within {exc.deadline:g}s; for a "
+                             f"longer deadline: %config HectorMagics.timeout = {max(60.0, 4 * exc.deadline):g} "
+                             f"(it applies to every loaded plugin); what the plugin wrote: %hector logs {exc.plugin}"
+                             ) from exc
         except HectorError as exc:
             # Chained, so the provider's own exception (its frames in the user's cell) stays one step
             # away: remember_cause() makes it what %tb shows next.

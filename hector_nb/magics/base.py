@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, cast
 
 from IPython.core.error import UsageError
-from IPython.utils.text import DollarFormatter
 
 from ..errors import WrongPluginType
 from ..hector import yaml_value
@@ -98,21 +97,3 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean --embedder?)`` when ``word`` is a near miss of one of ``choices``, else ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
-
-
-def expand_variables(text: str, namespace: dict, where: str) -> str:
-    """``{var}`` and ``$var`` replaced from the notebook's variables, as IPython does, but strictly.
-
-    IPython leaves ``{name}`` as it is when ``name`` is undefined, so a typo would
-    be sent to the plugin as text; here it is an error naming the variable.
-    ``{{`` and ``}}`` stand for literal braces.
-    """
-    try:
-        return DollarFormatter().vformat(text, args=[], kwargs=namespace)
-    except NameError as exc:
-        missing = getattr(exc, "name", None) or str(exc)
-        raise UsageError(f"{where} uses {{{missing}}}, but no variable {missing!r} is defined in the notebook; "
-                         f"define it in a cell first, or write {{{{{missing}}}}} for literal braces") from None
-    except Exception as exc:  # noqa: BLE001 - any expression that does not evaluate: say which text and why
-        raise UsageError(f"{where}: cannot fill in a {{...}} ({type(exc).__name__}: {exc}); write {{{{ and }}}} "
-                         "for literal braces") from None

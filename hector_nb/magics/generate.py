@@ -8,7 +8,8 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from ..display import TextView, WidgetView, run_stream
 from ..errors import ProviderError
 from ..host.clients import LLMClient
-from .base import MagicContext, expand_variables, subcommand
+from .arguments import expand_variables
+from .base import MagicContext, subcommand
 
 
 def stream_view(ctx: MagicContext):
@@ -38,10 +39,26 @@ def generate(ctx: MagicContext, args, cell):
     llm = ctx.client(args.name, LLMClient)
     request = {"tools": tools, "system": args.system, "agent": args.as_agent}
     if args.no_stream:
-        return ctx.store(args.out, llm.generate(prompt, **request))
+        response = ctx.store(args.out, llm.generate(prompt, **request))
+        if args.out:  # stored, not shown again in full: a long answer would flood the cell
+            print(preview(args.out, response.text))
+            return None
+        return response
     generation = run_stream(llm.name, llm.stream(prompt, **request), stream_view(ctx), ctx.settings.stream_fps)
     generation.shown_in_cell = ctx.shell.execution_count
     ctx.store(args.out, generation)
     if generation.error:
         raise ProviderError(llm.name, "generate", generation.error)
+    if generation.interrupted:  # the view keeps the partial text; the cell fails, so Run All stops here
+        raise KeyboardInterrupt
     return generation
+
+
+#: How much of a stored answer ``--out`` shows.
+PREVIEW_CHARACTERS = 200
+
+
+def preview(variable: str, text: str) -> str:
+    """One line saying where an answer went, with its start and its length."""
+    more = "…" if len(text) > PREVIEW_CHARACTERS else ""
+    return f"{variable} = the answer ({len(text):,} characters): {text[:PREVIEW_CHARACTERS]!r}{more}"

@@ -33,7 +33,10 @@ def _provider_class_names(cell: str) -> list[str]:
     try:
         tree = ast.parse(cell)
     except SyntaxError as exc:
-        raise UsageError(f"the provider cell does not parse: {exc}") from None
+        # The cell's body starts on the line after %%hector: count lines as the user sees them.
+        where = f" at line {exc.lineno + 1} of the cell" if exc.lineno else ""
+        text = f": {exc.text.strip()}" if exc.text and exc.text.strip() else ""
+        raise UsageError(f"the provider cell does not parse: {exc.msg}{where}{text}") from None
     return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
 
 
