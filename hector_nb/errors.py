@@ -94,7 +94,11 @@ class PluginNotAnswering(PluginError):
 
 
 class PluginTimeout(PluginError):
-    """The plugin did not answer within its deadline."""
+    """The plugin did not answer within its deadline: ``deadline`` seconds (None for a start)."""
+
+    def __init__(self, plugin: str, operation: str, message: str, deadline: float | None = None) -> None:
+        self.deadline = deadline
+        super().__init__(plugin, operation, message)
 
 
 class PluginNotFound(PluginError):

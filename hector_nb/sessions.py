@@ -42,9 +42,10 @@ BUILTIN_PREFIX = "builtin:"
 class Session:
     """The plugins of this process, by name.
 
-    ``timeout`` is the default deadline of every call, in seconds; each client
-    method also takes ``timeout=``. In-kernel calls are plain function calls with
-    no deadline: the kernel's interrupt stops a hung one. ``start_timeout``
+    ``timeout`` is the deadline of every call, in seconds (changing it later applies
+    to the plugins already loaded); each client method also takes ``timeout=``.
+    In-kernel calls are plain function calls with no deadline: the kernel's
+    interrupt stops a hung one. ``start_timeout``
     bounds a plugin's start.
 
     ``fidelity`` is ``"hector"`` (the default: config, roles, handshake and
@@ -57,12 +58,23 @@ class Session:
 
     def __init__(self, timeout: float = 30.0, start_timeout: float = 30.0, max_restarts: int = 3,
                  fidelity: str = hector.HECTOR) -> None:
+        self._plugins: dict[str, PluginClient] = {}
+        self._bridges: builtins.list[Bridge] = []
         self.timeout = timeout
         self.start_timeout = start_timeout
         self.max_restarts = max_restarts
         self.fidelity = fidelity
-        self._plugins: dict[str, PluginClient] = {}
-        self._bridges: builtins.list[Bridge] = []
+
+    @property
+    def timeout(self) -> float:
+        """The deadline of every call, in seconds; setting it applies to the loaded plugins' next calls too."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float) -> None:
+        self._timeout = seconds
+        for client in self._plugins.values():
+            client.timeout = seconds
 
     @property
     def fidelity(self) -> str:

@@ -61,7 +61,7 @@ class GrpcTransport(Transport):
             return CallCancelled.by_stop(self.name, operation)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
-                                 f"timeout= or check the plugin (session.get({self.name!r}).logs())")
+                                 f"timeout= or check the plugin (session.get({self.name!r}).logs())", deadline=timeout)
         if code == grpc.StatusCode.UNKNOWN:
             return ProviderError(self.name, operation, error.details() or "the provider failed")
         if code == grpc.StatusCode.UNIMPLEMENTED:

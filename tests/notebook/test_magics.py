@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
@@ -40,6 +42,35 @@ def test_load_generate_and_shared_session(ip, capsys):
 def test_timeout_setting_reaches_the_session(ip):
     ip.run_line_magic("config", "HectorMagics.timeout = 7.5")
     assert hector_nb.session().timeout == 7.5
+
+
+class Stuck(hector_nb.sdk.LLMProvider):
+    """Answers once ``release`` is set: a call outlives any deadline shorter than the test's."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def generate(self, messages, tools):
+        self.release.wait(60)
+        return hector_nb.sdk.GenerateResponse(text="late")
+
+
+def test_a_timeout_change_applies_to_loaded_plugins_and_its_error_names_the_magics(ip):
+    stuck = Stuck()
+    ip.run_line_magic("config", "HectorMagics.timeout = 30")  # the test shell is shared: set, not assumed
+    client = hector_nb.session().add("stuck", stuck, transport="in-process")
+    assert client.timeout == 30.0
+    ip.run_line_magic("config", "HectorMagics.timeout = 0.5")  # after the load: it applies to the next call
+    assert client.timeout == 0.5
+    try:
+        with pytest.raises(UsageError) as raised:
+            ip.run_line_magic("hector", 'generate stuck "hi" --no-stream')
+    finally:
+        stuck.release.set()
+        ip.run_line_magic("config", "HectorMagics.timeout = 30")
+    assert str(raised.value) == (
+        "plugin 'stuck', generate: no answer within 0.5s; for a longer deadline: %config HectorMagics.timeout = 60 "
+        "(it applies to every loaded plugin); what the plugin wrote: %hector logs stuck")
 
 
 def test_provider_cell_registers_and_replaces(ip):
