@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 #: Frontend updates per second at most, however fast chunks arrive.
 DEFAULT_FPS = 20.0
+#: The shortest time a rate is shown for: the status shows hundredths of a second, and a rate over less
+#: is noise (an in-kernel answer of 50 tokens in 40 µs is not "1,250,000 tok/s").
+MEASURABLE_SECONDS = 0.01
 
 
 @dataclass
@@ -49,8 +52,9 @@ class Generation:
         return self.parts[0] if self.parts else ""
 
     @property
-    def tokens_per_second(self) -> float:
-        return self.tokens_used / self.elapsed if self.elapsed > 0 else 0.0
+    def tokens_per_second(self) -> float | None:
+        """None for a generation shorter than :data:`MEASURABLE_SECONDS`: its rate would be noise."""
+        return self.tokens_used / self.elapsed if self.elapsed >= MEASURABLE_SECONDS else None
 
     @property
     def state(self) -> str:
@@ -109,7 +113,7 @@ class WidgetView:
         import ipywidgets as widgets
         from IPython.display import display
 
-        self.text = widgets.HTML(layout=widgets.Layout(white_space="pre-wrap"))
+        self.text = widgets.HTML()  # wrapping comes with the text: a <pre> styled pre-wrap
         self.tools = widgets.HTML()
         self.status = widgets.HTML()
         self.widget = widgets.VBox([self.text, self.tools, self.status])
@@ -136,9 +140,16 @@ def _plain(generation: Generation) -> str:
     lines += [_tool_call_line(call) for call in generation.tool_calls]
     if generation.error:
         lines.append(f"[error] {generation.error}")
-    lines.append(f"[{generation.state}: {generation.tokens_used} tokens, {generation.elapsed:.2f}s, "
-                 f"{generation.tokens_per_second:.1f} tok/s]")
+    lines.append(f"[{generation.state}: {generation.tokens_used} tokens, {_timing(generation, ', ')}]")
     return "\n".join(lines)
+
+
+def _timing(generation: Generation, separator: str) -> str:
+    """``1.20s`` and the rate (``41.7 tok/s``), or ``under 0.01s`` with no rate when too fast to measure."""
+    rate = generation.tokens_per_second
+    if rate is None:
+        return f"under {MEASURABLE_SECONDS:g}s"
+    return f"{generation.elapsed:.2f}s{separator}{rate:.1f} tok/s"
 
 
 def _tool_call_line(call: sdk.ToolCall) -> str:
@@ -147,8 +158,7 @@ def _tool_call_line(call: sdk.ToolCall) -> str:
 
 
 def _status_html(generation: Generation, final: bool) -> str:
-    facts = (f"{generation.plugin} · {generation.tokens_used} tokens · {generation.elapsed:.2f}s · "
-             f"{generation.tokens_per_second:.1f} tok/s")
+    facts = f"{generation.plugin} · {generation.tokens_used} tokens · {_timing(generation, ' · ')}"
     if generation.error:
         return f"<span style='color: #c00'><b>error:</b> {html.escape(generation.error)}</span> · {facts}"
     state = generation.state if final else "streaming…"

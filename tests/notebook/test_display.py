@@ -117,3 +117,32 @@ def test_the_status_counts_tokens_while_the_stream_runs(monkeypatch):
     during = [tokens for tokens, final in seen if not final]
     assert during and during[0] > 0 and during == sorted(during), "counted as chunks arrive"
     assert seen[-1] == (42, True), "the DONE chunk's real usage wins at the end"
+
+
+@pytest.mark.parametrize("seconds, status", [
+    (0.00004, "[done: 3 tokens, under 0.01s]"),        # faster than the status's clock: no rate
+    (1.5, "[done: 3 tokens, 1.50s, 2.0 tok/s]"),
+])
+def test_a_rate_is_shown_only_for_a_measurable_time(monkeypatch, seconds, status):
+    now = [0.0]
+    monkeypatch.setattr(display, "time", SimpleNamespace(monotonic=lambda: now[0]))
+
+    def chunks():
+        yield text("a b c")
+        now[0] += seconds
+        yield sdk.StreamChunk(type=sdk.CHUNK_TYPE_DONE, tokens_used=3)
+
+    out = io.StringIO()
+    generation = run_stream("llm", chunks(), TextView(out))
+    assert out.getvalue() == f"a b c\n{status}\n"
+    assert (generation.tokens_per_second is None) == (seconds < display.MEASURABLE_SECONDS)
+
+
+def test_the_widget_view_uses_only_ipywidgets_traits(ip, recwarn):
+    # Layout(white_space=...) is no trait of ipywidgets: it warned (DeprecationWarning) and did nothing.
+    view = display.WidgetView()
+    generation = display.Generation("llm", parts=["line one\nline two"])
+    view.render(generation, final=True)
+    assert "white-space: pre-wrap" in view.text.value
+    assert not [w for w in recwarn if "hector_nb" in w.filename or "white_space" in str(w.message)], \
+        [str(w.message) for w in recwarn]

@@ -106,13 +106,14 @@ LOAD_SLOW = {
 
 @pytest.mark.timeout(180)
 @pytest.mark.parametrize("transport", sorted(LOAD_SLOW))
-def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
+def test_interrupting_a_stream_keeps_its_text_fails_the_cell_and_keeps_the_plugin(transport):
     manager, client = start_new_kernel(kernel_name="python3")
     try:
         reply = client.execute_interactive(SLOW_LLM + LOAD_SLOW[transport], timeout=60)
         assert reply["content"]["status"] == "ok"
         prompt = "{PROMPT}" if transport == "subprocess" else "go"
-        msg_id = client.execute(f'gen = %hector generate slow "{prompt}"')
+        # stop_on_error=False: the interrupted cell must not make ipykernel abort the cell sent after it.
+        msg_id = client.execute(f'%hector generate slow "{prompt}" --out gen', stop_on_error=False)
         deadline = time.monotonic() + 60
         # Wait until the widget has been redrawn at least once with some text, then interrupt.
         while time.monotonic() < deadline:
@@ -125,17 +126,31 @@ def test_interrupting_a_stream_cancels_it_and_keeps_the_plugin(transport):
         else:
             pytest.fail("the stream never showed up in the widget")
         manager.interrupt_kernel()
+        widget_after = []  # what the widget and the display showed once interrupted
         reply = client.get_shell_msg(timeout=60)
         while reply["parent_header"].get("msg_id") != msg_id:
             reply = client.get_shell_msg(timeout=60)
-        assert reply["content"]["status"] == "ok", reply["content"]
+        # The cell fails with KeyboardInterrupt, so Run All stops at it...
+        assert (reply["content"]["status"], reply["content"].get("ename")) == ("error", "KeyboardInterrupt")
+        while True:
+            try:
+                message = client.get_iopub_msg(timeout=5)
+            except queue.Empty:
+                break
+            widget_after.append(str(message["content"]))
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+                break
+        # ...after the widget kept the partial text and says it was interrupted.
+        shown = "".join(widget_after)
+        assert "interrupted" in shown and "0 1 " in shown, shown
         outputs = []
         reply = client.execute_interactive(
-            'again = %hector generate slow "again" --no-stream\nprint(gen.state, gen.chunks < 2000, again.text)',
+            'again = %hector generate slow "again" --no-stream\n'
+            'print(gen.state, 0 < gen.chunks < 2000, gen.text.startswith("0 1 "), again.text)',
             output_hook=lambda m: outputs.append(m["content"].get("text", "")), timeout=60)
         assert reply["content"]["status"] == "ok", reply["content"]
         expected = "again" if transport == "subprocess" else "still usable"
-        assert "".join(outputs) == f"interrupted True {expected}\n"
+        assert "".join(outputs) == f"interrupted True True {expected}\n"
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
