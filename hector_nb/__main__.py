@@ -4,6 +4,8 @@ each)."""
 from __future__ import annotations
 
 import argparse
+import shutil
+import signal
 import sys
 from collections.abc import Callable
 
@@ -108,16 +110,23 @@ def notebook(args: argparse.Namespace) -> int:
         raise HectorError(f"no notebook {path}; the notebooks come with a source checkout "
                           "(pip install -e . in a clone), choose one of: "
                           + ", ".join(p.stem for p in sorted(NOTEBOOKS.glob("*.ipynb"))))
+    # SIGTERM (a service manager, `kill`) stops the server and its kernels as Ctrl-C does: by default it would end
+    # this process at once and leave JupyterLab running.
+    signal.signal(signal.SIGTERM, _interrupt)
     with start_lab(NOTEBOOKS, port=args.port) as lab:
-        lab.wait_ready()
-        print(f"Open {path.name} in a browser on this machine:\n\n    {lab.url(path.name)}\n\n"
-              f"On a remote machine, forward the port first (ssh -L {lab.port}:127.0.0.1:{lab.port} HOST), "
-              "then open the same address locally. Ctrl-C stops the server.", flush=True)
         try:
+            lab.wait_ready()
+            print(f"Open {path.name} in a browser on this machine:\n\n    {lab.url(path.name)}\n\n"
+                  f"On a remote machine, forward the port first (ssh -L {lab.port}:127.0.0.1:{lab.port} HOST), "
+                  "then open the same address locally. Ctrl-C stops the server.", flush=True)
             lab.process.wait()
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def add_check(subcommands: argparse._SubParsersAction) -> None:
@@ -142,7 +151,7 @@ def check(args: argparse.Namespace) -> int:
             raise InvalidConfig(args.path, "check", f"--set takes KEY=VALUE, got {pair!r}")
         config[key] = value
     report = run_check(args.path, config=config, only=args.only, timeout=args.timeout)
-    print(report)
+    print(report.to_text(max(60, shutil.get_terminal_size().columns - 1)))
     if args.junit:
         print(f"wrote {report.to_junit(args.junit)}")
     return 0 if report.ok else 1

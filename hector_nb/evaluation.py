@@ -49,6 +49,8 @@ class _Run:
     setting: tuple[str, str] | None = None
     ids: list[list[str]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    #: Seconds each pass over the queries took (one per ``repeat``): how much the same run's speed varies.
+    passes: list[float] = field(default_factory=list)
 
 
 def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
@@ -68,7 +70,9 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
     ``%hector upsert --from ds.corpus --text-column text --id-column id`` does),
     then restores the database's config and collection; ``at_recall=0.95`` marks
     the fastest row whose ``ref_recall@k`` reaches 0.95 (column
-    ``fastest_at_recall``, and ``frame.attrs["fastest_at_recall"]``). ``repeat=3``
+    ``fastest_at_recall``, and ``frame.attrs["fastest_at_recall"]``); the rows
+    reaching it whose QPS is as high within the noise (the spread between one
+    row's passes) are ``frame.attrs["as_fast_within_noise"]``. ``repeat=3``
     searches every query three times and keeps its fastest time, as ann-benchmarks
     keeps the best of several runs: steadier speed on a busy machine.
 
@@ -122,9 +126,9 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
         names=["database", "query_id"])
     frame = _summary(runs, per_query, sweep)
     frame.attrs.update(k=k, reference=reference_client.name if reference_client else None, per_query=per_query,
-                       sweep=_sweep_key(sweep), at_recall=at_recall)
+                       sweep=_sweep_key(sweep), at_recall=at_recall, repeat=repeat)
     if at_recall is not None:
-        _mark_fastest(frame, f"ref_recall@{k}", at_recall)
+        _mark_fastest(frame, f"ref_recall@{k}", at_recall, {run.label: _spread(run.passes) for run in runs})
     return frame
 
 
@@ -221,13 +225,17 @@ def _search(run: _Run, collection: str, vectors: np.ndarray, k: int, repeat: int
     client.search(collection, vectors[0], k)  # warm-up: the first call may pay for connections and caches
     latencies = np.full(len(vectors), np.inf)
     for _ in range(repeat):
+        took = 0.0
         for row, vector in enumerate(vectors):
             start = time.perf_counter()
             hits = client.search(collection, vector, k)
-            latencies[row] = min(latencies[row], time.perf_counter() - start)
+            elapsed = time.perf_counter() - start
+            latencies[row] = min(latencies[row], elapsed)
+            took += elapsed
             if len(run.ids) < len(vectors):
                 run.ids.append(list(dict.fromkeys(hit.id for hit in hits))[:k])
             bar.update()
+        run.passes.append(took)
     run.latencies = latencies.tolist()
 
 
@@ -272,11 +280,25 @@ def _summary(runs: Sequence[_Run], per_query: pandas.DataFrame, sweep: Mapping[s
     return frame
 
 
-def _mark_fastest(frame: pandas.DataFrame, recall: str, at_recall: float) -> None:
+def _spread(passes: Sequence[float]) -> float:
+    """How much the passes of one run differ, relative to the fastest (0.0 with one pass: unknown)."""
+    return max(passes) / min(passes) - 1.0 if len(passes) > 1 and min(passes) > 0 else 0.0
+
+
+def _mark_fastest(frame: pandas.DataFrame, recall: str, at_recall: float, spread: Mapping[str, float]) -> None:
+    """Mark the fastest row reaching ``at_recall``, and list the rows as fast within the noise.
+
+    Two rows are told apart only when their QPS differ by more than either row's own
+    passes differ (``spread``): otherwise which is "fastest" is the machine's noise.
+    """
     reaching = frame[frame[recall] >= at_recall]
     fastest = None if reaching.empty else reaching["qps"].idxmax()
     frame["fastest_at_recall"] = frame.index == fastest
     frame.attrs["fastest_at_recall"] = fastest
+    best = reaching["qps"].max()
+    frame.attrs["as_fast_within_noise"] = [
+        label for label in reaching.index if label != fastest
+        and best / reaching.at[label, "qps"] - 1.0 <= max(spread.get(str(fastest), 0.0), spread.get(label, 0.0))]
 
 
 def plot(frame: pandas.DataFrame) -> Figure:

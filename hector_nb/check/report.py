@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import os
+import textwrap
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -81,6 +82,24 @@ class CheckReport(pandas.DataFrame):
         return f"{self.summary}\n{table}"
 
     __repr__ = __str__  # a terminal, and a notebook's text/plain, show the summary line too
+
+    def to_text(self, width: int = 100) -> str:
+        """For a terminal: the summary, one line per check, then in full, wrapped, what each warning and failure
+        found and its fix, and why each skipped check did not apply."""
+        lines = [self.summary, ""]
+        lines += [f"  {row.verdict:<5} {row.check:<28} {row.seconds:6.2f}s" for row in self.itertuples(index=False)]
+        for row in self.itertuples(index=False):
+            if row.verdict == Verdict.PASS.value:
+                continue
+            explained = (("happened", row.happened), ("fix", row.fix)) if row.verdict != Verdict.SKIP.value \
+                else (("why", row.happened),)
+            lines += ["", f"{row.check}: {row.verdict}: {row.description}"]
+            for label, text in explained:
+                if text:
+                    lines += textwrap.wrap(text, width, initial_indent=f"  {label}: ",
+                                           subsequent_indent=" " * (len(label) + 4), break_on_hyphens=False,
+                                           break_long_words=False)
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str | None:
         if not self._is_report():

@@ -102,11 +102,16 @@ def test_command_line_exit_codes_and_junit(install, tmp_path):
                              "--only", "embedder_info", "--only", "embed_dimension"],
                             capture_output=True, text=True, timeout=240)
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "embedder_info    fail" in failed.stdout
+    assert "  fail  embedder_info " in failed.stdout and "\nembedder_info: fail: " in failed.stdout
     assert ET.parse(junit).getroot().get("failures") == "1"
-    missing = subprocess.run([sys.executable, "-m", "hector_nb", "check", str(tmp_path / "nowhere")],
-                             capture_output=True, text=True, timeout=240)
+    missing = subprocess.run([sys.executable, "-m", "hector_nb", "check", str(tmp_path / "nowhere"), "--junit",
+                              str(junit)], capture_output=True, text=True, timeout=240)
     assert missing.returncode == 1 and "handshake" in missing.stdout and "cannot run" in missing.stdout
+    # Every reason is printed in full (wrapped), never cut at a column: the JUnit file holds them whole.
+    reasons = [case.get("message") for case in ET.parse(junit).getroot().iter() if case.get("message")]
+    assert max(len(reason) for reason in reasons) > 90, reasons  # longer than the old table's column
+    printed = " ".join(missing.stdout.split())
+    assert all(" ".join(reason.split()) in printed for reason in reasons), missing.stdout
 
 
 def test_pytest_plugin_runs_the_checks_of_each_manifest(install, tmp_path):

@@ -56,6 +56,69 @@ def test_the_notebook_command_prints_the_notebooks_own_address_and_stops_on_ctrl
             process.wait(timeout=30)
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""  # it ended
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_stops_the_server_and_its_kernels_as_ctrl_c_does():
+    process = subprocess.Popen([sys.executable, "-m", "hector_nb", "notebook"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
+    try:
+        printed = read_until(process, r"http://127\.0\.0\.1:\d+/\S+", timeout=120)
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/quickstart\.ipynb\?token=(\w+)", printed)
+        assert url, printed
+        started = urllib.request.Request(f"http://127.0.0.1:{url.group(1)}/api/kernels", data=b"{}", method="POST",
+                                         headers={"Authorization": f"token {url.group(2)}",
+                                                  "Content-Type": "application/json"})
+        with urllib.request.urlopen(started, timeout=60) as reply:
+            assert reply.status == 201
+        deadline = time.monotonic() + 60
+        while not any("ipykernel" in command_line(pid) for pid in descendants(process.pid)) \
+                and time.monotonic() < deadline:
+            time.sleep(0.1)  # the kernel process is being started: look again
+        below = descendants(process.pid)
+        assert len(below) >= 2, "JupyterLab and a kernel run below the command"
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+        deadline = time.monotonic() + 60
+        while any(alive(pid) for pid in below) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the server shuts its kernels down, then exits
+        assert not [pid for pid in below if alive(pid)], "the server or a kernel outlived SIGTERM"
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def test_an_unknown_notebook_names_the_ones_there():
     result = subprocess.run([sys.executable, "-m", "hector_nb", "notebook", "nope"], capture_output=True, text=True,
                             timeout=60)

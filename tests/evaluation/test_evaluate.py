@@ -231,3 +231,18 @@ def test_bad_requests_fail_with_one_clear_line(dataset):
                                                r"...\) is a document of dataset 'stdlib_qrels'; fill it from"):
             evaluate(["mem"], "docs", dataset, "hashing", session=session)
         assert mem.status == "ready"
+
+
+def test_the_fastest_pick_names_the_rows_as_fast_within_the_noise():
+    import pandas as pd
+
+    from hector_nb.evaluation import _mark_fastest, _spread
+
+    frame = pd.DataFrame({"ref_recall@10": [1.0, 0.97, 0.96, 0.99, 0.5], "qps": [100.0, 1000.0, 950.0, 500.0, 9000.0]},
+                         index=["exact", "a", "b", "c", "too-low"])
+    # a's passes vary by 10%: b, 5% slower, is not told apart from it; c, half as fast, is; too-low misses the recall.
+    spread = {"exact": 0.0, "a": _spread([1.0, 1.1, 1.05]), "b": _spread([2.0, 2.02]), "c": 0.0, "too-low": 0.0}
+    _mark_fastest(frame, "ref_recall@10", 0.95, spread)
+    assert frame.attrs["fastest_at_recall"] == "a" and frame.attrs["as_fast_within_noise"] == ["b"]
+    _mark_fastest(frame, "ref_recall@10", 0.95, dict.fromkeys(spread, 0.0))  # one pass each: nothing is a tie
+    assert frame.attrs["as_fast_within_noise"] == []

@@ -34,6 +34,7 @@ def test_eval_table_plot_and_fastest(indexed, monkeypatch, capsys):
     [image] = shown
     assert image.format == "png" and image.data[:4] == b"\x89PNG"  # a static image: it survives a saved notebook
     assert f"fastest at ref_recall@5 >= 0.9: {frame.attrs['fastest_at_recall']}" in capsys.readouterr().out
+    assert frame.attrs["repeat"] == 3  # a pick between speeds: best of three passes unless --repeat says
 
 
 def test_eval_sweep_draws_a_line_per_swept_database(indexed, monkeypatch):
