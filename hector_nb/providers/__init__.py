@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 #: Built-in name -> (module, class).
 _CLASSES = {"echo": ("echo", "EchoLLM"), "memory": ("memory", "MemoryDatabase"),
             "hashing": ("hashing", "HashingEmbedder"),
-            # Real engines: each needs its extra (pip install "hector_nb[NAME]"), imported at initialize.
+            # Real engines: each needs its extra (pip install -e ".[NAME]" in the clone), imported at initialize.
             "qdrant": ("qdrant", "QdrantDatabase"), "milvus": ("milvus", "MilvusDatabase"),
             "usearch": ("usearch", "USearchDatabase"), "minilm": ("minilm", "MiniLMEmbedder"),
             "openai": ("openai", "OpenAILLM"), "llama": ("llama", "LlamaLLM")}

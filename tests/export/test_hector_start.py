@@ -136,9 +136,12 @@ def test_a_builtin_launcher_run_by_a_python_without_hector_nb_says_what_to_do(ba
     completed = subprocess.run([bare_python, str(launcher)], capture_output=True, text=True, timeout=60,
                                env={"PATH": HECTOR_PATH, MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
     assert completed.returncode == 1 and completed.stdout == ""
+    # hector_nb is on no package index: the command installs it from the clone the launcher sits in.
+    clone = Path(launcher).resolve().parents[3]
+    assert (clone / "pyproject.toml").is_file()
     assert completed.stderr == (
         f"echo: {bare_python} lacks the Python package of module 'hector_nb'; install hector_nb there "
-        f"({bare_python} -m pip install hector_nb), or write a launcher that names a Python that has it: "
+        f'({bare_python} -m pip install -e "{clone}"), or write a launcher that names a Python that has it: '
         "python -m hector_nb export builtin:echo --out DIR\n")
 
 
