@@ -183,8 +183,10 @@ class LLMClient(PluginClient):
             if agent and tools is None:
                 return sdk.GenerateRequest(messages=as_messages(prompt, system, agent=True),
                                            tools=hector.agent_tools())
-            return sdk.GenerateRequest(messages=as_messages(prompt, system, agent, self.fidelity),
-                                       tools=as_tools(tools))
+            request = sdk.GenerateRequest(messages=as_messages(prompt, system, agent, self.fidelity))
+            if tools:  # an empty tools= still costs protobuf a conversion on every in-kernel call
+                request.tools.extend(as_tools(tools))
+            return request
 
     def generate(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
                  system: str | None = None, agent: bool = False) -> sdk.GenerateResponse:

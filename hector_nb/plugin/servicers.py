@@ -31,7 +31,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
-from types import MappingProxyType
+from types import GeneratorType, MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -104,7 +104,9 @@ class _EventLoop:
 
 def resolve(value: Any) -> Any:
     """The value itself, or what it resolves to when a provider method was ``async``."""
-    if inspect.isawaitable(value):
+    # inspect.isawaitable's ABC check costs more than a whole in-kernel call's bookkeeping: an awaitable's
+    # type has __await__, or it is a generator-based coroutine, which only isawaitable tells apart.
+    if hasattr(type(value), "__await__") or (type(value) is GeneratorType and inspect.isawaitable(value)):
         return _outcome_of(_EventLoop.submit(value))
     return value
 
@@ -282,9 +284,11 @@ class _Lifecycle(Generic[ProviderT]):
             raise
 
     def _unary_or_abort(self, context: Any, method: str, check: Callable[[Any], Any], *args: Any) -> Any:
+        # _call_checked's work in one frame: this is every in-kernel generate's path.
         try:
-            return self._call_checked(method, check, *args)
+            return check(resolve(getattr(self.provider, method)(*args)))
         except Exception as exc:  # noqa: BLE001 - reported as the contract says, below
+            self.report_failure(method, exc)
             failure = error_text(exc)
         context.abort(grpc.StatusCode.UNKNOWN, failure)
 

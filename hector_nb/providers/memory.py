@@ -8,6 +8,7 @@ the same work as the numpy floor, and it stays exhaustive (exact).
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,14 @@ class _Collection:
         for block, offsets, positions in self._by_block(indices):
             block[offsets] = rows[positions]
         self._norms(indices, rows)
+
+    def write_one(self, index: int, row: np.ndarray) -> None:
+        """Store one row and its norms: a per-item upsert's path, without the array bookkeeping of a batch."""
+        block, offset = divmod(index, self.block_rows)
+        self.blocks[block][offset] = row
+        squared = float(np.dot(row, row))
+        self.squared_norms[index] = squared
+        self.inverse_norms[index] = 1.0 / math.sqrt(squared) if squared > 0 else 0.0
 
     def _norms(self, indices: np.ndarray | slice, rows: np.ndarray) -> None:
         squared = np.einsum("ij,ij->i", rows, rows)
@@ -238,11 +247,12 @@ class MemoryDatabase(sdk.DatabaseProvider):
 
     def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
         with self._lock:
-            store = self._target(collection, int(np.size(vector)))
+            vector = np.asarray(vector, dtype=np.float32)  # converted once: a list costs more than the write
+            store = self._target(collection, vector.size)
             row = _checked(vector, store, collection, "got")
             self._keep(collection, store)
             store.reserve(len(store.ids) + 1)
-            store.write_at(np.array([store.place(id, dict(metadata))]), row[np.newaxis])
+            store.write_one(store.place(id, dict(metadata)), row)
 
     def upsert_many(self, collection: str, ids: Sequence[str], vectors, metadata: Sequence[dict[str, str]]
                     ) -> None:
@@ -252,7 +262,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
             store = self._target(collection, shape[1] if len(shape) == 2 else 0)
             rows = _checked_rows(vectors, len(ids), store, collection)
             self._keep(collection, store)
-            last = {id: position for position, id in enumerate(ids)}
+            last = dict(zip(ids, range(len(ids)), strict=True))  # the last position of each id
             if len(last) < len(ids):  # a repeated id: only its last row is written
                 positions = np.fromiter(last.values(), dtype=np.intp, count=len(last))
                 rows = rows[positions]
