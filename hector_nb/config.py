@@ -227,8 +227,11 @@ def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] 
         data = load_yaml(file) or {}
     except FileNotFoundError:
         raise ConfigError("", "read config", f"{file} does not exist", file=file) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError("", "read config", f"{file} cannot be read as UTF-8 text: {exc}", file=file) from None
+    except OSError as exc:
+        raise ConfigError("", "read config", f"{file} cannot be read: {exc.strerror or exc}", file=file) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError("", "read config", f"{file} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                          "save it as UTF-8", file=file) from None
     except yaml.YAMLError as exc:
         raise ConfigError("", "read config", f"{file} is not valid YAML: {exc}", file=file) from None
     if not isinstance(data, dict):

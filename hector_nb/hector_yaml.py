@@ -9,20 +9,27 @@ go-yaml does instead. In ``hector.yaml``, Hector then decodes a boolean setting
 (``enabled``, ``scan_subdirectories``) with mapstructure's weak typing:
 :func:`setting_bool` is that rule.
 
-Aliases are bounded: a document whose aliases expand to more than
-:data:`MAX_NODES` nodes (a "billion laughs" bomb), refers to itself or nests
-deeper than Python can walk is refused at once, naming the file.
+Reads are bounded: only a regular file of at most :data:`MAX_FILE_BYTES` is
+read (a FIFO would block the reader, ``/dev/zero`` never ends), and a document
+whose aliases expand to more than :data:`MAX_NODES` nodes (a "billion laughs"
+bomb), refers to itself or nests deeper than Python can walk is refused at
+once, naming the file.
 """
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+#: The largest YAML file read (a real hector.yaml or manifest is a few kilobytes).
+MAX_FILE_BYTES = 4 * 1024 * 1024
 #: Nodes a document may expand to, aliases counted at every use (a real hector.yaml has hundreds).
 MAX_NODES = 100_000
 
@@ -106,13 +113,41 @@ def _expanded_size(node: Node, sizes: dict[int, int], open_nodes: set[int]) -> i
     return size
 
 
+def read_bounded(file: Path, limit: int) -> bytes:
+    """The bytes of ``file``, a regular file of at most ``limit`` bytes; ``OSError`` saying why otherwise.
+
+    Opened without blocking and checked before reading: opening a FIFO for reading
+    would wait for a writer, and a device such as ``/dev/zero`` never ends.
+    """
+    descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(descriptor, "rb") as stream:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"it is {_kind(mode)}, not a regular file; point to the file itself")
+        data = stream.read(limit + 1)  # a file that grows while read is cut here too
+    if len(data) > limit:
+        raise OSError(errno.EFBIG, f"it is larger than {limit // (1024 * 1024)} MB, far more than such a file "
+                      "holds; point to the right file")
+    return data
+
+
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return kind
+    return "a special file"
+
+
 def load_yaml(file: Path, loader: type[HectorLoader] = HectorLoader) -> Any:
     """The document in ``file``, read as Hector reads it (``loader=ManifestLoader`` for a manifest).
 
     Raises :class:`yaml.YAMLError` (:class:`UnsafeYAML` for a bomb), ``OSError``
+    (for a file that is not a regular file of at most :data:`MAX_FILE_BYTES` too)
     or ``UnicodeDecodeError``; callers turn them into their own one-line errors.
     """
-    text = file.read_text(encoding="utf-8")
+    text = read_bounded(file, MAX_FILE_BYTES).decode("utf-8")
     try:
         return yaml.load(text, Loader=loader)  # noqa: S506 - a SafeLoader subclass
     except RecursionError:

@@ -75,6 +75,9 @@ GRPC_OPTIONS = [
     ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
 ]
+#: Calls served at once. Go plugins under Hector serve each call in a goroutine, without a cap; the pool
+#: grows a thread per concurrent call (idle threads are reused), up to this bound on a runaway host.
+MAX_CONCURRENT_CALLS = 1024
 PARENT_POLL_SECONDS = 0.5
 STDIO_BACKLOG_CHUNKS = 4096
 
@@ -192,8 +195,10 @@ class _Listener:
 
 def _new_server(servicer: Servicer) -> tuple[grpc.Server, futures.ThreadPoolExecutor]:
     """A server with the provider's service, the bulk services and health; and its workers, to shut down."""
-    workers = futures.ThreadPoolExecutor(max_workers=16)
-    server = grpc.server(workers, options=GRPC_OPTIONS)
+    workers = futures.ThreadPoolExecutor(max_workers=MAX_CONCURRENT_CALLS, thread_name_prefix="plugin-call")
+    # Beyond the bound a call is refused at once (RESOURCE_EXHAUSTED), never queued behind streams that
+    # may run for minutes.
+    server = grpc.server(workers, options=GRPC_OPTIONS, maximum_concurrent_rpcs=MAX_CONCURRENT_CALLS)
     add_to_server(server, servicer)
     if servicer.provider.plugin_type != sdk.PLUGIN_TYPE_LLM:  # an LLM has no bulk service: not imported
         from .bulk import add_bulk_to_server

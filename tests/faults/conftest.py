@@ -9,8 +9,10 @@ thread beyond the few that the gRPC runtime and the async providers' loop keep.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import uuid
@@ -22,8 +24,10 @@ from plugin_process import wait_until
 
 from hector_nb import Session
 from hector_nb.host import process
+from hector_nb.manifest import manifest_from_provider, write_manifest
 
 MARKER = "HECTOR_NB_FAULT_SUITE"
+PLUGINS = Path(__file__).parent / "plugins"
 #: Every way a provider can run: a fault must behave the same on each.
 TRANSPORTS = ["in-kernel", "in-process", "subprocess"]
 #: File descriptors gRPC's runtime may keep open once it has started (its event engine and poller).
@@ -103,3 +107,24 @@ def session():
 def transport(request) -> str:
     """Each transport in turn."""
     return request.param
+
+
+@pytest.fixture
+def scripted(session, tmp_path):
+    """``scripted(script, class_name, transport, **config)``: the provider class of ``plugins/script``, loaded
+    in this process (in-kernel, in-process), or the script itself run as an executable beside its manifest."""
+    def load(script: str, class_name: str, transport: str, **config: str):
+        spec = importlib.util.spec_from_file_location(Path(script).stem, PLUGINS / script)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        provider = getattr(module, class_name)()
+        if transport != "subprocess":
+            return session.add(provider.name, provider, transport=transport, config=config)
+        manifest = manifest_from_provider(provider)
+        executable = tmp_path / manifest.name
+        executable.write_text(f"#!{sys.executable}\n" + (PLUGINS / script).read_text())
+        executable.chmod(0o755)
+        write_manifest(manifest, executable)
+        return session.load(executable, config=config)
+
+    return load

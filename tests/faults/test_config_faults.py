@@ -153,7 +153,7 @@ def test_a_document_nested_too_deeply_is_refused(tmp_path):
 
 def test_unreadable_files_are_named(tmp_path):
     (tmp_path / "hector.yaml").write_bytes(b"plugins: \xff\xfe\n")
-    with pytest.raises(InvalidConfig, match="cannot be read as UTF-8 text"):
+    with pytest.raises(InvalidConfig, match="is not UTF-8 text"):
         load_hector_config(tmp_path / "hector.yaml")
     plugin(tmp_path, "good", GOOD.format(name="good"))
     (tmp_path / "folder.plugin.yaml").mkdir()  # a directory where a manifest should be
