@@ -679,10 +679,10 @@ SEARCH_THRESHOLD = 0.5
 
 
 def warn_scores_outside_unit(plugin: str, low: float, high: float) -> bool:
-    """Search scores outside [0, 1]: Hector takes them as cosine similarities all the same."""
+    """Search scores that are no cosine similarities (beyond [-1, 1], or all negative): Hector takes them as such."""
     return warn(plugin, CAUSE_SCORE_RANGE,
-                f"its search scores run from {low:.3g} to {high:.3g}, outside [0, 1], but Hector takes a "
-                f"score as a similarity and drops hits under {SEARCH_THRESHOLD} (negated distances: all of them)",
+                f"its search scores run from {low:.3g} to {high:.3g}, not cosine similarities, but Hector takes "
+                f"a score as a similarity and drops hits under {SEARCH_THRESHOLD} (negated distances: all of them)",
                 "score by cosine similarity (e.g. metric=cosine), or set the document store's search.threshold")
 
 

@@ -244,6 +244,104 @@ print(reply.text)'''),
     new_code_cell("%unload_ext hector_nb"),
 ]
 
+STORE_BRIDGE = [
+    new_markdown_cell("""# Hector's document stores in the notebook
+
+Hector's `milvus` vector store is Hector's own small HTTP dialect, and any server that
+answers it becomes Hector's vector store. `%hector serve` answers it for the databases a
+notebook holds: Hector's document stores then index into, and search, a database you can
+read, search and evaluate from here (docs/store_bridge.md has every detail).
+
+Hector itself cannot be installed in this environment, so a small stand-in plays its part:
+`hector_nb.bridge.simulated_hector` sends the requests real Hector v1.9.9 and v2.0.2 send
+(one upsert per chunk, the same kind of ids, metadata and filters) and reads the answers as
+Hector reads them. With a real Hector, use the config lines `%hector serve` prints."""),
+    new_code_cell("%load_ext hector_nb"),
+    new_markdown_cell("""## Serve a database and an embedder
+
+Any database provider works (memory, qdrant, milvus, usearch, your own plugin, Go ones too);
+here the built-in `memory` database and `hashing` embedder, which need no setup. The printed
+lines go into Hector v2's config: the vector store, a document store over a folder, and one
+over a collection the notebook built."""),
+    new_code_cell("""%hector load builtin:memory --name store
+%hector load builtin:hashing --name hashing
+%hector serve store,hashing"""),
+    new_markdown_cell("""## Hector v2 indexes a folder
+
+Three small files, and a document store over them as Hector v2 runs it: each chunk embedded by
+the bridge's Ollama API (`POST /api/embed`, as v2's `ollama` embedder calls it), then upserted
+through the vector-store dialect, one request per chunk."""),
+    new_code_cell("""import json, pathlib, urllib.request
+import hector_nb
+from hector_nb.bridge.simulated_hector import HectorDocumentStore, HectorVectorStore
+
+folder = pathlib.Path("hector_docs")
+folder.mkdir(exist_ok=True)
+(folder / "france.txt").write_text("Paris is the capital of France.\\n\\nThe Eiffel Tower stands in Paris.")
+(folder / "italy.txt").write_text("Rome is the capital of Italy.\\n\\nThe Colosseum stands in Rome.")
+(folder / "germany.md").write_text("Berlin is the capital of Germany.")
+
+bridge = hector_nb.session().bridges[-1]
+
+def embed(text):  # as Hector v2's ollama embedder: one text per request
+    request = urllib.request.Request(f"{bridge.url}/api/embed", method="POST",
+                                     data=json.dumps({"model": "hashing", "input": text}).encode())
+    with urllib.request.urlopen(request) as answer:
+        return json.load(answer)["embeddings"][0]
+
+# search.threshold 0.3: the hashing embedder's similarities run lower than a real model's
+docs = HectorDocumentStore("hector_docs", folder, HectorVectorStore(bridge.url), embed, version=2, threshold=0.3)
+print("chunks indexed:", docs.index(), "failed:", docs.errors)"""),
+    new_markdown_cell("Every request Hector made is in the bridge's log:"),
+    new_code_cell('bridge.log[["api", "model", "operation", "status", "detail"]].tail(6)'),
+    new_markdown_cell("""## What Hector wrote, seen from the notebook
+
+The collection is the document store's name. Its rows carry Hector's ids
+(`ABSOLUTE_PATH:chunk:N` in v2) and all the metadata Hector attached to each chunk."""),
+    new_code_cell('%hector search store hector_docs "What is the capital of France?" --embedder hashing --top-k 3'),
+    new_markdown_cell("""An agent's `search` tool asks for twice the hits it needs and drops those under the store's
+threshold. Through the dialect and through the notebook's own client, ids, ranking and scores
+are the same:"""),
+    new_code_cell("""query = "What is the capital of France?"
+shown_to_agent = docs.search(query, limit=2)
+direct = hector_nb.session().database("store").search("hector_docs", embed(query), 2)
+for hit, result in zip(shown_to_agent, direct, strict=True):
+    print(f"{hit['score']:.3f} {result.score:.3f} same id: {hit['id'] == result.id}  {hit['content']!r}")"""),
+    new_markdown_cell("""## A collection the notebook built, searched by Hector v2
+
+v2's `source: {type: collection, collection: NAME}` searches a collection without indexing
+anything. Rows written from the notebook show in Hector's search tool with the fields it reads:
+`content` (the text) and `path`; the other columns become metadata."""),
+    new_code_cell("""import pandas
+notes = pandas.DataFrame({"content": ["The Loire valley is famous for its castles.",
+                                      "Venice is built on more than a hundred islands."],
+                          "path": ["notes/loire.md", "notes/venice.md"]})
+%hector upsert store travel_notes --from notes --text-column content --embedder hashing
+travel = HectorDocumentStore("travel", folder, HectorVectorStore(bridge.url), embed, version=2,
+                             collection="travel_notes", threshold=0.3)
+[(hit["path"], hit["content"]) for hit in travel.search("castles in the Loire valley", limit=1)]"""),
+    new_markdown_cell("""## Removing a file
+
+When a file goes away, Hector deletes its chunks by filter; the notebook sees them gone."""),
+    new_code_cell("""(folder / "italy.txt").unlink()
+docs.remove(folder / "italy.txt")
+rows = hector_nb.session().database("store").search("hector_docs", embed("capital"), 50)
+sorted({row.metadata["name"] for row in rows})"""),
+    new_markdown_cell("""## Hector v1: the same over TLS
+
+Hector v1.9.9's `milvus` client works only over TLS. `--tls` serves HTTPS with a certificate
+made on the fly and prints its path for `ca_certificate`. v1's chunk ids are name-based UUIDs,
+and its rows carry `collection` and `store_name`, which its search filters on."""),
+    new_code_cell("""%hector serve store --tls
+secure = hector_nb.session().bridges[-1]
+v1 = HectorDocumentStore("v1_docs", folder, HectorVectorStore(secure.url, ca_certificate=secure.ca_certificate),
+                         embed, version=1, threshold=0.3)
+print("chunks indexed over TLS:", v1.index())"""),
+    new_code_cell('%hector search store v1_docs "capital of Germany" --embedder hashing --top-k 1'),
+    new_code_cell("%hector serve --stop"),
+    new_code_cell("%unload_ext hector_nb"),
+]
+
 
 def _stable_ids(cells: list) -> None:
     """Each cell's id from its text (nbformat draws random ones), a suffix telling repeated texts apart."""
@@ -272,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(exist_ok=True)
     print(write("quickstart.ipynb", QUICKSTART, out))
     print(write("export.ipynb", EXPORT, out))
+    print(write("store_bridge.ipynb", STORE_BRIDGE, out))
     return 0
 
 

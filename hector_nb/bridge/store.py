@@ -81,16 +81,18 @@ def hit(result: sdk.SearchResult) -> dict[str, Any]:
 def score_notes(plugin: str, scores: Sequence[float]) -> list[str]:
     """Where Hector would read these scores differently from the notebook, for the request log.
 
-    Hector takes ``score`` as a similarity, highest first, and drops every hit under
-    :data:`hector_nb.hector.SEARCH_THRESHOLD`. Each finding is also warned, once per plugin.
+    Hector takes ``score`` as a cosine similarity, highest first, and drops every hit
+    under :data:`hector_nb.hector.SEARCH_THRESHOLD`. Scores beyond [-1, 1], or all
+    negative (negated distances), are no cosine similarities; a best hit under the
+    threshold is one Hector never shows. Each finding is also warned, once per plugin.
     """
     if not scores:
         return []
     notes = []
     low, high = min(scores), max(scores)
-    if low < 0 or high > 1:
+    if low < -1 or high > 1 or high < 0:
         hector.warn_scores_outside_unit(plugin, low, high)
-        notes.append(f"scores from {low:.3g} to {high:.3g}, outside [0, 1]")
+        notes.append(f"scores from {low:.3g} to {high:.3g}: not cosine similarities")
     if high < hector.SEARCH_THRESHOLD:
         hector.warn_scores_under_threshold(plugin, high)
         notes.append(f"best score {high:.3g} under Hector's threshold {hector.SEARCH_THRESHOLD}: Hector shows no hit")

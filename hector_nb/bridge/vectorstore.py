@@ -16,7 +16,6 @@ filters, listing) are :mod:`.store`'s; docs/store_bridge.md tells the whole stor
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +28,7 @@ from . import filters
 from .context import BridgeContext
 from .exchange import Exchange, endpoint
 from .failures import BridgeError
+from .fields import invalid, optional, read_object, required
 from .ollama import error_response
 from .store import VectorStore, rows_of, vector_of
 
@@ -61,7 +61,7 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         return db, collection
 
     async def upsert(request: Request, exchange: Exchange) -> Any:
-        body = await _body(request)
+        body = await read_object(request)
         db, collection = database(_collection_name(body), exchange)
         rows = rows_of(body.get("data"))
         created = await exchange.call(lambda: store.upsert(db, collection, rows), f"upsert into {collection!r}")
@@ -69,7 +69,7 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         return {"upsert_count": len(rows), "collection_created": created}
 
     async def delete(request: Request, exchange: Exchange) -> Any:
-        body = await _body(request)
+        body = await read_object(request)
         db, collection = database(_collection_name(body), exchange)
         ids, expr = body.get("ids"), body.get("expr")
         if isinstance(ids, list) and ids:
@@ -85,13 +85,12 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         return {"delete_count": deleted}
 
     async def search(request: Request, exchange: Exchange) -> Any:
-        body = await _body(request)
+        body = await read_object(request)
         db, collection = database(_collection_name(body), exchange)
-        vector, top_k, expr = vector_of(body.get("vector"), "vector"), body.get("top_k", 10), body.get("expr") or ""
-        if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
-            raise BridgeError(400, f"top_k must be a whole number of at least 1, got {top_k!r}")
-        if not isinstance(expr, str):
-            raise BridgeError(400, f"expr must be text (key == \"value\" terms), got {expr!r:.40}")
+        vector = vector_of(body.get("vector"), "vector")
+        top_k, expr = optional(body, "top_k", int, 10), optional(body, "expr", str, "")
+        if top_k < 1:
+            raise invalid("top_k", f"must be at least 1, not {top_k}")
         wanted = _filter(expr) if expr.strip() else {}
         outcome = await exchange.call(lambda: store.search(db, collection, vector, top_k, wanted),
                                       f"search {collection!r}")
@@ -107,11 +106,11 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
         return {"collections": names}
 
     async def create_collection(request: Request, exchange: Exchange) -> Any:
-        body = await _body(request)
+        body = await read_object(request)
         db, collection = database(_collection_name(body), exchange)
-        dimension = body.get("dimension")
-        if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension < 1:
-            raise BridgeError(400, f"dimension must be a whole number of at least 1, got {dimension!r}")
+        dimension = required(body, "dimension", int)
+        if dimension < 1:
+            raise invalid("dimension", f"must be at least 1, not {dimension}")
         await exchange.call(lambda: store.create(db, collection, dimension), f"create {collection!r}")
         return {"collection_name": collection, "dimension": dimension}
 
@@ -140,21 +139,10 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
     ]
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    """The request's JSON object, or a 400."""
-    try:
-        body = json.loads(await request.body())
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BridgeError(400, f"the body is not JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise BridgeError(400, f"the body must be a JSON object, got {type(body).__name__}")
-    return body
-
-
 def _collection_name(body: dict[str, Any]) -> str:
-    name = body.get("collection_name")
-    if not isinstance(name, str) or not name:
-        raise BridgeError(400, "collection_name (text) is required")
+    name = required(body, "collection_name", str)
+    if not name:
+        raise invalid("collection_name", "must not be empty")
     return name
 
 

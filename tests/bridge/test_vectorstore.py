@@ -233,7 +233,7 @@ def test_a_delete_by_filter_needs_the_collections_vector_length(session):
 
 @pytest.mark.parametrize("method, path, body, words", [
     ("POST", "/api/v1/entities", b"{not json", "not JSON"),
-    ("POST", "/api/v1/entities", b"[]", "JSON object"),
+    ("POST", "/api/v1/entities", b"[]", "not an object"),
     ("POST", "/api/v1/entities", b'{"data": [{"id": "a", "vector": [1]}]}', "collection_name"),
     ("POST", "/api/v1/search", b'{"collection_name": "c", "vector": [1], "expr": "a = b"}', "key == \\\"value\\\""),
     ("POST", "/api/v1/search", b'{"collection_name": "c", "vector": [1], "top_k": 0}', "top_k"),
@@ -266,7 +266,7 @@ def test_scores_hector_would_drop_are_warned_once_and_logged(session):
                 assert [h["score"] for h in client.search("docs", [0.0, 0.0], 3)] == [-5.0]
         causes = [w.message.cause for w in caught if isinstance(w.message, hector.HectorFidelityWarning)]
         assert causes == [hector.CAUSE_SCORE_RANGE, hector.CAUSE_SCORE_THRESHOLD]
-        assert "outside [0, 1]" in bridge.log.detail.iloc[-1] and "threshold 0.5" in bridge.log.detail.iloc[-1]
+        assert "not cosine similarities" in bridge.log.detail.iloc[-1] and "threshold 0.5" in bridge.log.detail.iloc[-1]
 
 
 def test_tls_serves_hector_v1_with_a_certificate_made_on_the_fly(session, folder):

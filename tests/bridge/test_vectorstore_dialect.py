@@ -84,13 +84,14 @@ def test_a_hit_carries_metadata_then_id_score_and_content():
 
 def test_score_notes_say_when_hector_would_drop_hits_and_warn_once():
     hector.forget_warnings("db")
-    assert score_notes("db", [0.9, 0.4]) == []
+    assert score_notes("db", [0.9, 0.4, -0.2]) == []  # cosine similarities, the best over the threshold
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         notes = score_notes("db", [-0.2, -1.5])
         again = score_notes("db", [-0.2, -1.5])
     assert notes == again and len(notes) == 2
-    assert "outside [0, 1]" in notes[0] and "under Hector's threshold 0.5" in notes[1]
+    assert "not cosine similarities" in notes[0] and "under Hector's threshold 0.5" in notes[1]
+    assert score_notes("db", [3.5, 2.0]) == ["scores from 2 to 3.5: not cosine similarities"]  # dot products
     assert [w.message.cause for w in caught] == [hector.CAUSE_SCORE_RANGE, hector.CAUSE_SCORE_THRESHOLD]
     assert all(isinstance(w.message, hector.HectorFidelityWarning) for w in caught)
     assert score_notes("db", []) == []

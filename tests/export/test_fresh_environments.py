@@ -111,7 +111,7 @@ def test_binder_environment_runs_every_notebook(tmp_path):
     assert build.returncode == 0, build.stderr[-3000:]
     pip_install(python, "nbclient>=0.10")  # the test's own runner, not part of the environment
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    assert [n.name for n in notebooks] == ["export.ipynb", "quickstart.ipynb"]
+    assert [n.name for n in notebooks] == ["export.ipynb", "quickstart.ipynb", "store_bridge.ipynb"]
     for notebook in notebooks:
         work = tmp_path / notebook.stem
         work.mkdir()
