@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import sdk
 from .extras import install_command
+from .vectors import floats
 
 #: Config ``metric`` -> Milvus's metric type.
 METRICS = {"cosine": "COSINE", "dot": "IP", "euclidean": "L2"}
@@ -144,7 +145,7 @@ class MilvusDatabase(sdk.DatabaseProvider):
         for id, vector, meta in zip(ids, vectors, metadata, strict=True):
             if len(id.encode()) > MAX_ID_LENGTH:
                 raise ValueError(f"id is {len(id.encode())} bytes long; Milvus keeps at most {MAX_ID_LENGTH}")
-            rows[id] = {"id": id, "vector": [float(x) for x in vector], "metadata": dict(meta)}
+            rows[id] = {"id": id, "vector": floats(vector), "metadata": dict(meta)}
         if not rows:
             return
         if self._dimension(collection) is None:
@@ -159,7 +160,7 @@ class MilvusDatabase(sdk.DatabaseProvider):
             self._client.delete(collection_name(collection), ids=[id])
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
-        vector = [float(x) for x in vector]
+        vector = floats(vector)
         if self._dimension(collection) is None:
             return []  # nothing written yet: Hector's document store may search before its first upsert
         name = self._require(collection, vector, "the query has")

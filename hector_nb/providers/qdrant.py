@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import sdk
 from .extras import install_command
+from .vectors import floats
 
 #: Config ``metric`` -> Qdrant's distance name.
 DISTANCES = {"cosine": "Cosine", "dot": "Dot", "euclidean": "Euclid", "manhattan": "Manhattan"}
@@ -138,7 +139,7 @@ class QdrantDatabase(sdk.DatabaseProvider):
         for id, vector, meta in zip(ids, vectors, metadata, strict=True):
             if ID_KEY in meta:
                 raise ValueError(f"metadata key {ID_KEY!r} is reserved for the original id")
-            row = rows[point_id(id)] = [float(x) for x in vector]
+            row = rows[point_id(id)] = floats(vector)
             points[point_id(id)] = self._models.PointStruct(id=point_id(id), vector=row, payload={**meta, ID_KEY: id})
         if not points:
             return
@@ -156,7 +157,7 @@ class QdrantDatabase(sdk.DatabaseProvider):
                 self._client.delete(collection, points_selector=self._models.PointIdsList(points=[point_id(id)]))
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
-        query = [float(x) for x in vector]
+        query = floats(vector)
         with self._lock:
             if self._dimension(collection) is None:
                 return []  # nothing written yet: Hector's document store may search before its first upsert

@@ -107,6 +107,34 @@ class USearchDatabase(sdk.DatabaseProvider):
             store.keys[id] = key
             store.entries[key] = (id, dict(metadata))
 
+    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+        """One USearch ``add`` for many rows, as the engine's own bulk insert (the last of a repeated id wins)."""
+        if not len(ids):
+            return
+        rows = np.asarray(vectors, dtype=np.float32)
+        with self._lock:
+            store = self._collections.get(collection)
+            dimension = store.index.ndim if store is not None else rows.shape[-1]
+            if rows.shape != (len(ids), dimension):
+                raise ValueError(f"the collection holds {dimension}-dimensional vectors, got {len(ids)} vector(s) "
+                                 f"of {rows.shape[-1] if rows.ndim == 2 else 'ragged'} values")
+            if store is None:
+                store = self._collections[collection] = _Collection(self._new_index(dimension))
+            last = dict(zip(ids, range(len(ids)), strict=True))
+            if len(last) < len(ids):
+                positions = list(last.values())
+                rows, ids, metadata = rows[positions], list(last), [metadata[p] for p in positions]
+            replaced = [store.keys[id] for id in ids if id in store.keys]
+            if replaced:  # the index refuses duplicate keys: replace = remove + add, as upsert does
+                store.index.remove(replaced)
+                for key in replaced:
+                    del store.entries[key]
+            keys = list(range(store.next_key, store.next_key + len(ids)))
+            store.next_key += len(ids)
+            store.index.add(np.asarray(keys, dtype=np.uint64), rows)
+            store.keys.update(zip(ids, keys, strict=True))
+            store.entries.update(zip(keys, zip(ids, map(dict, metadata), strict=True), strict=True))
+
     def delete(self, collection: str, id: str) -> None:
         """Remove ``id``; a missing id or collection is nothing to do (Hector counts an error as a failure)."""
         with self._lock:

@@ -67,6 +67,21 @@ def test_document_store_round_trip(session, engine, transport):
         db.delete_collection("my-docs")
 
 
+@pytest.mark.parametrize("transport", ["in-kernel", "subprocess"])
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_upsert_many_replaces_keeps_the_last_of_a_repeated_id_and_refuses_a_wrong_size(session, engine, transport):
+    """upsert_many goes through each engine's own bulk insert: the same answers as per-item upserts."""
+    db = load(session, engine, transport)
+    db.upsert("c", "old", [0, 0, 1], {"text": "before"})
+    db.upsert_many("c", [("a", [1, 0, 0], {"text": "first a"}), ("old", [0, 1, 0], {"text": "after"}),
+                         ("a", [1, 0.2, 0], {"text": "last a"})])
+    hits = db.search("c", [1, 0.2, 0], top_k=10)
+    assert [(h.id, h.content) for h in hits] == [("a", "last a"), ("old", "after")]
+    with pytest.raises(ProviderError, match=rf"'{engine}-{transport}', upsert_many: .*3-dimensional vectors, got"):
+        db.upsert_many("c", [("x", [1, 0], {}), ("y", [0, 1], {})])
+    assert sorted(h.id for h in db.search("c", [1, 0, 0], top_k=10)) == ["a", "old"]
+
+
 @pytest.mark.parametrize("engine", sorted(ENGINES))
 def test_explicit_collections_and_metrics(session, engine):
     db = load(session, engine, metric="euclidean")
