@@ -96,6 +96,11 @@ def test_python_blocks_run_in_order_in_a_fresh_kernel(tmp_path):
     errors = [c.metadata["readme_line"] for c in notebook.cells
               if any(o.output_type == "error" for o in c.outputs)]
     assert not errors, f"README blocks at lines {errors} show an error"
+    # A newcomer copies these blocks: none may print a warning (a HectorFidelityWarning means the example
+    # does what Hector would not; a DeprecationWarning, code that will break).
+    warned = {c.metadata["readme_line"]: o.text for c in notebook.cells for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr" and "Warning" in o.text}
+    assert not warned, f"README blocks print warnings: {warned}"
 
 
 def test_bash_blocks_parse_and_name_real_commands():
@@ -134,7 +139,12 @@ def readme_provider_classes() -> list[tuple[int, type]]:
     return found
 
 
-def test_the_readme_providers_pass_check_with_no_warning():
+def _checked(report, where: str) -> None:
+    shown = report[~report.verdict.isin(["pass", "skip"])]
+    assert shown.empty, f"{where}:\n{shown[['check', 'verdict', 'happened']].to_string()}"
+
+
+def test_the_readme_providers_pass_check_with_no_warning(tmp_path):
     import warnings
 
     import hector_nb
@@ -144,7 +154,20 @@ def test_the_readme_providers_pass_check_with_no_warning():
     for line, cls in classes:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            report = hector_nb.check(cls())
-        shown = report[~report.verdict.isin(["pass", "skip"])]
-        assert shown.empty, f"README line {line}, {cls.__name__}:\n{shown[['check', 'verdict', 'happened']]}"
+            _checked(hector_nb.check(cls()), f"README line {line}, {cls.__name__}")
         assert not caught, f"README line {line}, {cls.__name__}: {[str(w.message) for w in caught]}"
+    # The plugin files the README writes, checked as Hector runs them, with the config its hector.yaml gives.
+    files = [b for b in readme_blocks() if b.marker == "file"]
+    for block in files:
+        (tmp_path / block.argument).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / block.argument).write_text(block.source)
+        if block.source.startswith("#!"):
+            (tmp_path / block.argument).chmod(0o755)
+    configs = {entry["path"].removeprefix("./"): entry.get("config", {})
+               for section in yaml.safe_load((tmp_path / "hector.yaml").read_text())["plugins"].values()
+               for entry in section.values()}
+    executables = [b for b in files if b.source.startswith("#!") and (tmp_path / f"{b.argument}.plugin.yaml").exists()]
+    assert executables, "the README writes a plugin executable and its manifest"
+    for block in executables:
+        _checked(hector_nb.check(tmp_path / block.argument, config=configs.get(block.argument, {})),
+                 f"README line {block.line}, {block.argument} run as Hector runs it")
