@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ssl
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -283,3 +284,16 @@ def test_tls_serves_hector_v1_with_a_certificate_made_on_the_fly(session, folder
         assert httpx.get(f"{bridge.url}/api/v1/collections", verify=trusting).status_code == 200
         directory = Path(bridge.ca_certificate).parent
     assert not directory.exists()
+
+
+@pytest.mark.parametrize("transport", ["in-kernel", "subprocess"])
+def test_concurrent_first_upserts_create_the_collection_once_and_all_arrive(session, transport):
+    session.load("builtin:memory", name="store", transport=transport)
+    with served(session, ["store"]) as bridge:
+        client = HectorVectorStore(bridge.url)
+        ids = [f"chunk-{n}" for n in range(24)]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda id: client.upsert("fresh", id, [1.0, float(len(id))], {"content": id}), ids))
+        assert sorted(every_row(session.database("store"), "fresh", 2)) == sorted(ids)
+        created = [d for d in bridge.log.detail if "collection created" in d]
+        assert len(created) == 1
