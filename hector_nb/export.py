@@ -59,7 +59,7 @@ from packaging.requirements import Requirement
 
 from . import sdk
 from .errors import ExportError
-from .imports import JudgedImports, builtin_requirements, judge_imports, requirement_of
+from .imports import JudgedImports, builtin_requirements, judge_imports, read_source, requirement_of
 from .manifest import PluginManifest, manifest_from_provider, manifest_path
 from .requirements import merge_requirements, parse_requirement, read_requirements, requirements_text
 
@@ -323,7 +323,7 @@ def _requirements(judged: JudgedImports, builtins: Sequence[str], declared: list
 
 def _carried_text(path: Path, plugin: str) -> str:
     """A local module's source with its hector_nb imports pointed at the plugin's runtime (:func:`_runtime_import`)."""
-    text = path.read_text()
+    text = read_source(path, plugin)
     lines = text.splitlines(keepends=True)
 
     def offset(line: int, byte_column: int) -> int:  # ast counts columns in UTF-8 bytes

@@ -117,6 +117,17 @@ def builtin_requirements(modules: Iterable[str]) -> list[str]:
     return found
 
 
+def read_source(path: Path, plugin: str) -> str:
+    """A local module file's Python source, or :class:`ExportError` naming the file when it is not readable as such."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        ast.parse(text, str(path))
+    except (UnicodeDecodeError, SyntaxError, ValueError) as exc:
+        raise ExportError(plugin, "export", f"the provider imports a local module whose file {path} is not Python "
+                          f"source that export can carry ({exc}); fix it, or move it out of the package") from None
+    return text
+
+
 def local_sources(location: Path) -> Iterable[Path]:
     """The Python files of a local module: the file, or every ``.py`` under the package directory."""
     if location.is_dir():
@@ -142,7 +153,7 @@ def judge_imports(sources: Iterable[str], builtin_sources: Iterable[str], declar
                                       f"({location}), which is not Python source export can carry; make it a .py "
                                       "file or a package directory, or install it as a package")
                 judged.local[module] = location
-                pending += [(path.read_text(), False) for path in local_sources(location)]
+                pending += [(read_source(path, plugin), False) for path in local_sources(location)]
             elif location is not None and distributions.get(module):
                 judged.installed[module] = list(dict.fromkeys(distributions[module]))
             elif not ours and canonicalize_name(module) not in declared_names:

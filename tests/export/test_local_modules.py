@@ -128,3 +128,13 @@ def test_an_installed_module_is_its_distribution_not_its_name(tmp_path):
     result = export_provider(load_provider_class(f"{module}:Dump"), tmp_path / "out")
     lines = result.requirements.read_text().split()
     assert "PyYAML" in lines and "yaml" not in lines
+
+
+def test_a_local_package_holding_a_file_that_is_not_python_is_refused_naming_it(siblings, tmp_path):
+    source, _, words = siblings
+    (source / words / "draft.py").write_bytes(b"WORDS = ('\xff',)\n")  # never imported, but carried with its package
+    provider = source / f"greeters_{uuid.uuid4().hex[:8]}.py"  # imported here: a name no other test imports
+    shutil.copyfile(source / "providers.py", provider)
+    with pytest.raises(ExportError, match=rf"{words}/draft.py is not Python source that export can carry"):
+        export_provider(load_provider_class(f"{provider}:Greeter"), tmp_path / "out")
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

@@ -190,3 +190,27 @@ def test_a_path_in_the_way_is_refused_before_anything_is_written(tmp_path, out):
     assert sorted(out.rglob("*")) == sorted([*before, out / "shout.venv"])
     with Session(timeout=30, start_timeout=60) as session:
         assert session.load(out / "shout").generate("hi").text == "HI"
+
+
+@pytest.mark.timeout(600)
+def test_a_re_export_whose_virtualenv_fails_leaves_the_previous_plugin_and_requirements(tmp_path, out, monkeypatch):
+    export_provider(provider_class(tmp_path), out, name="shout")
+    before = {path: path.read_bytes() for path in out.rglob("*") if path.is_file()}
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # nothing is downloaded: the unknown requirement cannot be found
+    with pytest.raises(ExportError, match="pip could not install the requirements into the plugin's virtualenv.*"
+                                          "the previous export, if any, is unchanged"):
+        export_provider(provider_class(tmp_path), out, name="shout", venv=True,
+                        requirements=[f"no-such-package-{uuid.uuid4().hex[:8]}"])
+    assert {path: path.read_bytes() for path in out.rglob("*") if path.is_file()} == before
+    with Session(timeout=30, start_timeout=60) as session:
+        assert session.load(out / "shout").generate("hi").text == "HI"
+
+
+@pytest.mark.parametrize("where", ["a file", "under a file"])
+def test_an_out_that_cannot_be_a_directory_is_one_clear_error(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    target = blocker if where == "a file" else blocker / "out"
+    with pytest.raises(ExportError, match=rf"cannot write into {target} \(.*\); choose a directory you can write"):
+        export_provider(provider_class(tmp_path), target, name="shout")
+    assert blocker.read_text() == "a file"
