@@ -33,7 +33,7 @@ def pip_install(python: Path, *args: str, cwd: Path | None = None) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
 
 
-def test_exported_plugin_runs_where_hector_nb_is_not_installed(tmp_path):
+def test_exported_plugin_runs_where_hector_nb_is_not_installed(tmp_path, monkeypatch):
     module = tmp_path / "greeter.py"
     module.write_text(textwrap.dedent('''
         from hector_nb.sdk import LLMProvider, GenerateResponse, ModelInfo
@@ -53,6 +53,8 @@ def test_exported_plugin_runs_where_hector_nb_is_not_installed(tmp_path):
     subprocess.run([sys.executable, "-m", "hector_nb", "export", f"{module}:Greeter", "--out", str(out),
                     "--python", str(python)], check=True, capture_output=True, timeout=120)
     pip_install(python, "-r", str(out / "requirements.txt"))
+    # From here on, as on a machine without hector_nb: no PYTHONPATH leading to a checkout (the plugin inherits it).
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     probe = subprocess.run([str(python), "-c", "import hector_nb"], capture_output=True, text=True, timeout=60,
                            cwd=tmp_path)
     assert probe.returncode == 1 and "No module named 'hector_nb'" in probe.stderr
