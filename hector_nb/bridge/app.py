@@ -46,7 +46,8 @@ def make_app(context: BridgeContext) -> Starlette:
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)  # registered for HTTPException only
     if exc.status_code == 404:
-        message = f"no route {request.url.path}; this server speaks the Ollama API (/api/...) and OpenAI's (/v1/...)"
+        message = (f"no route {request.url.path}; this server speaks the Ollama API (/api/...), OpenAI's "
+                   "(/v1/...) and Hector's vector store (/api/v1/...)")
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     else:

@@ -105,7 +105,6 @@ class SearchOutcome:
 
     hits: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
-    missing: bool = False
 
 
 class VectorStore:
@@ -164,7 +163,14 @@ class VectorStore:
                         raise
                     self._learn(db, collection, length)
                     return created
-        _write(db, collection, rows)
+        try:
+            _write(db, collection, rows)
+        except ProviderError as exc:
+            if not says_missing(exc):
+                raise
+            # Dropped behind the bridge's back (from the notebook, or by a restart): create it again.
+            self._learn(db, collection, None)
+            return self.upsert(db, collection, rows)
         return False
 
     def _ensure(self, db: DatabaseClient, collection: str, vector: list[float]) -> bool:
@@ -202,7 +208,7 @@ class VectorStore:
             if not says_missing(exc):
                 raise
             self._learn(db, collection, None)
-            return SearchOutcome([], [f"no collection {collection!r} in {db.name!r} ({exc.message}): no hits"], True)
+            return SearchOutcome([], [f"no collection {collection!r} in {db.name!r} ({exc.message}): no hits"])
         self._learn(db, collection, len(vector))
         return SearchOutcome([hit(r) for r in results], score_notes(db.name, [r.score for r in results]))
 

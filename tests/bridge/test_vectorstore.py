@@ -297,3 +297,23 @@ def test_concurrent_first_upserts_create_the_collection_once_and_all_arrive(sess
         assert sorted(every_row(session.database("store"), "fresh", 2)) == sorted(ids)
         created = [d for d in bridge.log.detail if "collection created" in d]
         assert len(created) == 1
+
+
+class StrictDatabase(MemoryDatabase):
+    """A memory database that, like many real ones, writes only into collections created first."""
+
+    def upsert(self, collection, id, vector, metadata):
+        self._get(collection)  # "no collection ...; create it first"
+        super().upsert(collection, id, vector, metadata)
+
+
+def test_a_database_that_needs_create_collection_gets_one_even_after_the_notebook_drops_it(session):
+    session.add("store", StrictDatabase())
+    db = session.database("store")
+    with served(session, ["store"]) as bridge:
+        client = HectorVectorStore(bridge.url)
+        client.upsert("docs", "a", [1.0, 0.0], {"content": "first"})
+        db.delete_collection("docs")
+        client.upsert("docs", "b", [0.0, 1.0], {"content": "after the drop"})
+        assert [r.id for r in db.search("docs", [0.0, 1.0], 5)] == ["b"]
+        assert sum("collection created" in d for d in bridge.log.detail) == 2
