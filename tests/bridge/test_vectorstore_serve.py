@@ -1,4 +1,5 @@
-"""The config lines printed for served databases, and ``--tls`` in the magic and on the command line."""
+"""The config lines printed for served databases, ``--tls`` in the magic and on the command line, and rows
+written by ``%hector upsert`` as Hector's searches see them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pandas
 import pytest
 import yaml
 from ipython_shell import extension_shell
@@ -107,3 +109,29 @@ def test_the_command_line_serves_a_database_over_tls_to_hector_v1(tmp_path):
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     assert not Path(ca).exists()
+
+
+def test_rows_the_notebook_upserts_show_in_hector_v1_and_v2_searches():
+    with extension_shell() as shell:
+        session = hector_nb.session()
+        session.add("store", MemoryDatabase())
+        session.add("hashing", HashingEmbedder())
+        shell.user_ns["notes"] = pandas.DataFrame({
+            "content": ["The Loire valley is famous for its castles.", "Venice is built on islands."],
+            "path": ["notes/loire.md", "notes/venice.md"],
+            "collection": ["travel", "travel"], "store_name": ["travel", "travel"]})
+        shell.run_line_magic("hector", "upsert store travel --from notes --text-column content --embedder hashing")
+        bridge = session.serve("store")
+        embedder = session.embedder("hashing")
+        for version in (1, 2):
+            travel = HectorDocumentStore("travel", Path("."), HectorVectorStore(bridge.url),
+                                         lambda text: embedder.embed(text).tolist(), version=version)
+            [hit] = travel.search("The Loire valley is famous for its castles.", limit=1)
+            assert (hit["content"], hit["path"]) == ("The Loire valley is famous for its castles.", "notes/loire.md")
+        # Without store_name, Hector v1's search tool drops the row; v2 keeps it.
+        shell.user_ns["bare"] = pandas.DataFrame({"content": ["Castles of the Loire valley."], "collection": ["bare"]})
+        shell.run_line_magic("hector", "upsert store bare --from bare --text-column content --embedder hashing")
+        query = "Castles of the Loire valley."
+        v1 = HectorDocumentStore("bare", Path("."), HectorVectorStore(bridge.url),
+                                 lambda text: embedder.embed(text).tolist(), version=1)
+        assert v1.search(query) == [] and v1.store.search("bare", embedder.embed(query).tolist(), 1)
