@@ -4,6 +4,7 @@ index holds under that name)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -138,3 +139,27 @@ def test_a_local_package_holding_a_file_that_is_not_python_is_refused_naming_it(
     with pytest.raises(ExportError, match=rf"{words}/draft.py is not Python source that export can carry"):
         export_provider(load_provider_class(f"{provider}:Greeter"), tmp_path / "out")
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+@pytest.mark.parametrize(("origin", "required_from"), [
+    ({"url": "file:///src/in-house", "dir_info": {}}, "file:///src/in-house"),
+    ({"url": "https://git.example/in-house.git", "vcs_info": {"vcs": "git", "commit_id": "0a1b2c"}},
+     "git+https://git.example/in-house.git@0a1b2c"),
+])
+def test_a_distribution_installed_from_a_url_is_required_from_there(tmp_path, monkeypatch, origin, required_from):
+    # What pip leaves in site-packages when it installs from a directory or a repository, not from an index.
+    module = f"inhouse_{uuid.uuid4().hex[:8]}"
+    site = tmp_path / "site-packages"
+    (site / module).mkdir(parents=True)
+    (site / module / "__init__.py").write_text("ANSWER = 42\n")
+    info = site / f"{module}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}\nVersion: 1.0\n")
+    (info / "top_level.txt").write_text(f"{module}\n")
+    (info / "direct_url.json").write_text(json.dumps(origin))
+    monkeypatch.syspath_prepend(str(site))
+    provider = tmp_path / f"uses_{module}.py"
+    provider.write_text(f"import {module}\nfrom hector_nb.sdk import LLMProvider\n\n\nclass Answer(LLMProvider):\n"
+                        f"    def generate(self, messages, tools):\n        return str({module}.ANSWER)\n")
+    result = export_provider(load_provider_class(f"{provider}:Answer"), tmp_path / "out")
+    assert f"{module} @ {required_from}" in result.requirements.read_text().splitlines()
