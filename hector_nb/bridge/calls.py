@@ -81,31 +81,40 @@ class Workers:
 
 
 class ChunkFeed:
-    """A provider's chunks, read by a worker thread and handed to the event loop in order.
+    """A provider's chunks, read by a worker thread and handed to the event loop in order, in batches.
 
-    ``await feed.next()`` returns the next chunk, None after the last one, or
-    raises a :class:`BridgeError` (the call's failure, or 504 once ``seconds``
-    have passed since the feed started; ``deadline`` is the request's whole
-    deadline, as the 504 names it). :meth:`cancel` stops the reading and closes
-    the provider's stream.
+    The worker appends to a list and wakes the event loop only when it waits
+    for an empty list, so a fast stream costs one wake-up per batch, not per
+    chunk. ``async for batch in feed`` gives the chunks that arrived since the
+    last batch, up to DONE or the end; a failure raises a :class:`BridgeError`
+    after the chunks before it (an ERROR chunk: 500; the call's exception; a 504
+    once ``seconds`` have passed since the feed started, ``deadline`` being the
+    request's whole deadline, as the 504 names it). :meth:`cancel` stops the
+    reading and closes the provider's stream.
     """
 
     def __init__(self, pool: ThreadPoolExecutor, open_stream: Callable[[], Iterator[sdk.StreamChunk]], what: str,
                  seconds: float, deadline: float) -> None:
         self._loop = asyncio.get_running_loop()
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._arrived: list[Any] = []
+        self._lock = threading.Lock()
+        self._waiter: asyncio.Future[None] | None = None
         self._cancelled = threading.Event()
         self._open_stream = open_stream
         self._what, self._whole_deadline = what, deadline
         self._deadline = self._loop.time() + seconds
-        self._first: sdk.StreamChunk | None = None
+        self._pending: list[Any] = []
         pool.submit(self._read)
 
     def _put(self, item: Any) -> None:
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-        except RuntimeError:  # the loop is closed: the bridge stopped, nobody reads any more
-            self._cancelled.set()
+        with self._lock:
+            self._arrived.append(item)
+            waiter, self._waiter = self._waiter, None
+        if waiter is not None:
+            try:
+                self._loop.call_soon_threadsafe(_wake, waiter)
+            except RuntimeError:  # the loop is closed: the bridge stopped, nobody reads any more
+                self._cancelled.set()
 
     def _read(self) -> None:
         try:
@@ -124,41 +133,63 @@ class ChunkFeed:
         else:
             self._put(_END)
 
+    async def _take(self) -> list[Any]:
+        """Every item that arrived since the last take, waiting (up to the deadline) for at least one."""
+        while True:
+            with self._lock:
+                if self._arrived:
+                    items, self._arrived = self._arrived, []
+                    return items
+                self._waiter = self._loop.create_future()
+                waiter = self._waiter
+            try:
+                await asyncio.wait_for(waiter, max(0.0, self._deadline - self._loop.time()))
+            except asyncio.TimeoutError:
+                self.cancel()
+                raise _deadline_error(self._what, self._whole_deadline) from None
+
     async def start(self) -> None:
         """Wait for the first chunk, so that a failure before it is raised here, before any byte is answered."""
-        self._first = await self._checked()
+        self._pending = await self._take()
+        first = self._pending[0]
+        if isinstance(first, _Failed) or (first is not _END and first.type == sdk.CHUNK_TYPE_ERROR):
+            self._batch(self._pending)
 
-    async def __aiter__(self) -> AsyncIterator[sdk.StreamChunk]:
-        """The chunks up to DONE (or the end); an ERROR chunk or a failure raises a :class:`BridgeError`."""
-        chunk, self._first = self._first, None
-        if chunk is None:
-            chunk = await self._checked()
-        while chunk is not None:
-            yield chunk
-            if chunk.type == sdk.CHUNK_TYPE_DONE:
+    async def __aiter__(self) -> AsyncIterator[list[sdk.StreamChunk]]:
+        while True:
+            items, self._pending = self._pending, []
+            batch, finished = self._batch(items or await self._take())
+            if batch:
+                yield batch
+            if finished:
                 return
-            chunk = await self._checked()
 
-    async def _checked(self) -> sdk.StreamChunk | None:
-        chunk = await self.next()
-        if chunk is not None and chunk.type == sdk.CHUNK_TYPE_ERROR:
-            self.cancel()
-            raise BridgeError(500, f"{self._what}: {chunk.error or 'the provider failed without saying why'}")
-        return chunk
-
-    async def next(self) -> sdk.StreamChunk | None:
-        """The next chunk, or None at the end of the stream."""
-        try:
-            item = await asyncio.wait_for(self._queue.get(), max(0.0, self._deadline - self._loop.time()))
-        except asyncio.TimeoutError:
-            self.cancel()
-            raise _deadline_error(self._what, self._whole_deadline) from None
-        if item is _END:
-            return None
-        if isinstance(item, _Failed):
-            raise http_failure(item.error) from item.error
-        return item
+    def _batch(self, items: list[Any]) -> tuple[list[sdk.StreamChunk], bool]:
+        """The chunks of ``items`` and whether the stream ended with them; raises at a failure, if it is the first
+        item (any chunks before a failure are answered first: the failure is taken again at the next batch)."""
+        batch: list[sdk.StreamChunk] = []
+        for index, item in enumerate(items):
+            if item is _END:
+                return batch, True
+            failed = isinstance(item, _Failed) or item.type == sdk.CHUNK_TYPE_ERROR
+            if failed and batch:
+                self._pending = items[index:]
+                return batch, False
+            if isinstance(item, _Failed):
+                raise http_failure(item.error) from item.error
+            if item.type == sdk.CHUNK_TYPE_ERROR:
+                self.cancel()
+                raise BridgeError(500, f"{self._what}: {item.error or 'the provider failed without saying why'}")
+            batch.append(item)
+            if item.type == sdk.CHUNK_TYPE_DONE:
+                return batch, True
+        return batch, False
 
     def cancel(self) -> None:
         """Stop reading; the worker closes the provider's stream at its next chunk."""
         self._cancelled.set()
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

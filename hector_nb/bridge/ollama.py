@@ -57,11 +57,15 @@ def _tool_calls(plugin: str, calls: list[sdk.ToolCall], first_index: int = 0) ->
     return out
 
 
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def _line(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+    return _json(value) + b"\n"
 
 
-def _done(model: str, exchange: Exchange, tokens: int) -> dict[str, Any]:
+def _done(exchange: Exchange, tokens: int) -> dict[str, Any]:
     """The fields of the last (or only) object of an answer."""
     elapsed = exchange.context.deadline - exchange.seconds_left
     return {"done": True, "done_reason": "stop", "total_duration": int(elapsed * 1e9), "load_duration": 0,
@@ -120,7 +124,7 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
             if reply.tool_calls:
                 message["tool_calls"] = _tool_calls(client.name, list(reply.tool_calls))
             return JSONResponse({"model": exchange.model, "created_at": _now(), "message": message,
-                                 **_done(exchange.model, exchange, reply.tokens_used)})
+                                 **_done(exchange, reply.tokens_used)})
         feed = await exchange.open_stream(lambda: client.send_streaming(conversation.request, exchange.seconds_left),
                                      f"{what}_streaming")
         return StreamingResponse(_chat_lines(client.name, exchange, feed), media_type=NDJSON)
@@ -168,23 +172,30 @@ def _embedder(context: BridgeContext, model: str) -> EmbedderClient:
 
 
 async def _chat_lines(plugin: str, exchange: Exchange, feed: ChunkFeed) -> AsyncIterator[bytes]:
-    """A stream's NDJSON lines: text, tool calls, then ``done``; a failure is an ``error`` line, then the end."""
+    """A stream's NDJSON lines: text, tool calls, then ``done``; a failure is an ``error`` line, then the end.
+
+    The lines of the chunks that arrived together are written together.
+    """
     calls = tokens = 0
     try:
-        async for chunk in feed:
-            if chunk.type == sdk.CHUNK_TYPE_TEXT:
-                yield _line({"model": exchange.model, "created_at": _now(),
-                             "message": {"role": "assistant", "content": chunk.text}, "done": False})
-            elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
-                tool_calls = _tool_calls(plugin, [chunk.tool_call], calls)
-                calls += 1
-                yield _line({"model": exchange.model, "created_at": _now(),
-                             "message": {"role": "assistant", "content": "", "tool_calls": tool_calls},
-                             "done": False})
-            elif chunk.type == sdk.CHUNK_TYPE_DONE:
-                tokens = chunk.tokens_used
+        async for batch in feed:
+            lines = []
+            head = {"model": exchange.model, "created_at": _now()}
+            # The line of every text chunk, written from a template: the same JSON as _line() writes.
+            text_head = _line(head)[:-2] + b',"message":{"role":"assistant","content":'
+            for chunk in batch:
+                if chunk.type == sdk.CHUNK_TYPE_TEXT:
+                    lines.append(text_head + _json(chunk.text) + b'},"done":false}\n')
+                elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
+                    tool_calls = _tool_calls(plugin, [chunk.tool_call], calls)
+                    calls += 1
+                    lines.append(_line({**head, "message": {"role": "assistant", "content": "",
+                                                            "tool_calls": tool_calls}, "done": False}))
+                elif chunk.type == sdk.CHUNK_TYPE_DONE:
+                    tokens = chunk.tokens_used
+            yield b"".join(lines)
         yield _line({"model": exchange.model, "created_at": _now(), "message": {"role": "assistant", "content": ""},
-                     **_done(exchange.model, exchange, tokens)})
+                     **_done(exchange, tokens)})
     except BridgeError as failure:
         exchange.finish(failure.status, failure.message)
         yield _line({"error": failure.message})

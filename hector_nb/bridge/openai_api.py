@@ -33,6 +33,7 @@ from .fields import expect, invalid, optional, read_object, required
 
 API = "openai"
 SSE = "text/event-stream"
+DELTA = "response.output_text.delta"
 #: OpenAI's error ``type`` for each status the bridge answers.
 ERROR_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
                413: "invalid_request_error", 503: "service_unavailable", 504: "timeout"}
@@ -81,7 +82,8 @@ class ResponseDraft:
         self.output: list[dict[str, Any]] = []
         self.sequence = 0
         self._text_id: str | None = None
-        self._text = ""
+        self._text: list[str] = []
+        self._delta_head = ""
 
     def response(self, status: str, usage: dict[str, Any] | None = None, error: dict[str, Any] | None = None
                  ) -> dict[str, Any]:
@@ -107,26 +109,30 @@ class ResponseDraft:
     def text(self, delta: str) -> list[bytes]:
         events = []
         if self._text_id is None:
-            self._text_id, self._text = _id("msg"), ""
+            self._text_id, self._text = _id("msg"), []
             index = len(self.output)
             events += [self.event("response.output_item.added", output_index=index,
                                   item=_text_item(self._text_id, "", "in_progress")),
                        self.event("response.content_part.added", item_id=self._text_id, output_index=index,
                                   content_index=0, part={"type": "output_text", "text": "", "annotations": []})]
-        self._text += delta
-        events.append(self.event("response.output_text.delta", item_id=self._text_id, output_index=len(self.output),
-                                 content_index=0, delta=delta, logprobs=[]))
+            # The one event of every chunk, written from a template: the same JSON as event() writes.
+            self._delta_head = f',"item_id":"{self._text_id}","output_index":{index},"content_index":0,"delta":'
+        self._text.append(delta)
+        events.append(f'event: {DELTA}\ndata: {{"type":"{DELTA}","sequence_number":{self.sequence}{self._delta_head}'
+                      f'{_json(delta)},"logprobs":[]}}\n\n'.encode())
+        self.sequence += 1
         return events
 
     def close_text(self) -> list[bytes]:
         """The events that end the message item being streamed (none when there is none)."""
         if self._text_id is None:
             return []
-        item, index = _text_item(self._text_id, self._text, "completed"), len(self.output)
+        text = "".join(self._text)
+        item, index = _text_item(self._text_id, text, "completed"), len(self.output)
         self._text_id = None
         self.output.append(item)
         return [self.event("response.output_text.done", item_id=item["id"], output_index=index, content_index=0,
-                           text=self._text, logprobs=[]),
+                           text=text, logprobs=[]),
                 self.event("response.content_part.done", item_id=item["id"], output_index=index, content_index=0,
                            part=item["content"][0]),
                 self.event("response.output_item.done", output_index=index, item=item)]
@@ -263,19 +269,18 @@ async def _response_events(draft: ResponseDraft, exchange: Exchange, feed: Chunk
     """A Responses stream: created, items and their deltas, completed; a failure is ``response.failed``."""
     tokens = 0
     try:
-        for event in draft.opened():
-            yield event
-        async for chunk in feed:
-            if chunk.type == sdk.CHUNK_TYPE_TEXT and chunk.text:
-                for event in draft.text(chunk.text):
-                    yield event
-            elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
-                for event in draft.tool_call(chunk.tool_call, translate.call_ids([chunk.tool_call])[0]):
-                    yield event
-            elif chunk.type == sdk.CHUNK_TYPE_DONE:
-                tokens = chunk.tokens_used
-        for event in draft.completed(tokens):
-            yield event
+        yield b"".join(draft.opened())
+        async for batch in feed:
+            events: list[bytes] = []
+            for chunk in batch:
+                if chunk.type == sdk.CHUNK_TYPE_TEXT and chunk.text:
+                    events += draft.text(chunk.text)
+                elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
+                    events += draft.tool_call(chunk.tool_call, translate.call_ids([chunk.tool_call])[0])
+                elif chunk.type == sdk.CHUNK_TYPE_DONE:
+                    tokens = chunk.tokens_used
+            yield b"".join(events)
+        yield b"".join(draft.completed(tokens))
     except BridgeError as failure:
         exchange.finish(failure.status, failure.message)
         yield draft.failed(failure)
@@ -299,7 +304,7 @@ class Completion:
                 **extra}
 
     @staticmethod
-    def _tool_call(call: sdk.ToolCall, call_id: str, index: int | None = None) -> dict[str, Any]:
+    def tool_call(call: sdk.ToolCall, call_id: str, index: int | None = None) -> dict[str, Any]:
         entry = {"id": call_id, "type": "function",
                  "function": {"name": call.name, "arguments": call.arguments_json or "{}"}}
         return entry if index is None else {"index": index, **entry}
@@ -311,7 +316,7 @@ class Completion:
     def whole(self, reply: sdk.GenerateResponse) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None}
         if reply.tool_calls:
-            message["tool_calls"] = [self._tool_call(call, call_id) for call, call_id in
+            message["tool_calls"] = [self.tool_call(call, call_id) for call, call_id in
                                      zip(reply.tool_calls, translate.call_ids(reply.tool_calls), strict=True)]
         choice = {"index": 0, "message": message, "logprobs": None,
                   "finish_reason": "tool_calls" if reply.tool_calls else "stop"}
@@ -333,15 +338,19 @@ async def _completion_chunks(completion: Completion, exchange: Exchange, feed: C
     calls = tokens = 0
     try:
         yield completion.chunk({"role": "assistant", "content": ""})
-        async for chunk in feed:
-            if chunk.type == sdk.CHUNK_TYPE_TEXT and chunk.text:
-                yield completion.chunk({"content": chunk.text})
-            elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
-                call_id = translate.call_ids([chunk.tool_call])[0]
-                yield completion.chunk({"tool_calls": [completion._tool_call(chunk.tool_call, call_id, calls)]})
-                calls += 1
-            elif chunk.type == sdk.CHUNK_TYPE_DONE:
-                tokens = chunk.tokens_used
+        async for batch in feed:
+            deltas: list[bytes] = []
+            for chunk in batch:
+                if chunk.type == sdk.CHUNK_TYPE_TEXT and chunk.text:
+                    deltas.append(completion.chunk({"content": chunk.text}))
+                elif chunk.type == sdk.CHUNK_TYPE_TOOL_CALL:
+                    call_id = translate.call_ids([chunk.tool_call])[0]
+                    deltas.append(completion.chunk({"tool_calls": [completion.tool_call(chunk.tool_call, call_id,
+                                                                                        calls)]}))
+                    calls += 1
+                elif chunk.type == sdk.CHUNK_TYPE_DONE:
+                    tokens = chunk.tokens_used
+            yield b"".join(deltas)
         yield completion.chunk({}, "tool_calls" if calls else "stop")
         if include_usage:
             yield completion.usage_chunk(tokens)
