@@ -11,17 +11,21 @@ them, and reports per database
 - ``p50_ms``, ``p95_ms`` and ``qps``: search latency percentiles and queries per
   second, one query at a time from this process, as ann-benchmarks does.
 
-A sweep re-sends ``Initialize`` with one config key set to each value in turn
-and rebuilds the collection from the dataset's corpus under it, so build-time
+A sweep starts a fresh instance of each swept database (the same plugin, started
+the same way) per value of one config key, initialized with that value, and
+builds a collection of its own from the dataset's corpus in it, so build-time
 knobs (HNSW's ``connectivity``) are measured as truly as search-time ones
-(``expansion_search``); each setting gets its own row, and :func:`plot` draws
-recall against QPS with a line per swept database.
+(``expansion_search``); the user's plugin and collection are never touched. Each
+setting gets its own row, and :func:`plot` draws recall against QPS with a line
+per swept database.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterable, Mapping, Sequence
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +33,7 @@ import numpy as np
 
 from . import sdk
 from .compare import recall_at_k
-from .errors import DatasetError, ProviderError, WrongPluginType
+from .errors import DatasetError, PluginError, WrongPluginType
 
 if TYPE_CHECKING:
     import pandas
@@ -65,10 +69,11 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
     that). ``reference`` (usually an exact
     database) adds ``ref_recall@k``; it gets its own row, and need not be listed
     in ``databases``. ``sweep={"key": [v1, v2, ...]}`` evaluates every database
-    but the reference once per value of that config key, each time on the
-    collection rebuilt from the corpus's ``text`` column (the ids from ``id``, as
-    ``%hector upsert --from ds.corpus --text-column text --id-column id`` does),
-    then restores the database's config and collection; ``at_recall=0.95`` marks
+    but the reference once per value of that config key, each time on a fresh
+    instance of its plugin (its config with that value) holding a collection built
+    from the corpus's ``text`` column (the ids from ``id``, as ``%hector upsert
+    --from ds.corpus --text-column text --id-column id`` does); the loaded plugin
+    and its ``collection`` stay exactly as they were; ``at_recall=0.95`` marks
     the fastest row whose ``ref_recall@k`` reaches 0.95 (column
     ``fastest_at_recall``, and ``frame.attrs["fastest_at_recall"]``); the rows
     reaching it whose QPS is as high within the noise (the spread between one
@@ -104,22 +109,18 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
     queries = judged_queries(dataset)
     embedder_client = _plugin(session, embedder, sdk.PLUGIN_TYPE_EMBEDDER)
     vectors = embedder_client.embed_many(queries["text"].tolist())
-    swept = {run.client.name: (run.client, run.client.config) for run in runs if run.setting}
+    swept = any(run.setting for run in runs)
     corpus = embedder_client.embed_many(dataset.corpus["text"].tolist()) if swept else None
-    try:
-        with tqdm(total=len(runs) * len(queries) * repeat, desc=f"searching {collection}", leave=False) as bar:
-            for run in runs:
-                bar.set_postfix_str(run.label)
-                if run.setting is not None:
-                    assert corpus is not None
-                    config = {**swept[run.client.name][1], run.setting[0]: run.setting[1]}
-                    _rebuild(run.client, config, collection, dataset, corpus)
-                _search(run, collection, vectors, k, repeat, bar)
+    with tqdm(total=len(runs) * len(queries) * repeat, desc=f"searching {collection}", leave=False) as bar:
+        for run in runs:
+            bar.set_postfix_str(run.label)
+            if run.setting is None:
+                _search(run, run.client, collection, vectors, k, repeat, bar)
                 _check_ids(run, collection, dataset)
-    finally:
-        for client, config in swept.values():  # leave each swept database as it was configured
+                continue
             assert corpus is not None
-            _rebuild(client, config, collection, dataset, corpus)
+            with _swept_copy(run.client, run.setting, dataset, corpus) as (copy, scratch):
+                _search(run, copy, scratch, vectors, k, repeat, bar)
     ids = dict(zip(queries["id"], range(len(queries)), strict=True))
     per_query = pandas.concat(
         {run.label: _per_query(run, ids, dataset.qrels, k, runs[0] if reference_client else None) for run in runs},
@@ -205,23 +206,41 @@ def _runs(clients: Mapping[str, DatabaseClient], reference: DatabaseClient | Non
     return runs
 
 
-def _rebuild(client: DatabaseClient, config: dict[str, str], collection: str, dataset: Dataset,
-             vectors: np.ndarray) -> None:
-    """Initialize with ``config``, then index the corpus afresh: each setting is measured on an index built under it."""
-    client.initialize(config)
+@contextlib.contextmanager
+def _swept_copy(client: DatabaseClient, setting: tuple[str, str], dataset: Dataset, vectors: np.ndarray
+                ) -> Iterator[tuple[DatabaseClient, str]]:
+    """A fresh instance of ``client``'s plugin, initialized with its config but ``setting``, holding the corpus
+    in a collection of its own (named here): each setting is measured on an index built under it, and the
+    user's plugin and collections are never touched (a server-backed copy shares their server)."""
+    from .host.copies import start_copy
+
     try:
-        client.delete_collection(collection)
-    except ProviderError:
-        pass  # the provider's Initialize dropped its collections already
-    client.create_collection(collection, vectors.shape[1])
-    corpus = dataset.corpus
-    metadata = [{"title": title, "content": text} for title, text in zip(corpus["title"], corpus["text"], strict=True)]
-    client.upsert_many(collection, list(zip(corpus["id"], vectors, metadata, strict=True)))
+        copy = start_copy(client, "evaluate")
+    except PluginError as exc:
+        raise PluginError(client.name, "evaluate", f"the sweep builds each setting's index in a fresh instance "
+                          f"of the plugin, and none could be started: {exc.message}") from None
+    assert isinstance(copy, type(client))
+    scratch = f"hector_nb_sweep_{uuid.uuid4().hex[:12]}"
+    try:
+        copy.initialize({**client.config, setting[0]: setting[1]})
+        copy.create_collection(scratch, vectors.shape[1])
+        corpus = dataset.corpus
+        metadata = [{"title": title, "content": text}
+                    for title, text in zip(corpus["title"], corpus["text"], strict=True)]
+        copy.upsert_many(scratch, list(zip(corpus["id"], vectors, metadata, strict=True)))
+        yield copy, scratch
+    finally:
+        try:
+            copy.delete_collection(scratch)
+        except PluginError:
+            pass  # it failed to build: nothing to drop
+        finally:
+            copy.shutdown()
 
 
-def _search(run: _Run, collection: str, vectors: np.ndarray, k: int, repeat: int, bar: Any) -> None:
+def _search(run: _Run, client: DatabaseClient, collection: str, vectors: np.ndarray, k: int, repeat: int,
+            bar: Any) -> None:
     """Every query, one at a time, timed from this process; ``repeat`` passes keep each query's fastest time."""
-    client = run.client
     client.search(collection, vectors[0], k)  # warm-up: the first call may pay for connections and caches
     latencies = np.full(len(vectors), np.inf)
     for _ in range(repeat):

@@ -17,9 +17,11 @@ and ``hector_nb.session()`` returns.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import hector, sdk
@@ -27,6 +29,7 @@ from .config import config_texts, load_hector_config
 from .errors import InvalidConfig, PluginError, PluginNotFound
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
 from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect
+from .host.deadlines import deadline
 from .host.process import executable_command
 from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, read_manifest
 
@@ -56,7 +59,7 @@ class Session:
     handshake tolerated, roles passed as given). ``load`` and ``add`` take it per plugin too.
     """
 
-    def __init__(self, timeout: float = 30.0, start_timeout: float = 30.0, max_restarts: int = 3,
+    def __init__(self, timeout: float | None = 30.0, start_timeout: float | None = 30.0, max_restarts: int = 3,
                  fidelity: str = hector.HECTOR) -> None:
         self._plugins: dict[str, PluginClient] = {}
         self._bridges: builtins.list[Bridge] = []
@@ -64,17 +67,30 @@ class Session:
         self.start_timeout = start_timeout
         self.max_restarts = max_restarts
         self.fidelity = fidelity
+        #: Names being loaded right now: a second load of one of them is refused, not raced.
+        self._loading: set[str] = set()
+        self._names = threading.Lock()
 
     @property
-    def timeout(self) -> float:
-        """The deadline of every call, in seconds; setting it applies to the loaded plugins' next calls too."""
+    def timeout(self) -> float | None:
+        """The deadline of every call, in seconds; None (or ``math.inf``) for none; setting it applies to the
+        loaded plugins' next calls too. Closing the session still stops every plugin, in bounded steps."""
         return self._timeout
 
     @timeout.setter
-    def timeout(self, seconds: float) -> None:
-        self._timeout = seconds
+    def timeout(self, seconds: float | None) -> None:
+        self._timeout = deadline(seconds, "", "session timeout")
         for client in self._plugins.values():
-            client.timeout = seconds
+            client.timeout = self._timeout
+
+    @property
+    def start_timeout(self) -> float | None:
+        """How long a plugin may take to start, in seconds; None (or ``math.inf``) for no bound."""
+        return self._start_timeout
+
+    @start_timeout.setter
+    def start_timeout(self, value: float | None) -> None:
+        self._start_timeout = deadline(value, "", "session start_timeout")
 
     @property
     def fidelity(self) -> str:
@@ -130,10 +146,10 @@ class Session:
             raise PluginError(name, "load", f"type {manifest.type!r} is not a provider hector_nb can run; "
                               f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
         texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=False)
-        self._check_free(name)
-        transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
-                                        strict_stdout=mode == hector.HECTOR)
-        return self._register(transport, texts, manifest, mode)
+        with self._reserved(name):
+            transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
+                                            strict_stdout=mode == hector.HECTOR)
+            return self._register(transport, texts, manifest, mode)
 
     # The client's type follows the provider's, so `session.add("x", MyLLM()).stream(...)` type-checks.
     @overload
@@ -164,21 +180,21 @@ class Session:
                               "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
         manifest = manifest_from_provider(provider)
         texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=True)
-        self._check_free(name)
-        if transport == "in-kernel":
-            channel: Transport = InKernelTransport(name, provider)
-        elif transport == "in-process":
-            channel = InProcessTransport(name, provider, self.start_timeout)
-        elif transport == "subprocess":
-            # The plugin process imports the class by name, from the same import path as this one.
-            path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
-            channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider), self.start_timeout,
-                                          env={"PYTHONPATH": path},
-                                          strict_stdout=mode == hector.HECTOR)
-        else:
+        if transport not in TRANSPORTS:
             raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
-        channel.provider = provider
-        return self._register(channel, texts, manifest, mode)
+        with self._reserved(name):
+            if transport == "in-kernel":
+                channel: Transport = InKernelTransport(name, provider)
+            elif transport == "in-process":
+                channel = InProcessTransport(name, provider, self.start_timeout)
+            else:
+                # The plugin process imports the class by name, from the same import path as this one.
+                path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
+                channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider),
+                                              self.start_timeout, env={"PYTHONPATH": path},
+                                              strict_stdout=mode == hector.HECTOR)
+            channel.provider = provider
+            return self._register(channel, texts, manifest, mode)
 
     def _load_builtin(self, builtin: str, name: str | None, config: dict[str, Any] | None,
                       transport: str, mode: str) -> PluginClient:
@@ -189,10 +205,22 @@ class Session:
                                  + ", ".join(f"builtin:{b}" for b in BUILTINS))
         return self.add(name or builtin, BUILTINS[builtin](), transport=transport, config=config, fidelity=mode)
 
-    def _check_free(self, name: str) -> None:
-        if name in self._plugins:
-            raise PluginError(name, "load", f"a plugin named {name!r} is loaded already; unload it first "
-                              "or pass another name")
+    @contextlib.contextmanager
+    def _reserved(self, name: str) -> Iterator[None]:
+        """Hold ``name`` while its plugin starts: of two loads under one name, the second is refused at once."""
+        with self._names:
+            if name in self._plugins:
+                raise PluginError(name, "load", f"a plugin named {name!r} is loaded already; unload it first "
+                                  "or pass another name")
+            if name in self._loading:
+                raise PluginError(name, "load", f"a plugin named {name!r} is being loaded right now (by another "
+                                  "thread); wait for it, or pass another name")
+            self._loading.add(name)
+        try:
+            yield
+        finally:
+            with self._names:
+                self._loading.discard(name)
 
     def _register(self, transport: Transport, config: dict[str, str], manifest: PluginManifest,
                   mode: str) -> PluginClient:
@@ -268,8 +296,9 @@ class Session:
 
     def unload(self, name: str) -> None:
         """Shut the plugin down and forget it."""
-        client = self.get(name)
-        del self._plugins[name]
+        with self._names:
+            client = self.get(name)
+            del self._plugins[name]
         client.shutdown()
 
     def check(self, name: str, only: Sequence[str] | None = None) -> pandas.DataFrame:

@@ -16,6 +16,7 @@ from .. import hector
 from ..errors import InvalidManifest, PluginError
 from ..host import InProcessTransport, SubprocessTransport, Transport
 from ..host.clients import PluginClient
+from ..host.instances import fresh_provider
 from ..host.process import executable_command
 from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest
 from ..plugin import sdk
@@ -60,7 +61,7 @@ class Target:
         # In-process even for a provider run in-kernel: over real gRPC every call has a deadline (the
         # robustness checks need them, and a hung provider must not hang the check) and crosses the wire
         # as Hector's would.
-        return InProcessTransport(self.name, _fresh(self.provider), timeout)
+        return InProcessTransport(self.name, fresh_provider(self.provider, self.name, "check"), timeout)
 
 
 def _lenient_subprocess(name: str, plugin_type: str, command: list[str], timeout: float,
@@ -69,15 +70,6 @@ def _lenient_subprocess(name: str, plugin_type: str, command: list[str], timeout
     # check can run; the process checks report the fault itself. No supervisor, so no restarts: a crash
     # is a finding.
     return SubprocessTransport(name, plugin_type, command, timeout, env=env, strict_stdout=False)
-
-
-def _fresh(provider: sdk.Provider) -> sdk.Provider:
-    """A new instance of the provider's class, so the check leaves the user's object alone;
-    the object itself when its class needs constructor arguments."""
-    try:
-        return type(provider)()
-    except TypeError:
-        return provider
 
 
 def target_of_client(client: PluginClient) -> Target:

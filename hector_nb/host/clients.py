@@ -13,10 +13,11 @@ from .. import hector, sdk
 from ..errors import InvalidInput, ProviderError, WrongPluginType
 from ..manifest import PluginManifest
 from ..plugin.constants import Status, bool_text
-from . import bulk, inputs
+from . import bulk, deadlines, inputs
 from .process import PluginProcess
 from .subprocess_transport import SubprocessTransport
 from .supervisor import Supervisor
+from .transport import operation_name
 
 #: Bulk calls smaller than this show no progress bar.
 PROGRESS_THRESHOLD = 200
@@ -58,7 +59,7 @@ def as_tools(tools: ToolsLike) -> list[sdk.ToolDefinition]:
 class PluginClient:
     """What every plugin client offers: lifecycle, status, manifest and logs."""
 
-    def __init__(self, supervisor: Supervisor, timeout: float, manifest: PluginManifest | None = None,
+    def __init__(self, supervisor: Supervisor, timeout: float | None, manifest: PluginManifest | None = None,
                  fidelity: str = hector.HECTOR) -> None:
         self._supervisor = supervisor
         self._transport = supervisor.transport
@@ -66,6 +67,19 @@ class PluginClient:
         self._manifest = manifest
         #: ``"hector"`` or ``"lenient"``, see :class:`hector_nb.Session`.
         self.fidelity = hector.fidelity_mode(fidelity)
+
+    @property
+    def timeout(self) -> float | None:
+        """The default deadline of this plugin's calls, in seconds; None for none (see :mod:`.deadlines`)."""
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = deadlines.deadline(value, self.name, "timeout")
+
+    def _deadline(self, timeout: float | None, operation: str) -> float | None:
+        """A call's deadline: its own ``timeout=`` (``math.inf`` for none), else the plugin's default."""
+        return self._timeout if timeout is None else deadlines.deadline(timeout, self.name, operation)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.transport} {self.status}>"
@@ -129,7 +143,7 @@ class PluginClient:
         return self._manifest
 
     def _call(self, method: str, request: Any, timeout: float | None = None) -> Any:
-        return self._supervisor.call(method, request, self.timeout if timeout is None else timeout)
+        return self._supervisor.call(method, request, self._deadline(timeout, operation_name(method)))
 
     def _check(self, operation: str, reply: Any) -> None:
         if not reply.success:
@@ -137,7 +151,7 @@ class PluginClient:
 
     def initialize(self, config: Mapping[str, str] | None = None, timeout: float | None = None) -> None:
         """Send the provider its config (text values); replayed after a restart."""
-        self._supervisor.initialize(dict(config or {}), self.timeout if timeout is None else timeout)
+        self._supervisor.initialize(dict(config or {}), self._deadline(timeout, "initialize"))
 
     def health(self, timeout: float | None = None) -> sdk.HealthResponse:
         """The provider's own health answer."""
@@ -153,11 +167,12 @@ class PluginClient:
 
     def shutdown(self, timeout: float | None = None) -> None:
         """Stop the plugin: its Shutdown RPC, then (for a subprocess) the process itself."""
-        self._supervisor.close(self.timeout if timeout is None else timeout)
+        self._supervisor.close(self._deadline(timeout, "shutdown"))
 
     def restart(self, timeout: float | None = None) -> None:
-        """Stop the provider and start it afresh with its last config, on every transport alike."""
-        self._supervisor.restart(self.timeout if timeout is None else timeout)
+        """Stop the provider and start a fresh instance with its last config, on every transport alike: a new
+        process, or the provider's class made again with the arguments of the object given (its memory is gone)."""
+        self._supervisor.restart(self._deadline(timeout, "restart"))
 
     @contextlib.contextmanager
     def _progress(self, total: int, description: str) -> Iterator[tqdm]:
@@ -202,7 +217,7 @@ class LLMClient(PluginClient):
         warning in ``hector`` fidelity: Hector drops tool calls in streams.
         """
         request = self.request(prompt, tools, system, agent)
-        chunks = self._supervisor.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+        chunks = self._supervisor.stream("GenerateStreaming", request, self._deadline(timeout, "generate_streaming"))
         return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
     def send(self, request: sdk.GenerateRequest, timeout: float | None = None) -> sdk.GenerateResponse:
@@ -251,7 +266,7 @@ class DatabaseClient(PluginClient):
         batches = bulk.vector_batches(self.name, "upsert_many", list(last), list(last.values()), _metadata_texts)
         with self._progress(len(last), f"upsert into {collection}") as bar:
             for applied in self._supervisor.upsert_batches(collection, batches, len(last),
-                                                           self.timeout if timeout is None else timeout):
+                                                           self._deadline(timeout, "upsert_many")):
                 bar.update(applied)
         return len(last)
 
@@ -294,7 +309,7 @@ class EmbedderClient(PluginClient):
         rows = []
         with self._progress(len(texts), "embed") as bar:
             for batch in self._supervisor.embed_batches(bulk.text_batches(texts),
-                                                        self.timeout if timeout is None else timeout):
+                                                        self._deadline(timeout, "embed_many")):
                 rows.append(batch)
                 bar.update(len(batch))
         return np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32)

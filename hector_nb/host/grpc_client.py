@@ -19,7 +19,7 @@ from ..errors import CallCancelled, PluginError, PluginTimeout, ProviderError
 from ..plugin import sdk
 from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
-from . import bulk
+from . import bulk, deadlines
 from .transport import Transport, operation_name
 
 STUBS = {
@@ -45,19 +45,33 @@ class GrpcTransport(Transport):
     stub: Any
     #: True while the host stops (or restarts) the provider: a call cut short then was cancelled, not crashed.
     _stopping = False
+    #: Counts connections: a call made on an earlier one was cut short by the host's own restart or unload.
+    generation = 0
 
     def _connect(self, target: str) -> None:
         """A channel to ``target`` and the stubs over it; the connection itself is made by the first call."""
         self.channel = grpc.insecure_channel(target, options=GRPC_OPTIONS)
+        self.generation += 1
         self.stub = STUBS[self.plugin_type](self.channel)
         self.bulk_stub = BULK_STUBS[self.plugin_type](self.channel) if self.plugin_type in BULK_STUBS else None
         #: Whether the plugin serves the bulk service: unknown until the first bulk call tries it.
         self.offers_bulk: bool | None = None
 
-    def _failure(self, error: grpc.RpcError, method: str, timeout: float) -> PluginError:
+    def cut_by_host(self, generation: int) -> bool:
+        """Whether a call made on connection ``generation`` ended because the host stopped or replaced it."""
+        return self._stopping or generation != self.generation
+
+    def _closed(self, method: str, generation: int) -> PluginError:
+        """A call on a channel the host had closed already (grpc's ``ValueError``), in hector_nb's words."""
+        if self.cut_by_host(generation):
+            return CallCancelled.by_stop(self.name, operation_name(method))
+        return PluginError(self.name, operation_name(method), "the connection to the plugin is closed; "
+                           f"session.restart({self.name!r}) to start it again")
+
+    def _failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
         operation = operation_name(method)
         code = error.code()
-        if self._stopping and code in _CUT_SHORT:
+        if code in _CUT_SHORT and self.cut_by_host(generation):
             return CallCancelled.by_stop(self.name, operation)
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
@@ -69,30 +83,43 @@ class GrpcTransport(Transport):
                                f"{self.plugin_type}?")
         return PluginError(self.name, operation, f"gRPC {code.name}: {error.details()}")
 
-    def call(self, method: str, request: Any, timeout: float) -> Any:
+    def call(self, method: str, request: Any, timeout: float | None) -> Any:
+        generation = self.generation
         try:
             return getattr(self.stub, method)(request, timeout=timeout)
         except grpc.RpcError as error:
-            raise self._failure(error, method, timeout) from None
+            raise self._failure(error, method, timeout, generation) from None
+        except ValueError:  # grpc: "Cannot invoke RPC on closed channel!"
+            raise self._closed(method, generation) from None
 
-    def submit(self, method: str, request: Any, timeout: float) -> _Pending:
-        return _Pending(self, method, getattr(self.stub, method).future(request, timeout=timeout), timeout)
+    def submit(self, method: str, request: Any, timeout: float | None) -> _Pending:
+        generation = self.generation
+        try:
+            future = getattr(self.stub, method).future(request, timeout=timeout)
+        except ValueError:
+            raise self._closed(method, generation) from None
+        return _Pending(self, method, future, timeout, generation)
 
-    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
-        call = getattr(self.stub, method)(request, timeout=timeout)
+    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
+        generation = self.generation
+        try:
+            call = getattr(self.stub, method)(request, timeout=timeout)
+        except ValueError:
+            raise self._closed(method, generation) from None
         try:
             yield from call
         except grpc.RpcError as error:
-            raise self._failure(error, method, timeout) from None
+            raise self._failure(error, method, timeout, generation) from None
         finally:
             call.cancel()
 
-    def _bulk_offered(self, timeout: float) -> bool:
+    def _bulk_offered(self, timeout: float | None) -> bool:
         """Whether the plugin serves hector_nb's bulk service, tried once per connection with an empty call.
 
         SDK plugins do; a Go plugin answers UNIMPLEMENTED and gets Hector's per-item calls.
         """
         if self.offers_bulk is None and self.bulk_stub is not None:
+            generation = self.generation
             try:
                 if self.plugin_type == sdk.PLUGIN_TYPE_DATABASE:
                     list(self.bulk_stub.UpsertBatches(iter(()), timeout=timeout))
@@ -100,13 +127,15 @@ class GrpcTransport(Transport):
                     self.bulk_stub.EmbedBatch(bulk_pb2.EmbedBatchRequest(), timeout=timeout)
             except grpc.RpcError as error:
                 if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                    raise self._failure(error, "BulkProbe", timeout) from None
+                    raise self._failure(error, "BulkProbe", timeout, generation) from None
                 self.offers_bulk = False
+            except ValueError:
+                raise self._closed("BulkProbe", generation) from None
             else:
                 self.offers_bulk = True
         return bool(self.offers_bulk)
 
-    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
         """One stream of batches over the bulk service when the plugin has it, else Hector's per-item calls.
 
@@ -116,9 +145,13 @@ class GrpcTransport(Transport):
             yield from super().upsert_batches(collection, batches, items, timeout)
             return
         requests = bulk.RequestStream(bulk.upsert_message(collection, batch) for batch in batches)
-        deadline = timeout * (1 + items // bulk.BATCH_ROWS)
+        deadline = deadlines.times(timeout, 1 + items // bulk.BATCH_ROWS)
         assert self.bulk_stub is not None  # _bulk_offered said so
-        call = self.bulk_stub.UpsertBatches(iter(requests), timeout=deadline)
+        generation = self.generation
+        try:
+            call = self.bulk_stub.UpsertBatches(iter(requests), timeout=deadline)
+        except ValueError:
+            raise self._closed("UpsertMany", generation) from None
         try:
             for ack in call:
                 if ack.error:
@@ -126,12 +159,12 @@ class GrpcTransport(Transport):
                 yield ack.upserted
         except grpc.RpcError as error:
             requests.raise_failure()
-            raise self._failure(error, "UpsertMany", deadline) from None
+            raise self._failure(error, "UpsertMany", deadline, generation) from None
         finally:
             call.cancel()
         requests.raise_failure()
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
         """Pipelined ``EmbedBatch`` calls when the plugin has the bulk service, else Hector's per-text calls."""
         if not self._bulk_offered(timeout):
             yield from super().embed_batches(batches, timeout)
@@ -142,8 +175,12 @@ class GrpcTransport(Transport):
 
         def submit(texts: list[str]) -> _Pending:
             counts.append(len(texts))
-            future = stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
-            return _Pending(self, "EmbedMany", future, timeout)
+            generation = self.generation
+            try:
+                future = stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
+            except ValueError:
+                raise self._closed("EmbedMany", generation) from None
+            return _Pending(self, "EmbedMany", future, timeout, generation)
 
         for reply in bulk.pipelined(submit, batches):
             yield bulk.decoded_embeddings(self.name, reply, counts.popleft())
@@ -152,14 +189,16 @@ class GrpcTransport(Transport):
 class _Pending:
     """A call in flight; :meth:`result` translates its failure as :meth:`GrpcTransport.call` does."""
 
-    def __init__(self, transport: GrpcTransport, method: str, call: Any, timeout: float) -> None:
+    def __init__(self, transport: GrpcTransport, method: str, call: Any, timeout: float | None,
+                 generation: int) -> None:
         self._transport, self._method, self._call, self._timeout = transport, method, call, timeout
+        self._generation = generation
 
     def result(self) -> Any:
         try:
             return self._call.result()
         except grpc.RpcError as error:
-            raise self._transport._failure(error, self._method, self._timeout) from None
+            raise self._transport._failure(error, self._method, self._timeout, self._generation) from None
 
     def cancel(self) -> bool:
         return self._call.cancel()

@@ -27,6 +27,7 @@ from ..errors import CallCancelled, ProviderError
 from ..plugin import sdk
 from ..plugin.servicers import DatabaseServicer, EmbedderServicer, Servicer, servicer_for
 from . import bulk
+from .instances import fresh_provider
 from .transport import Transport, operation_name
 
 
@@ -65,22 +66,26 @@ class InKernelTransport(Transport):
     def __init__(self, name: str, provider: sdk.Provider) -> None:
         super().__init__(name, provider.plugin_type)
         self.provider: sdk.Provider = provider
-        self.start(0.0)
+        self._begin()
 
-    def start(self, timeout: float) -> None:
-        """A fresh servicer over the same provider object: nothing to wait for."""
+    def start(self, timeout: float | None) -> None:
+        """Start afresh, as a new plugin process would: a new instance of the provider, nothing to wait for."""
+        self.provider = fresh_provider(self.provider, self.name, "restart")
+        self._begin()
+
+    def _begin(self) -> None:
         self.servicer: Servicer = servicer_for(self.provider, self.name)
         self.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
         self._stopped = False
 
-    def call(self, method: str, request: Any, timeout: float) -> Any:
+    def call(self, method: str, request: Any, timeout: float | None) -> Any:
         """One unary call; ``timeout`` is not enforced (see the module's docstring)."""
         try:
             return getattr(self.servicer, method)(request, _UNARY_CONTEXT)
         except _Aborted as aborted:
             raise ProviderError(self.name, operation_name(method), aborted.details) from None
 
-    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
+    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
         """The servicer's chunks as they come; closing this closes the provider's generator."""
         servicer = self.servicer
         chunks = getattr(servicer, method)(request, _LocalContext())
@@ -92,7 +97,7 @@ class InKernelTransport(Transport):
         finally:
             chunks.close()
 
-    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
         """Each batch as one call of the provider's ``upsert_many`` (or ``upsert`` per item)."""
         servicer = self.servicer
@@ -103,7 +108,7 @@ class InKernelTransport(Transport):
                 raise ProviderError(self.name, "upsert_many", error)
             yield len(batch)
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
         """Each batch as one call of the provider's ``embed_many`` (or ``embed`` per text)."""
         servicer = self.servicer
         assert isinstance(servicer, EmbedderServicer)  # only embedder clients send texts
@@ -113,7 +118,7 @@ class InKernelTransport(Transport):
                 raise ProviderError(self.name, "embed_many", error)
             yield bulk.embedding_rows(self.name, rows, len(texts))
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float | None) -> None:
         if not self._stopped:
             self._stopped = True
             self.call("Shutdown", sdk.ShutdownRequest(), timeout)

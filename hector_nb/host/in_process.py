@@ -10,7 +10,9 @@ from __future__ import annotations
 from ..errors import PluginError
 from ..plugin import sdk
 from ..plugin.serve import start_server
+from .deadlines import STEP_TIMEOUT, bounded
 from .grpc_client import GrpcTransport
+from .instances import fresh_provider
 
 
 class InProcessTransport(GrpcTransport):
@@ -18,12 +20,17 @@ class InProcessTransport(GrpcTransport):
 
     kind = "in-process"
 
-    def __init__(self, name: str, provider: sdk.Provider, timeout: float) -> None:
+    def __init__(self, name: str, provider: sdk.Provider, timeout: float | None) -> None:
         super().__init__(name, provider.plugin_type)
         self.provider: sdk.Provider = provider
-        self.start(timeout)
+        self._serve()
 
-    def start(self, timeout: float) -> None:
+    def start(self, timeout: float | None) -> None:
+        """Start afresh, as a new plugin process would: a new instance of the provider, served anew."""
+        self.provider = fresh_provider(self.provider, self.name, "restart")
+        self._serve()
+
+    def _serve(self) -> None:
         try:
             self.server = start_server(self.provider, plugin_name=self.name)
         except OSError as exc:
@@ -32,12 +39,13 @@ class InProcessTransport(GrpcTransport):
         self._stopped = self._stopping = False
         self._connect(self.server.address)  # a server of this process, listening already
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float | None) -> None:
         if self._stopped:
             return
         self._stopped = self._stopping = True
         try:
-            self.call("Shutdown", sdk.ShutdownRequest(), timeout)
+            # Bounded as a subprocess's Shutdown is: closing a session always ends.
+            self.call("Shutdown", sdk.ShutdownRequest(), STEP_TIMEOUT if timeout is None else timeout)
         finally:
             self.channel.close()
-            self.server.stop(grace=min(timeout, 1.0))
+            self.server.stop(grace=bounded(timeout, 1.0))

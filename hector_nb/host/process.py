@@ -17,6 +17,7 @@ import signal
 import subprocess
 import tempfile
 import threading
+import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -44,6 +45,10 @@ from .log import PluginLog
 STDERR_TAIL_LINES = 20
 #: A line read from the plugin's stdout or stderr is cut here: a plugin may write megabytes without a newline.
 MAX_LINE_BYTES = 64 * 1024
+
+#: In every plugin's environment, with a value of its own: what the plugin leaves outside its process group (a
+#: daemon in a session of its own, ``setsid``) still carries it, so the host finds and kills it too.
+INSTANCE_ENV = "HECTOR_NB_PLUGIN_INSTANCE"
 
 _live: weakref.WeakSet[PluginProcess] = weakref.WeakSet()
 
@@ -103,10 +108,13 @@ class PluginProcess:
         self._handshake_ready = threading.Event()
         self._handshake_error: str | None = None
         self._refusal: str | None = None
+        self.instance = uuid.uuid4().hex
         self._socket_dir = _socket_dir(name, env)
         self._process: subprocess.Popen[bytes] | None = None
         self._exited = threading.Event()
         self._reaping = threading.Lock()  # a group signal never races the reaper
+        #: Whether a call has told the user that this process died (else the next call must).
+        self.death_reported = False
 
     @property
     def pid(self) -> int | None:
@@ -119,12 +127,12 @@ class PluginProcess:
     def stderr_tail(self) -> str:
         return self.log.tail(STDERR_TAIL_LINES, "stderr") or "(nothing on stderr)"
 
-    def start(self, timeout: float) -> Handshake:
+    def start(self, timeout: float | None) -> Handshake:
         """Start the executable and wait up to ``timeout`` seconds for its handshake."""
         try:
             self._process = subprocess.Popen(
                 self.command,
-                env=plugin_environment(self._socket_dir, self.env),
+                env=plugin_environment(self._socket_dir, {**(self.env or {}), INSTANCE_ENV: self.instance}),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -168,6 +176,10 @@ class PluginProcess:
             self._kill_group(signal.SIGKILL)
         except ChildProcessError:  # reaped behind our back (SIGCHLD ignored): the group id is no longer safe
             pass
+        escaped = kill_marked(INSTANCE_ENV, self.instance, self._process.pid)
+        if escaped:
+            self.log.add("host", f"killed {len(escaped)} process(es) the plugin left outside its process group "
+                         f"(a daemon in a session of its own): pid {', '.join(map(str, escaped))}")
         with self._reaping:
             self._process.wait()
             self._exited.set()
@@ -204,13 +216,13 @@ class PluginProcess:
             self.log.add("stderr", line)
         self._process.stderr.close()
 
-    def wait(self, timeout: float) -> int | None:
+    def wait(self, timeout: float | None) -> int | None:
         """The exit code, once the process has exited within ``timeout`` seconds; else None."""
         if self._process is None or not self._exited.wait(timeout):
             return None
         return self._process.returncode
 
-    def terminate(self, timeout: float) -> bool:
+    def terminate(self, timeout: float | None) -> bool:
         """SIGTERM, then wait up to ``timeout`` seconds; True when it exited."""
         self._kill_group(signal.SIGTERM)
         return self.wait(timeout) is not None
@@ -234,6 +246,46 @@ class PluginProcess:
     def cleanup(self) -> None:
         _live.discard(self)
         shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+
+def kill_marked(variable: str, value: str, killed_group: int) -> list[int]:
+    """SIGKILL every process of this user whose environment holds ``variable=value``, outside the process
+    group ``killed_group`` (killed already); their pids.
+
+    Each is signalled through a pidfd opened before its environment is read, so a
+    pid reused meanwhile is never hit.
+    """
+    needle = f"{variable}={value}".encode()
+    killed = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if needle not in Path(entry.path, "environ").read_bytes().split(b"\0") or \
+                    os.getpgid(int(entry.name)) == killed_group:
+                continue
+            pidfd = os.pidfd_open(int(entry.name))
+        except OSError:  # gone, or not ours to read
+            continue
+        try:
+            if needle in Path(entry.path, "environ").read_bytes().split(b"\0"):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                killed.append(int(entry.name))
+        except OSError:
+            pass
+        finally:
+            os.close(pidfd)
+    return killed
+
+
+def exit_text(code: int | None) -> str:
+    """How a process ended, in words: ``exited with code 7``, ``was killed by signal 9 (SIGKILL)``."""
+    if code is None or code >= 0:
+        return f"exited with code {code}"
+    try:
+        return f"was killed by signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"was killed by signal {-code}"
 
 
 def executable_command(path: str | os.PathLike[str]) -> list[str]:

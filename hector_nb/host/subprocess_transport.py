@@ -21,12 +21,10 @@ from ..errors import PluginCrashed, PluginError, PluginNotAnswering
 from ..plugin import sdk
 from ..plugin._wire import grpc_controller_pb2, grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc
 from ..plugin.constants import HEALTH_SERVICE
+from .deadlines import STEP_TIMEOUT, bounded
 from .grpc_client import GrpcTransport
-from .process import PluginProcess
+from .process import PluginProcess, exit_text
 from .transport import operation_name
-
-#: The bound of each step of a stop, and of waiting for a dying process's exit code.
-STEP_TIMEOUT = 2.0
 
 
 class SubprocessTransport(GrpcTransport):
@@ -34,7 +32,7 @@ class SubprocessTransport(GrpcTransport):
 
     kind = "subprocess"
 
-    def __init__(self, name: str, plugin_type: str, command: Sequence[str], timeout: float,
+    def __init__(self, name: str, plugin_type: str, command: Sequence[str], timeout: float | None,
                  env: dict[str, str] | None = None, strict_stdout: bool = True) -> None:
         super().__init__(name, plugin_type)
         self.command = list(command)
@@ -48,7 +46,7 @@ class SubprocessTransport(GrpcTransport):
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
-    def start(self, timeout: float) -> None:
+    def start(self, timeout: float | None) -> None:
         """Start a new process (after killing any previous one) and connect to it."""
         self._discard()
         self._stopping = False
@@ -78,24 +76,41 @@ class SubprocessTransport(GrpcTransport):
             pass  # the channel closed, or the plugin has no stdio service
 
     def _watch_exit(self, process: PluginProcess) -> None:
-        process.wait(timeout=None)  # type: ignore[arg-type]
+        process.wait(timeout=None)
         if not self._stopping and process is self.process:
+            self.log.add("host", f"the plugin process (pid {process.pid}) {exit_text(process.exit_code)}; "
+                         "it restarts on the next call, without what it held in memory")
             self.on_crash()
 
     def _crash(self, operation: str) -> PluginCrashed:
         process = self.process
         code = process.wait(STEP_TIMEOUT) if process else None
+        if process is not None:
+            process.death_reported = True
         self.on_crash()
         tail = process.stderr_tail() if process else ""
-        return PluginCrashed(self.name, operation, f"the plugin process exited with code {code}; "
-                             f"it restarts on the next call. stderr:\n{tail}", exit_code=code, stderr_tail=tail)
+        return PluginCrashed(self.name, operation, f"the plugin process {exit_text(code)}, and whatever it held in "
+                             f"memory with it; it restarts on the next call. stderr:\n{tail}", exit_code=code,
+                             stderr_tail=tail)
 
-    def _failure(self, error: grpc.RpcError, method: str, timeout: float) -> PluginError:
-        if not self._stopping and error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED,
-                                                   grpc.StatusCode.INTERNAL):
+    def unreported_death(self, operation: str) -> PluginCrashed | None:
+        """The process's death between calls, once, if no call has reported it yet."""
+        process = self.process
+        if process is None or process.death_reported or process.wait(STEP_TIMEOUT) is None:
+            return None
+        process.death_reported = True
+        code, tail = process.exit_code, process.stderr_tail()
+        return PluginCrashed(self.name, operation, f"the plugin process {exit_text(code)} since the last call, "
+                             "so whatever it held in memory (collections, caches, sessions) is gone; it was "
+                             "restarted with its last config: fill it again if needed, then repeat this call. "
+                             f"stderr:\n{tail}", exit_code=code, stderr_tail=tail)
+
+    def _failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
+        if not self.cut_by_host(generation) and error.code() in (
+                grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL):
             if self.process is not None and self.process.wait(STEP_TIMEOUT) is not None:
                 return self._crash(operation_name(method))
-        return super()._failure(error, method, timeout)
+        return super()._failure(error, method, timeout, generation)
 
     def _discard(self) -> None:
         """Drop a previous process at once (it crashed, or a restart replaces it)."""
@@ -105,13 +120,13 @@ class SubprocessTransport(GrpcTransport):
         if self.process is not None:
             self.process.kill()
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float | None) -> None:
         """Shutdown RPC, GRPCController.Shutdown, closing the connection, then SIGTERM, then SIGKILL, each bounded."""
         process = self.process
         self._stopping = True
         if process is None:
             return
-        step = min(timeout, STEP_TIMEOUT)
+        step = bounded(timeout, STEP_TIMEOUT)
         if process.exit_code is None:
             for stop in (
                 lambda: self.stub.Shutdown(sdk.ShutdownRequest(), timeout=step),

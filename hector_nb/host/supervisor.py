@@ -7,7 +7,9 @@ started :class:`~.transport.Transport` and is the only owner of:
 - the plugin's :class:`~hector_nb.plugin.constants.Status`, as Hector names it;
 - the config of its last successful ``Initialize``, replayed after every restart;
 - its :class:`RestartPolicy`: a call after a crash restarts the plugin first,
-  a bounded number of times in a row, with growing pauses.
+  a bounded number of times in a row, with growing pauses. A crash no call has
+  reported yet (the process died between calls) fails that call with
+  :class:`~hector_nb.errors.PluginCrashed` after the restart: its memory is gone.
 
 Every call goes through it, so a restart and an unload never run at once: an
 unload waits for a restart in progress, and the restart stops what it started.
@@ -90,7 +92,7 @@ class Supervisor:
     def _unloaded(self, operation: str) -> PluginError:
         return PluginError(self.name, operation, "the plugin was shut down (unloaded); load it again to use it")
 
-    def initialize(self, config: dict[str, str], timeout: float) -> None:
+    def initialize(self, config: dict[str, str], timeout: float | None) -> None:
         """Send the provider its config; on success it is ``ready`` and the config is kept for restarts."""
         try:
             reply = self.call("Initialize", sdk.InitializeRequest(config=config), timeout)
@@ -102,45 +104,49 @@ class Supervisor:
         self._config = dict(config)
         self._status = Status.READY
 
-    def call(self, method: str, request: Any, timeout: float) -> Any:
+    def call(self, method: str, request: Any, timeout: float | None) -> Any:
         """One unary RPC, after restarting a crashed plugin."""
         self._before_call(method, timeout)
         return self.transport.call(method, request, timeout)
 
-    def submit(self, method: str, request: Any, timeout: float) -> PendingCall:
+    def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
         """A pipelined unary RPC (see :meth:`Transport.submit`), after restarting a crashed plugin."""
         self._before_call(method, timeout)
         return self.transport.submit(method, request, timeout)
 
-    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
+    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
         """A server-streaming RPC, after restarting a crashed plugin; closing it cancels the call."""
         self._before_call(method, timeout)
         yield from self.transport.stream(method, request, timeout)
 
-    def upsert_batches(self, collection: str, batches: Iterable[VectorBatch], items: int, timeout: float
+    def upsert_batches(self, collection: str, batches: Iterable[VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
         """Batches of upserts (see :meth:`Transport.upsert_batches`), after restarting a crashed plugin."""
         self._before_call("UpsertMany", timeout)
         yield from self.transport.upsert_batches(collection, batches, items, timeout)
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
         """Batches of texts to embed (see :meth:`Transport.embed_batches`), after restarting a crashed plugin."""
         self._before_call("EmbedMany", timeout)
         yield from self.transport.embed_batches(batches, timeout)
 
-    def _before_call(self, method: str, timeout: float) -> None:
+    def _before_call(self, method: str, timeout: float | None) -> None:
         if self._status in (Status.READY, Status.LOADING):
             return
         with self._lock:
             if self._status == Status.SHUTDOWN:
                 raise self._unloaded(operation_name(method))
             if self._status == Status.CRASHED:
+                # A process that died between calls took its memory along: restart it, but never in silence.
+                death = self.transport.unreported_death(operation_name(method))
                 self._recover(timeout)
+                if death is not None:
+                    raise death
             elif self._status == Status.ERROR and self._failed_restarts >= self.policy.max_restarts:
                 raise PluginGaveUp(self.name, "restart", f"gave up after {self.policy.max_restarts} failed "
                                    f"restarts; fix the plugin, then session.restart({self.name!r})")
 
-    def _recover(self, timeout: float) -> None:
+    def _recover(self, timeout: float | None) -> None:
         while True:
             if self._closing.wait(self.policy.pause(self._failed_restarts)):
                 raise self._unloaded("restart")
@@ -157,7 +163,7 @@ class Supervisor:
                 self._failed_restarts = 0
                 return
 
-    def _relaunch(self, timeout: float) -> None:
+    def _relaunch(self, timeout: float | None) -> None:
         self._status = Status.RESTARTING
         self.transport.start(timeout)
         self._restarts += 1
@@ -172,11 +178,12 @@ class Supervisor:
                 raise ProviderError(self.name, "initialize", reply.error or "failed without saying why")
         self._status = Status.READY
 
-    def restart(self, timeout: float) -> None:
+    def restart(self, timeout: float | None) -> None:
         """Stop the plugin and start it afresh with its last config, whatever its status."""
         with self._lock:
             if self._closing.is_set():
                 raise self._unloaded("restart")
+            self._status = Status.RESTARTING  # calls from now on wait for the new instance
             self.transport.stop(timeout)
             self._failed_restarts = 0
             try:
@@ -185,7 +192,7 @@ class Supervisor:
                 self._status = Status.ERROR
                 raise
 
-    def close(self, timeout: float) -> None:
+    def close(self, timeout: float | None) -> None:
         """Stop the plugin for good. A restart running in another thread finishes first, then stops too."""
         self._closing.set()
         with self._lock:

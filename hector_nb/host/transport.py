@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
-from ..errors import PluginError, ProviderError
+from ..errors import PluginCrashed, PluginError, ProviderError
 from ..plugin import sdk
 from . import bulk
 from .log import PluginLog
@@ -75,15 +75,19 @@ class Transport:
         """The plugin's process id, when it runs in a process of its own."""
         return None
 
-    def start(self, timeout: float) -> None:
+    def unreported_death(self, operation: str) -> PluginCrashed | None:
+        """When the provider died between calls and no call said so yet: the error that says it (once)."""
+        return None
+
+    def start(self, timeout: float | None) -> None:
         """Start the provider afresh: after :meth:`stop`, or after it crashed."""
         raise NotImplementedError
 
-    def call(self, method: str, request: Any, timeout: float) -> Any:
+    def call(self, method: str, request: Any, timeout: float | None) -> Any:
         """One unary RPC."""
         raise NotImplementedError
 
-    def submit(self, method: str, request: Any, timeout: float) -> PendingCall:
+    def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
         """A unary RPC that may run while the caller sends the next (bulk pipelining)."""
         future: Future = Future()
         try:
@@ -92,11 +96,11 @@ class Transport:
             future.set_exception(exc)
         return future
 
-    def stream(self, method: str, request: Any, timeout: float) -> Generator[Any, None, None]:
+    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
         """A server-streaming RPC; closing the iterator (or dropping it) cancels the call."""
         raise NotImplementedError
 
-    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float
+    def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
         """Apply batches of upserts in order, yielding how many items were applied as they are.
 
@@ -110,7 +114,7 @@ class Transport:
                 raise ProviderError(self.name, "upsert_many", reply.error or "failed without saying why")
             yield 1
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
         """The embeddings of each batch of texts, as a 2-D float32 array.
 
         Here, as Hector's wire has it: one pipelined ``Embed`` per text, each bounded by ``timeout``.
@@ -120,6 +124,6 @@ class Transport:
             replies = bulk.pipelined(lambda request: self.submit("Embed", request, timeout), requests)
             yield np.vstack([bulk.embedding(self.name, reply) for reply in replies])
 
-    def stop(self, timeout: float) -> None:
+    def stop(self, timeout: float | None) -> None:
         """Stop the provider: its Shutdown, then whatever the transport needs. Stopping twice is harmless."""
         raise NotImplementedError

@@ -51,7 +51,8 @@ def _pick(namespace: dict, names: list[str]) -> type[sdk.Provider]:
 
 def _cell_module(name: str, cell: str):
     """The cell as an importable module, so a plugin process can import the class too."""
-    module_name = "hector_nb_cell_" + "".join(c if c.isalnum() else "_" for c in name)
+    # One module per name: every character a module name cannot hold is spelled out (bot-1 and bot_1 differ).
+    module_name = "hector_nb_cell_" + "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in name)
     (_cell_modules_dir() / f"{module_name}.py").write_text(cell)
     importlib.invalidate_caches()
     try:

@@ -200,12 +200,21 @@ class Provider:
     config_defaults: ClassVar[Mapping[str, str]] = {}
     #: Declared capabilities, e.g. ``{"function_calling": True}``.
     capabilities: ClassVar[Mapping[str, Any]] = {}
+    #: The positional and keyword arguments this instance was made with (see ``__new__``).
+    _constructor_arguments: tuple[tuple[Any, ...], dict[str, Any]]
     #: pip requirements an exported plugin needs beyond the distributions its imports name (export finds
     #: those itself): packages it only finds at run time, such as a model shipped as a package.
     export_requirements: ClassVar[Sequence[str]] = ()
     #: The config of the last ``Initialize``, ``config_defaults`` applied: the SDK sets it just before
     #: calling ``initialize()``, so every method can read it.
     config: Mapping[str, str] = MappingProxyType({})
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # The host makes fresh instances of a provider (a restart, the conformance check, a sweep) from
+        # the arguments the user's own was made with, so it never has to touch the user's object.
+        instance = super().__new__(cls)
+        instance._constructor_arguments = (args, kwargs)
+        return instance
 
     def initialize(self, config: dict[str, str]) -> None:
         """Receive the plugin's configuration (all values are strings).

@@ -79,27 +79,67 @@ def returned_vector(method: str, value: Any) -> list[float]:
     return list(value)
 
 
+#: What an async provider method calling another one through a client gets, at once, instead of a deadlock.
+NESTED_ASYNC_CALL = (
+    "an async provider method called another async provider (through a client, in-kernel) from inside "
+    "hector_nb's event loop, where every async method runs: waiting there would block the loop for good. "
+    "Await the other provider's method directly (await client.provider.generate(...)), or run the other "
+    "plugin as a subprocess")
+#: How long the loop may take to answer after an interrupt before it is given up as blocked.
+LOOP_ANSWER_SECONDS = 1.0
+
+
 class _EventLoop:
     """One asyncio loop in a daemon thread, where every ``async def`` provider method runs."""
 
     _lock = threading.Lock()
     _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
 
     @classmethod
     def get(cls) -> asyncio.AbstractEventLoop:
         with cls._lock:
             if cls._loop is None:
                 loop = asyncio.new_event_loop()
-                threading.Thread(target=loop.run_forever, name="hector-provider-loop", daemon=True).start()
+                cls._thread = threading.Thread(target=_run_until_stopped, args=(loop,), name="hector-provider-loop",
+                                               daemon=True)
+                cls._thread.start()
                 cls._loop = loop
             return cls._loop
 
     @classmethod
     def submit(cls, awaitable: Any) -> Future:
+        if threading.current_thread() is cls._thread:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never awaited: say so here rather than in a RuntimeWarning
+            raise RuntimeError(NESTED_ASYNC_CALL)
+
         async def run() -> Any:
             return await awaitable
 
         return asyncio.run_coroutine_threadsafe(run(), cls.get())
+
+    @classmethod
+    def give_up_if_blocked(cls) -> None:
+        """After an interrupt: when the loop does not answer (a provider blocks it with synchronous code),
+        later async calls get a new loop; the old one stops once whatever blocks it returns."""
+        with cls._lock:
+            loop = cls._loop
+            if loop is None:
+                return
+            ping = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop)
+            try:
+                ping.result(LOOP_ANSWER_SECONDS)
+                return
+            except TimeoutError:
+                ping.cancel()
+            cls._loop = cls._thread = None
+            loop.call_soon_threadsafe(loop.stop)
+
+
+def _run_until_stopped(loop: asyncio.AbstractEventLoop) -> None:
+    loop.run_forever()
+    loop.close()
 
 
 def resolve(value: Any) -> Any:
@@ -107,16 +147,22 @@ def resolve(value: Any) -> Any:
     # inspect.isawaitable's ABC check costs more than a whole in-kernel call's bookkeeping: an awaitable's
     # type has __await__, or it is a generator-based coroutine, which only isawaitable tells apart.
     if hasattr(type(value), "__await__") or (type(value) is GeneratorType and inspect.isawaitable(value)):
-        return _outcome_of(_EventLoop.submit(value))
+        return _outcome_of(lambda: _EventLoop.submit(value))
     return value
 
 
-def _outcome_of(future: Future) -> Any:
-    """The future's result; when the wait is interrupted (the kernel's interrupt), the coroutine is cancelled."""
+def _outcome_of(submit: Callable[[], Future]) -> Any:
+    """The result of the future ``submit`` returns. When the wait is interrupted (the kernel's interrupt), the
+    coroutine is cancelled, and a loop left blocked is replaced, so other async providers keep working."""
+    future = None
     try:
+        future = submit()
         return future.result()
-    except BaseException:
-        future.cancel()
+    except BaseException as exc:
+        if future is not None:
+            future.cancel()
+        if not isinstance(exc, Exception):
+            _EventLoop.give_up_if_blocked()
         raise
 
 
@@ -200,11 +246,16 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
                 produced = [produced]
             self._source = produced if hasattr(produced, "__anext__") else iter(produced)
         if hasattr(self._source, "__anext__"):
-            future = _EventLoop.submit(self._source.__anext__())
-            with self._lock:
-                self._pending = future
+            source = self._source
+
+            def step() -> Future:
+                future = _EventLoop.submit(source.__anext__())
+                with self._lock:
+                    self._pending = future
+                return future
+
             try:
-                return _outcome_of(future)
+                return _outcome_of(step)
             finally:
                 with self._lock:
                     self._pending = None
