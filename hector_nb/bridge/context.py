@@ -7,6 +7,7 @@ name) answers the next request without restarting the bridge.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -51,8 +52,9 @@ class BridgeContext:
 
     @property
     def deadline(self) -> float:
-        """Seconds a request may take, from its arrival to its last byte."""
-        return self.session.timeout if self.timeout is None else self.timeout
+        """Seconds a request may take, from its arrival to its last byte (``math.inf``: no deadline)."""
+        seconds = self.session.timeout if self.timeout is None else self.timeout
+        return math.inf if seconds is None else seconds
 
     def served(self) -> list[str]:
         """The names this bridge answers to now (a served name not loaded at the moment is left out)."""
