@@ -34,11 +34,16 @@ def _unknown_options(parser, argv: list[str]) -> str:
     return "; ".join(hints)
 
 
-def _quote_hint(name: str, argv: list[str], error: str) -> str:
+#: The positional arguments that take free text: words left over after one of them were meant for it.
+_TEXT_ARGUMENTS = {"prompt", "text", "query"}
+
+
+def _quote_hint(name: str, parser, argv: list[str], error: str) -> str:
     """For words left over after the arguments (an unquoted prompt), the same line with them quoted."""
     _, found, rest = error.partition("unrecognized arguments: ")
     extra = rest.split()
-    if not found or not extra or any(word.startswith("-") for word in extra):
+    takes_text = any(not action.option_strings and action.dest in _TEXT_ARGUMENTS for action in parser._actions)
+    if not found or not extra or not takes_text or any(word.startswith("-") for word in extra):
         return ""
     start = max((i for i in range(len(argv)) if argv[i:i + len(extra)] == extra), default=0)
     if not start:
@@ -126,7 +131,7 @@ class HectorMagics(Magics):
         except UsageError as exc:
             hints = _unknown_options(function.parser, argv)
             raise UsageError(f"%hector {name}: {hints}; %hector {name} --help lists the options" if hints
-                             else str(exc) + _quote_hint(name, argv, str(exc))) from None
+                             else str(exc) + _quote_hint(name, function.parser, argv, str(exc))) from None
         try:
             return function(MagicContext(self.session, self.shell, self), args, cell)
         except PluginTimeout as exc:

@@ -91,3 +91,6 @@ def test_an_unquoted_prompt_of_several_words_says_to_quote_it(ip):
         ip.run_line_magic("hector", "generate echo hello big world --no-stream")
     assert str(raised.value).endswith('text of several words goes in quotes: '
                                       '%hector generate echo "hello big world" --no-stream')
+    with pytest.raises(UsageError) as raised:  # load takes no text: nothing to quote
+        ip.run_line_magic("hector", "load builtin:echo more")
+    assert "quotes" not in str(raised.value)
