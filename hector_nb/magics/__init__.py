@@ -49,10 +49,10 @@ def _quote_hint(name: str, parser, argv: list[str], error: str) -> str:
     if not start:
         return ""
     end = start + len(extra)
-    words = argv[end - len(extra) - 1:end]
+    words = argv[start - 1:end]  # the word the text argument took, and those left over
     if any('"' in word for word in words):
         return ""
-    line = " ".join([name, *argv[:end - len(words)], '"' + " ".join(words) + '"', *argv[end:]])
+    line = " ".join([name, *argv[:start - 1], '"' + " ".join(words) + '"', *argv[end:]])
     return f"; text of several words goes in quotes: %hector {line}"
 
 
