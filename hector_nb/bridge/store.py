@@ -35,6 +35,8 @@ from .failures import BridgeError, http_failure
 
 #: The first ``top_k`` of a listing or of a filtered search; each further round asks four times more.
 FIRST_FETCH = 64
+#: How far float32 rounding takes a cosine past 1 (a vector against itself scores 1.0000001).
+_ROUNDING = 1e-4
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,7 @@ def score_notes(plugin: str, scores: Sequence[float]) -> list[str]:
         return []
     notes = []
     low, high = min(scores), max(scores)
-    if low < -1 or high > 1 or high < 0:
+    if low < -1 - _ROUNDING or high > 1 + _ROUNDING or high < 0:
         hector.warn_scores_outside_unit(plugin, low, high)
         notes.append(f"scores from {low:.3g} to {high:.3g}: not cosine similarities")
     if high < hector.SEARCH_THRESHOLD:

@@ -84,7 +84,7 @@ def test_a_hit_carries_metadata_then_id_score_and_content():
 
 def test_score_notes_say_when_hector_would_drop_hits_and_warn_once():
     hector.forget_warnings("db")
-    assert score_notes("db", [0.9, 0.4, -0.2]) == []  # cosine similarities, the best over the threshold
+    assert score_notes("db", [1.0000001, 0.4, -0.2]) == []  # cosine similarities (float32), the best over 0.5
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         notes = score_notes("db", [-0.2, -1.5])
