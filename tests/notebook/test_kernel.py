@@ -132,13 +132,15 @@ def test_interrupting_a_stream_keeps_its_text_fails_the_cell_and_keeps_the_plugi
             reply = client.get_shell_msg(timeout=60)
         # The cell fails with KeyboardInterrupt, so Run All stops at it...
         assert (reply["content"]["status"], reply["content"].get("ename")) == ("error", "KeyboardInterrupt")
-        while True:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # until the interrupted cell's kernel goes idle
             try:
                 message = client.get_iopub_msg(timeout=5)
             except queue.Empty:
-                break
+                continue
             widget_after.append(str(message["content"]))
-            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle" \
+                    and message["parent_header"].get("msg_id") == msg_id:
                 break
         # ...after the widget kept the partial text and says it was interrupted.
         shown = "".join(widget_after)
