@@ -50,11 +50,12 @@ class VectorBatch:
 
 
 def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Sequence[tuple[Any, Any, Any]],
-                   metadata_text: Callable[[Any], dict[str, str]], rows: int = BATCH_ROWS) -> Iterator[VectorBatch]:
+                   metadata_text: Callable[[str, Any], dict[str, str]], rows: int = BATCH_ROWS
+                   ) -> Iterator[VectorBatch]:
     """``(id, vector, metadata)`` items, in order, as checked batches of at most ``rows`` items.
 
-    ``ids`` are the items' ids as text; ``metadata_text`` turns an item's metadata
-    into text. Batches stay small in-kernel too: a fresh large array costs more
+    ``ids`` are the items' ids as text; ``metadata_text(id, metadata)`` turns an
+    item's metadata into text. Batches stay small in-kernel too: a fresh large array costs more
     (page faults) than a growing database's copies. Each batch is checked
     as :func:`.inputs.vector` checks one vector, at once: numbers only, finite,
     and text that is valid UTF-8. Where the vector length changes inside a batch,
@@ -66,7 +67,7 @@ def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Seque
         batch_ids = list(ids[start:start + rows])
         vectors = [item[1] for item in chunk]
         given = [item[2] for item in chunk]
-        metadata = _text_copies(given) or [metadata_text(meta) for meta in given]
+        metadata = _text_copies(given) or [metadata_text(id, meta) for id, meta in zip(batch_ids, given, strict=True)]
         try:
             with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
                 matrix: np.ndarray | None = np.asarray(vectors, dtype=np.float32)

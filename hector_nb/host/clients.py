@@ -10,9 +10,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import hector, sdk
-from ..errors import InvalidInput, ProviderError, WrongPluginType
+from ..errors import InvalidInput, PluginError, ProviderError, WrongPluginType
 from ..manifest import PluginManifest
-from ..plugin.constants import Status, bool_text
+from ..plugin.constants import Status
 from . import bulk, deadlines, inputs
 from .process import PluginProcess
 from .subprocess_transport import SubprocessTransport
@@ -262,19 +262,29 @@ class DatabaseClient(PluginClient):
         bounds each batch, or each call. A repeated id is written once, with its
         last item: pipelined requests may be served in any order.
         """
-        last = {str(item[0]): item for item in items}
-        batches = bulk.vector_batches(self.name, "upsert_many", list(last), list(last.values()), _metadata_texts)
+        last = {inputs.item_id(self.name, "upsert_many", item[0], row): item for row, item in enumerate(items)}
+        ids = list(last)
+        batches = bulk.vector_batches(self.name, "upsert_many", ids, list(last.values()), self._metadata_texts)
+        written = 0
         with self._progress(len(last), f"upsert into {collection}") as bar:
-            for applied in self._supervisor.upsert_batches(collection, batches, len(last),
-                                                           self._deadline(timeout, "upsert_many")):
-                bar.update(applied)
+            try:
+                for applied in self._supervisor.upsert_batches(collection, batches, len(last),
+                                                               self._deadline(timeout, "upsert_many")):
+                    written += applied
+                    bar.update(applied)
+            except PluginError as exc:
+                raise _partly_written(exc, written, ids) from None
         return len(last)
+
+    def _metadata_texts(self, id: str, metadata: Mapping[str, Any] | None) -> dict[str, str]:
+        return inputs.metadata_texts(self.name, "upsert_many", id, metadata)
 
     def _upsert_request(self, operation: str, collection: str, id: Any, vector: Any,
                         metadata: Mapping[str, Any] | None) -> sdk.UpsertRequest:
-        floats = inputs.vector(self.name, operation, vector, f"the vector of id {str(id)!r}")
-        with inputs.building(self.name, operation, f"the id, collection or metadata of id {str(id)!r}"):
-            meta = {str(k): _metadata_text(v) for k, v in (metadata or {}).items()}
+        id = inputs.item_id(self.name, operation, id)
+        floats = inputs.vector(self.name, operation, vector, f"the vector of id {id!r}")
+        meta = inputs.metadata_texts(self.name, operation, id, metadata)
+        with inputs.building(self.name, operation, f"the id, collection or metadata of id {id!r}"):
             return sdk.UpsertRequest(collection=collection, id=str(id), vector=floats, metadata=meta)
 
     def search(self, collection: str, vector: Sequence[float] | np.ndarray, top_k: int = 5,
@@ -346,17 +356,15 @@ def _warn_on_tool_calls(plugin: str, chunks: Iterator[sdk.StreamChunk]) -> Itera
             close()
 
 
-def _metadata_texts(metadata: Mapping[str, Any] | None) -> dict[str, str]:
-    """An item's metadata as Hector's wire carries it: text keys and values."""
-    if not metadata:
-        return {}
-    return {k if type(k) is str else str(k): v if type(v) is str else _metadata_text(v) for k, v in metadata.items()}
-
-
-def _metadata_text(value: Any) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return bool_text(value)
-    return str(value)
+def _partly_written(error: PluginError, written: int, ids: list[str]) -> PluginError:
+    """``error``, saying how far a bulk upsert got: the items before the first unconfirmed id were written."""
+    if written < len(ids):
+        note = (f" ({written} of {len(ids)} items were written, in order; the first not confirmed is id "
+                f"{ids[written]!r}: upsert from there again)")
+        error.message += note
+        error.args = (str(error) + note,)
+    error.written = written  # type: ignore[attr-defined]
+    return error
 
 
 ClientType = TypeVar("ClientType", bound=PluginClient)

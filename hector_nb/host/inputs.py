@@ -7,11 +7,15 @@ transports), or worse, is sent: a NaN vector makes every later search score NaN.
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..errors import InvalidInput
+from ..plugin.constants import bool_text
 
 #: ``top_k`` is an int32 on the wire.
 MAX_TOP_K = 2**31 - 1
@@ -42,6 +46,45 @@ def top_k(plugin: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_TOP_K:
         raise InvalidInput(plugin, "search", f"top_k must be a whole number from 1 to {MAX_TOP_K}, got {value!r}")
     return int(value)
+
+
+def item_id(plugin: str, operation: str, value: Any, row: int | None = None) -> str:
+    """An item's id as text; a missing one (None, NaN, pandas' NA) is :class:`InvalidInput` naming its row,
+    never the text ``"None"`` or ``"nan"``, under which every missing id would become one item."""
+    if type(value) is str:
+        return value
+    if value is None or type(value).__name__ in ("NAType", "NaTType") or (
+            isinstance(value, (float, np.floating)) and math.isnan(value)):
+        which = "the id" if row is None else f"the id of item {row} (counting from 0)"
+        raise InvalidInput(plugin, operation, f"{which} is missing ({value!r}); give every item an id "
+                           "(drop or fill missing ids first)")
+    return str(value)
+
+
+def metadata_texts(plugin: str, operation: str, id: str, metadata: Mapping[Any, Any] | None) -> dict[str, str]:
+    """An item's metadata as the wire carries it, text to text, each value in full; :class:`InvalidInput`
+    naming the id and key for a value that has no faithful text (None, bytes that are not UTF-8)."""
+    if not metadata:
+        return {}
+    return {key if type(key) is str else str(key): value if type(value) is str else
+            _metadata_text(plugin, operation, id, key, value) for key, value in metadata.items()}
+
+
+def _metadata_text(plugin: str, operation: str, id: str, key: Any, value: Any) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return bool_text(value)
+    if isinstance(value, np.ndarray):  # in full: str() would abbreviate it with "..."
+        return json.dumps(value.tolist())
+    if isinstance(value, bytes):
+        try:
+            return value.decode()
+        except UnicodeDecodeError:
+            raise InvalidInput(plugin, operation, f"metadata {key!r} of id {id!r} is bytes that are not UTF-8 "
+                               "text; metadata is text on Hector's wire: encode it (e.g. base64) first") from None
+    if value is None:
+        raise InvalidInput(plugin, operation, f"metadata {key!r} of id {id!r} is None; metadata is text on "
+                           "Hector's wire: drop the key or give it a value")
+    return str(value)
 
 
 class building:  # lower case: used like the function it replaces, ``with building(...)``

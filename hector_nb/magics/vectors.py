@@ -57,7 +57,9 @@ def upsert(ctx: MagicContext, args, cell):
     metadata = frame.drop(columns=[c for c in (id_column,) if c]).astype(str)
     metadata = metadata.rename(columns={args.text_column: "content"}).to_dict("records")
     try:
-        count = db.upsert_many(args.collection, list(zip(map(str, ids), vectors, metadata, strict=True)))
+        # The ids as they are: the client refuses a missing one (NaN, None) naming its row, where str() would
+        # make every missing id one item called "nan".
+        count = db.upsert_many(args.collection, list(zip(ids.tolist(), vectors, metadata, strict=True)))
     except ProviderError as exc:
         if args.create:
             raise

@@ -25,11 +25,15 @@ _WHERE = ("location", "path", "url")
 
 
 def point_id(id: str) -> str:
-    """The Qdrant point id for ``id``: the UUID itself, or a UUID derived from it (the same every time)."""
+    """The Qdrant point id for ``id``: ``id`` itself when it is a UUID in canonical form (Hector's ids), else a
+    UUID derived from its exact text (the same every time). Only exact text maps to itself: ``{UUID}``, upper
+    case or hyphen-free spellings of one UUID are different ids, kept apart (each keeps its text in the payload)."""
     try:
-        return str(uuid.UUID(id))
+        if str(uuid.UUID(id)) == id:
+            return id
     except ValueError:
-        return str(uuid.uuid5(uuid.UUID(ID_NAMESPACE), id))
+        pass
+    return str(uuid.uuid5(uuid.UUID(ID_NAMESPACE), id))
 
 
 class QdrantDatabase(sdk.DatabaseProvider):
