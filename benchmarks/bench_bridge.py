@@ -28,7 +28,7 @@ import sys
 import time
 from urllib.parse import urlsplit
 
-from bench_host import Figure, _latencies
+from bench_host import Figure, _latencies, figure_arguments, measure, print_figures
 
 from hector_nb import Session, sdk
 from hector_nb.providers import EchoLLM, builtin_plugin_path
@@ -145,26 +145,10 @@ FIGURES = {"latency": latency, "stream": stream}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("figures", nargs="*", metavar="FIGURE", help=f"default: all of {', '.join(FIGURES)}")
-    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    args = parser.parse_args(argv)
-    unknown = sorted(set(args.figures) - set(FIGURES))
-    if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    scale = 10 if args.quick else 1
-    args.calls, args.repeats, args.chunks = 2_000 // scale, 5, 20_000 // scale
-    results = []
-    for name in args.figures or FIGURES:
-        print(f"measuring {name} ...", flush=True)
-        results.extend(FIGURES[name](args))
-    print()
-    print(f"{'figure':<52} {'measured':>12}  {'floor':<30} {'ratio':>7} {'load':>5}  target")
-    for figure in results:
-        print(f"{figure.name:<52} {figure.measured:>12}  {figure.floor:<30} {figure.ratio:>6.2f}x {figure.load:5.2f}  "
-              f"{figure.target} {'met' if figure.met else 'MISSED'}")
+    args = figure_arguments(FIGURES, __doc__.splitlines()[0], argv)
+    args.calls, args.repeats, args.chunks = 2_000 // args.scale, 5, 20_000 // args.scale
+    print_figures(measure(FIGURES, args.figures, args))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -487,29 +487,46 @@ FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def figure_arguments(figures: dict[str, Any], description: str, argv: list[str] | None) -> argparse.Namespace:
+    """``FIGURE ...`` (checked against ``figures``) and ``--quick``; ``scale`` is 10 with ``--quick``, else 1."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("figures", nargs="*", metavar="FIGURE",
-                        help=f"figures to measure (default: all): {', '.join(FIGURES)}")
+                        help=f"figures to measure (default: all): {', '.join(figures)}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     args = parser.parse_args(argv)
-    unknown = sorted(set(args.figures) - set(FIGURES))
+    unknown = sorted(set(args.figures) - set(figures))
     if unknown:
-        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
-    scale = 10 if args.quick else 1
+        parser.error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(figures)}")
+    args.scale = 10 if args.quick else 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = figure_arguments(FIGURES, __doc__.splitlines()[0], argv)
+    scale = args.scale
     args.calls, args.repeats, args.chunks = 20_000 // scale, 5, 20_000 // scale
     args.vectors_kernel, args.vectors_wire, args.dim = 100_000 // scale, 10_000 // scale, 384
+    print_figures(measure(FIGURES, args.figures, args))
+    return 0
+
+
+def measure(figures: dict[str, Callable[[argparse.Namespace], Any]], names: list[str],
+            args: argparse.Namespace) -> list[Figure]:
+    """The figures ``names`` (all when empty), each function returning one figure or a list."""
     results = []
-    for name in args.figures or FIGURES:
+    for name in names or figures:
         print(f"measuring {name} ...", flush=True)
-        measured = FIGURES[name](args)
+        measured = figures[name](args)
         results.extend(measured if isinstance(measured, list) else [measured])
+    return results
+
+
+def print_figures(results: list[Figure]) -> None:
     print()
     print(f"{'figure':<58} {'measured':>14}  {'floor':<44} {'ratio':>7} {'load':>5}  target")
     for figure in results:
         print(f"{figure.name:<58} {figure.measured:>14}  {figure.floor:<44} {figure.ratio:>6.2f}x {figure.load:5.2f}  "
               f"{figure.target} {'met' if figure.met else 'MISSED'}")
-    return 0
 
 
 if __name__ == "__main__":
