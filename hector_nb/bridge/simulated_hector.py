@@ -25,8 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-#: A document store's ``search.threshold`` when its config says nothing.
-DEFAULT_THRESHOLD = 0.5
+from .. import hector
 
 
 class VectorStoreError(Exception):
@@ -113,7 +112,7 @@ class HectorDocumentStore:
     embed: Callable[[str], list[float]]
     version: int = 2
     collection: str = ""
-    threshold: float = DEFAULT_THRESHOLD
+    threshold: float = hector.SEARCH_THRESHOLD
     errors: int = 0
 
     def __post_init__(self) -> None:
