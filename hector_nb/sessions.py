@@ -316,7 +316,8 @@ class Session:
 
     def serve(self, names: Sequence[str] | str | None = None, port: int = 0, host: str = "127.0.0.1",
               api_key: str | None = None, tls: bool = False) -> Bridge:
-        """Serve plugins over the Ollama and OpenAI HTTP APIs, for stock Hector (docs/bridge.md).
+        """Serve plugins over the Ollama and OpenAI HTTP APIs, and databases as Hector's ``milvus`` vector
+        store, for stock Hector (docs/bridge.md, docs/store_bridge.md).
 
         ``names`` (a list, or one text of comma-separated names) must be loaded
         LLMs, embedders or vector databases; None serves every plugin of the session, as they come

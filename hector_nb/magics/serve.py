@@ -21,7 +21,8 @@ from .base import MagicContext, subcommand
 @argument("--log", action="store_true", help="show the requests the running bridge answered, as a DataFrame")
 @argument("--stop", action="store_true", help="stop the running bridges")
 def serve(ctx: MagicContext, args, cell):
-    """Serve providers over the Ollama and OpenAI APIs, so stock Hector (v1 or v2) uses them.
+    """Serve providers over the Ollama and OpenAI APIs (databases as Hector's vector store), so stock Hector
+    (v1 or v2) uses them.
 
     Prints the lines to put in Hector's config. Each request looks its model up
     by name, so running a provider's cell again changes the next answer. Serving
