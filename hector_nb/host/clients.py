@@ -293,10 +293,7 @@ class DatabaseClient(PluginClient):
         floats = inputs.vector(self.name, "search", vector, "the query vector")
         with inputs.building(self.name, "search", "the collection name"):
             request = sdk.SearchRequest(collection=collection, vector=floats, top_k=inputs.top_k(self.name, top_k))
-        reply = self._call("Search", request, timeout)
-        if reply.error:
-            raise ProviderError(self.name, "search", reply.error)
-        return list(reply.results)
+        return self._supervisor.search(request, floats, self._deadline(timeout, "search"))
 
     def delete(self, collection: str, id: str, timeout: float | None = None) -> None:
         self._check("delete", self._call("Delete", sdk.DeleteRequest(collection=collection, id=id), timeout))

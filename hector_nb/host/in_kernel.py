@@ -85,6 +85,15 @@ class InKernelTransport(Transport):
         except _Aborted as aborted:
             raise ProviderError(self.name, operation_name(method), aborted.details) from None
 
+    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+        """The servicer's hits for the client's checked query: no response message built and read back."""
+        servicer = self.servicer
+        assert isinstance(servicer, DatabaseServicer)  # only database clients search
+        hits, error = servicer.search_hits(request.collection, vector, request.top_k)
+        if error:
+            raise ProviderError(self.name, "search", error)
+        return hits
+
     def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
         """The servicer's chunks as they come; closing this closes the provider's generator."""
         servicer = self.servicer

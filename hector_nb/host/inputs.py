@@ -26,16 +26,19 @@ def vector(plugin: str, operation: str, value: Any, what: str = "the vector") ->
     if isinstance(value, (str, bytes)):
         raise InvalidInput(plugin, operation, f"{what} is text ({value[:40]!r}); give a list or numpy array "
                            "of numbers (embed text with an embedder first)")
-    try:
-        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
-            array = np.asarray(value, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(plugin, operation, f"{what} is not a list of numbers ({exc})") from None
+    if type(value) is np.ndarray and value.dtype == np.float32:  # an embedder's row: nothing to convert
+        array = value
+    else:
+        try:
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf, refused below
+                array = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(plugin, operation, f"{what} is not a list of numbers ({exc})") from None
     if array.ndim != 1:
         raise InvalidInput(plugin, operation, f"{what} must be one row of numbers; got an array of shape "
                            f"{array.shape}")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
+    if not np.isfinite(array).all():
+        bad = np.flatnonzero(~np.isfinite(array))
         raise InvalidInput(plugin, operation, f"{what} holds NaN or infinite values (at positions "
                            f"{bad[:5].tolist()}); a database would score it NaN: fix or drop it")
     return array.tolist()

@@ -109,6 +109,11 @@ class Supervisor:
         self._before_call(method, timeout)
         return self.transport.call(method, request, timeout)
 
+    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+        """``Search`` (see :meth:`Transport.search`), after restarting a crashed plugin."""
+        self._before_call("Search", timeout)
+        return self.transport.search(request, vector, timeout)
+
     def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
         """A pipelined unary RPC (see :meth:`Transport.submit`), after restarting a crashed plugin."""
         self._before_call(method, timeout)

@@ -87,6 +87,17 @@ class Transport:
         """One unary RPC."""
         raise NotImplementedError
 
+    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+        """``Search``'s hits, or the provider's error as :class:`ProviderError`.
+
+        ``vector`` is the query ``request`` carries, as the client built it: a transport
+        that calls the servicer directly passes it on rather than reading it back.
+        """
+        reply = self.call("Search", request, timeout)
+        if reply.error:
+            raise ProviderError(self.name, "search", reply.error)
+        return list(reply.results)
+
     def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
         """A unary RPC that may run while the caller sends the next (bulk pipelining)."""
         future: Future = Future()

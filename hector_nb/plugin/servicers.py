@@ -447,12 +447,19 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
     def Search(self, request: sdk.SearchRequest, context: Any) -> sdk.SearchResponse:
         if not _finite(request.vector):
             return sdk.SearchResponse(error=f"ValueError: the query {_NOT_FINITE}")
+        found, error = self.search_hits(request.collection, list(request.vector), request.top_k)
+        return sdk.SearchResponse(error=error) if error else sdk.SearchResponse(results=found)
+
+    def search_hits(self, collection: str, vector: list[float], top_k: int) -> tuple[list[sdk.SearchResult], str]:
+        """The provider's hits, checked, and its error text (empty on success): ``Search`` without the messages.
+
+        Not an RPC of Hector's: ``Search`` and the in-kernel transport call it (the
+        latter with the query its client checked, and keeping the hits as they are).
+        """
         try:
-            found = self._call_checked("search", _search_results, request.collection, list(request.vector),
-                                       request.top_k)
-            return sdk.SearchResponse(results=found)
+            return self._call_checked("search", _search_results, collection, vector, top_k), ""
         except Exception as exc:  # noqa: BLE001 - Search reports provider errors in its error field
-            return sdk.SearchResponse(error=error_text(exc))
+            return [], error_text(exc)
 
     def Delete(self, request: sdk.DeleteRequest, context: Any) -> sdk.DeleteResponse:
         return self._outcome(sdk.DeleteResponse, "delete", request.collection, request.id)

@@ -160,8 +160,9 @@ class USearchDatabase(sdk.DatabaseProvider):
             if top_k <= 0 or not store.keys:
                 return []
             matches = store.index.search(query, min(top_k, len(store.keys)))
-            hits = [(store.entries[int(key)], self._score(distance))
-                    for key, distance in zip(matches.keys, matches.distances, strict=True)]
+            # As Python numbers first: a numpy scalar per hit costs more than the lookups.
+            hits = [(store.entries[key], self._score(distance))
+                    for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
         return [sdk.SearchResult(id=id, score=score, metadata=metadata,
                                  content=metadata.get("content", metadata.get("text", "")))
                 for (id, metadata), score in hits]
