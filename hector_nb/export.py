@@ -602,6 +602,7 @@ def export_provider(
     except OSError as exc:
         raise ExportError(plugin, "export", f"cannot write into {directory} ({exc.strerror}); choose a directory "
                           "you can write to with --out") from None
+    replaced: list[str] = []
     try:
         # Neutral names while staged: no *.plugin.yaml that a discovery scanning subdirectories could find.
         _write_library(staging / "lib", source, source_name, carried, local, _library_data(judged, manifest))
@@ -611,15 +612,17 @@ def export_provider(
             _create_venv(staging / "venv", staging / "requirements.txt", plugin)
         (staging / "launcher").write_text(_launcher(module, cls.__name__, python))
         (staging / "launcher").chmod(0o755)
-        moves = [("lib", library), ("venv", environment), ("launcher", executable), ("manifest.yaml", manifest_file),
-                 ("requirements.txt", requirements_file)]
-        for staged, place in moves:
+        # Renames within one directory: each atomic, none needing space.
+        for staged, place in [("lib", library), ("venv", environment), ("launcher", executable),
+                              ("manifest.yaml", manifest_file), ("requirements.txt", requirements_file)]:
             if place is not None:
                 _move_into_place(staging / staged, place, staging / f"replaced-{staged}")
+                replaced.append(place.name)
     except OSError as exc:
-        raise ExportError(plugin, "export", f"could not write the plugin into {directory} ({exc}); the previous "
-                          "export, if any, is unchanged: free some space or choose a writable --out, and export "
-                          "again") from None
+        previous = (f"{', '.join(replaced)} already replaced, the rest is the previous export's" if replaced
+                    else "the previous export, if any, is unchanged")
+        raise ExportError(plugin, "export", f"could not write the plugin into {directory} ({exc}); {previous}: free "
+                          "some space or choose a writable --out, and export again") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(plugin, directory, executable, manifest_file, requirements_file, library / source_name)
