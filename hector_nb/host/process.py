@@ -39,6 +39,7 @@ from ..plugin.constants import (
     UNIX_SOCKET_GROUP_ENV,
 )
 from ..plugin.serve import give_to_group
+from .deadlines import STEP_TIMEOUT
 from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
 
@@ -115,6 +116,9 @@ class PluginProcess:
         self._reaping = threading.Lock()  # a group signal never races the reaper
         #: Whether a call has told the user that this process died (else the next call must).
         self.death_reported = False
+        #: Whether something the plugin started outlived it, out of the host's reach (see the log).
+        self.escaped = False
+        self._readers: list[threading.Thread] = []
 
     @property
     def pid(self) -> int | None:
@@ -144,8 +148,10 @@ class PluginProcess:
                                  "check the path and its execute bit") from None
         _live.add(self)
         threading.Thread(target=self._reap, name=f"{self.name}-reaper", daemon=True).start()
-        threading.Thread(target=self._read_stdout, name=f"{self.name}-stdout", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name=f"{self.name}-stderr", daemon=True).start()
+        self._readers = [threading.Thread(target=self._read_stdout, name=f"{self.name}-stdout", daemon=True),
+                         threading.Thread(target=self._read_stderr, name=f"{self.name}-stderr", daemon=True)]
+        for reader in self._readers:
+            reader.start()
         if not self._handshake_ready.wait(timeout):
             self.kill()
             raise PluginTimeout(self.name, "start", f"no handshake within {timeout:g}s; "
@@ -183,6 +189,15 @@ class PluginProcess:
         with self._reaping:
             self._process.wait()
             self._exited.set()
+        # The pipes close once nobody holds them: a holder still there escaped the kills above (it left the
+        # process group and dropped the marker from its environment). Say so: nothing else would.
+        for reader in self._readers:
+            reader.join(STEP_TIMEOUT)
+        if any(reader.is_alive() for reader in self._readers):
+            self.escaped = True
+            self.log.add("host", "a process the plugin started still holds its stdout or stderr: it escaped "
+                         "the kill (a session of its own, without the plugin's environment); find it with "
+                         f"`fuser` or `ps` and stop it. The plugin's pid was {self._process.pid}")
 
     def _lines(self, stream) -> Iterator[str]:
         """The stream's lines, each cut at MAX_LINE_BYTES: a line without end is read in bounded pieces."""

@@ -127,12 +127,10 @@ class _EventLoop:
             loop = cls._loop
             if loop is None:
                 return
-            ping = asyncio.run_coroutine_threadsafe(asyncio.sleep(0), loop)
-            try:
-                ping.result(LOOP_ANSWER_SECONDS)
+            answered = threading.Event()
+            loop.call_soon_threadsafe(answered.set)
+            if answered.wait(LOOP_ANSWER_SECONDS):
                 return
-            except TimeoutError:
-                ping.cancel()
             cls._loop = cls._thread = None
             loop.call_soon_threadsafe(loop.stop)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from concurrent.futures import Future
 
 import pytest
 
@@ -29,28 +30,28 @@ class Caller(sdk.LLMProvider):
 
 
 def answer_within(call, seconds: float):
-    """``call()``'s result or exception, run in a thread: a deadlock fails the test instead of hanging it."""
-    outcome: list[object] = []
+    """``call()``'s result (or its exception, raised), run in a thread: a deadlock fails the test, not hangs it."""
+    answer: Future = Future()
 
     def run() -> None:
         try:
-            outcome.append(call())
-        except BaseException as exc:  # noqa: BLE001 - handed to the test
-            outcome.append(exc)
+            answer.set_result(call())
+        except BaseException as exc:  # noqa: BLE001 - raised in the test's thread
+            answer.set_exception(exc)
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    assert outcome, f"no answer within {seconds}s: the event loop is blocked"
-    return outcome[0]
+    threading.Thread(target=run, daemon=True).start()
+    try:
+        return answer.result(seconds)
+    except TimeoutError:
+        pytest.fail(f"no answer within {seconds}s: the event loop is blocked")
 
 
 # Item 8: an async provider calling another in-kernel async provider fails at once, saying why.
 def test_an_async_provider_calling_another_in_kernel_fails_at_once(session):
     Caller.inner = session.add("quick", Quick())
     outer = session.add("caller", Caller())
-    failure = answer_within(lambda: outer.generate("hi"), PROMPT)
-    assert isinstance(failure, ProviderError) and "event loop" in str(failure) and "await" in str(failure), failure
+    with pytest.raises(ProviderError, match="event loop.*await"):
+        answer_within(lambda: outer.generate("hi"), PROMPT)
     assert answer_within(lambda: session.get("quick").generate("still?").text, PROMPT) == "quick"
 
 

@@ -133,12 +133,18 @@ def test_two_loads_of_one_name_at_once_one_wins(session):
     assert session.list()["name"].tolist() == ["twin"]
 
 
-# Item 16: a daemon the plugin left in a session of its own goes with the unload; nothing accumulates.
-def test_a_setsid_daemon_goes_with_its_plugin_and_nothing_accumulates(session, tmp_path):
-    executable = tmp_path / "daemonizer"
+def daemonizer(directory: Path) -> Path:
+    """``plugins/daemonizer.py`` installed as a plugin executable in ``directory``, its manifest beside it."""
+    executable = directory / "daemonizer"
     executable.write_text(f"#!{sys.executable}\n" + (PLUGINS / "daemonizer.py").read_text())
     executable.chmod(0o755)
     write_manifest(PluginManifest(name="daemonizer", version="1.0.0", type="llm_provider"), executable)
+    return executable
+
+
+# Item 16: a daemon the plugin left in a session of its own goes with the unload; nothing accumulates.
+def test_a_setsid_daemon_goes_with_its_plugin_and_nothing_accumulates(session, tmp_path):
+    executable = daemonizer(tmp_path)
     pid_file = tmp_path / "daemon.pid"
 
     def cycle() -> int:
@@ -154,6 +160,20 @@ def test_a_setsid_daemon_goes_with_its_plugin_and_nothing_accumulates(session, t
         cycle()
     assert wait_until(lambda: threading.active_count() <= threads, 15), threading.enumerate()
     assert len(os.listdir("/proc/self/fd")) <= fds
+
+
+def test_a_daemon_out_of_reach_is_reported_as_escaped(session, tmp_path):
+    executable = daemonizer(tmp_path)
+    pid_file = tmp_path / "daemon.pid"
+    llm = session.load(executable, config={"pid_file": str(pid_file), "scrub": "yes"})
+    process, daemon = llm.process, int(pid_file.read_text())
+    try:
+        session.unload("daemonizer")
+        assert wait_until(lambda: process.escaped, 15)
+        assert any(line.startswith("[host]") and "escaped" in line for line in llm.logs()), llm.logs()
+    finally:
+        os.kill(daemon, signal.SIGKILL)  # out of the host's reach: the test stops it itself
+    assert wait_until(lambda: process_gone(daemon), 15)
 
 
 # Item 17: None, inf and huge deadlines mean none; zero and negative are refused; closing still stops everything.

@@ -1,5 +1,6 @@
 """An LLM plugin that leaves a daemon at initialize: a child in a session of its own (``setsid``), outside the
-plugin's process group, holding the plugin's stdout and stderr; it writes the daemon's pid to config ``pid_file``."""
+plugin's process group, holding the plugin's stdout and stderr; it writes the daemon's pid to config ``pid_file``.
+With config ``scrub: "yes"`` the daemon also starts with an empty environment (as some daemons do)."""
 
 import subprocess
 import sys
@@ -12,7 +13,9 @@ class Daemonizer(LLMProvider):
     name = "daemonizer"
 
     def initialize(self, config):
-        daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+        env = {} if config.get("scrub") == "yes" else None
+        daemon = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True,
+                                  env=env)
         Path(config["pid_file"]).write_text(str(daemon.pid))
 
     def generate(self, messages, tools):
