@@ -16,8 +16,11 @@ warns), while ``lenient`` fidelity passes every scalar as its text (numbers as
 Python's ``str()`` writes them, booleans as ``true``/``false``).
 
 In ``hector`` fidelity the file is also validated as Hector validates it: every
-entry needs ``name:``, and an agent or document store that names a plugin gets
-a warning, since the stock Hector CLI cannot route to plugins (docs/protocol.md, "What real Hector does").
+entry needs ``name:``, and what Hector refuses to start with is refused with
+Hector's message (docs/protocol.md, "What real Hector does"): an ``llms:`` entry
+named like a plugin, an agent or a document store naming a plugin (the stock
+Hector CLI cannot route to plugins), an ``llms:`` type Hector has no client
+for. ``lenient`` fidelity loads such a file with a warning.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ SECTIONS = {
     "database_providers": sdk.PLUGIN_TYPE_DATABASE,
     "embedder_providers": sdk.PLUGIN_TYPE_EMBEDDER,
 }
+#: The sections whose entries name LLMs, vector stores and embedders.
+_REFERENCING_SECTIONS = ("llms", "agents", "document_stores", "vector_stores", "embedders")
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -200,25 +205,21 @@ def _mapping(data: Mapping[str, Any], key: str, file: Path) -> Mapping[str, Any]
     return value
 
 
-def _warn_plugin_references(data: Mapping[str, Any], plugins: Mapping[str, Any]) -> None:
-    """Warn about agents and document stores that name a plugin: Hector cannot route to them."""
-    llm_plugins = set(plugins.get("llm_providers") or {})
-    store_plugins = set(plugins.get("database_providers") or {}) | set(plugins.get("embedder_providers") or {})
-    for agent, settings in data.get("agents", {}).items():
-        llm = settings.get("llm") if isinstance(settings, dict) else None
-        if isinstance(llm, str) and llm in llm_plugins:
-            hector.warn_agent_names_plugin(str(agent), llm)
-    for store, settings in data.get("document_stores", {}).items():
-        named = settings.values() if isinstance(settings, dict) else ()
-        for plugin in sorted({value for value in named if isinstance(value, str) and value in store_plugins}):
-            hector.warn_document_store_names_plugin(str(store), plugin)
+def _refuse_as_hector(data: Mapping[str, Any], plugins: Mapping[str, Any], file: Path, mode: str) -> None:
+    """A config Hector refuses to start with: refused with Hector's message, or (lenient) a warning."""
+    for entry, message, fix in hector.refused_config(data, plugins):
+        if mode == hector.LENIENT:
+            hector.warn_refused_config(entry, message, fix)
+        else:
+            raise ConfigError(entry, "read config", f'{file}: Hector refuses to start with it: "{message}"; {fix} '
+                              "(fidelity='lenient' loads it anyway)", file=file)
 
 
 def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None,
                        fidelity: str = hector.HECTOR) -> HectorConfig:
     """Read the plugin declarations of a ``hector.yaml``; disabled plugins are left out.
 
-    ``fidelity="hector"`` validates and warns as described in this module's docstring.
+    ``fidelity="hector"`` validates and refuses as described in this module's docstring.
     """
     mode = hector.fidelity_mode(fidelity)
     file = Path(path).expanduser().resolve()
@@ -250,6 +251,5 @@ def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] 
             if spec.enabled:
                 plugins.append(spec)
     discovery = _discovery(data, section, environ, file)
-    if mode == hector.HECTOR:
-        _warn_plugin_references({key: _mapping(data, key, file) for key in ("agents", "document_stores")}, section)
+    _refuse_as_hector({key: _mapping(data, key, file) for key in _REFERENCING_SECTIONS}, section, file, mode)
     return HectorConfig(plugins, discovery, file)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import sdk
-from .hector import STREAM_TOOL_CALL_NOTE
+from .hector import STREAM_TOOL_CALL_NOTE, hector_keeps
 
 if TYPE_CHECKING:
     import pandas
@@ -219,6 +219,8 @@ def run_stream(plugin: str, chunks: Iterator[sdk.StreamChunk], view: StreamView,
 
 #: The columns every search result has, before its metadata.
 RESULT_FIELDS = ("rank", "id", "score", "content")
+#: The column saying whether Hector's document store would keep a hit (its score reaches search.threshold).
+KEEPS_COLUMN = "hector_keeps"
 #: Prefix of a metadata key that would otherwise shadow a result field (``meta.id``).
 METADATA_PREFIX = "meta."
 
@@ -241,19 +243,29 @@ def metadata_columns(result: sdk.SearchResult) -> dict[str, str]:
     return columns
 
 
-def results_frame(results: Iterable[sdk.SearchResult]) -> pandas.DataFrame:
+def results_frame(results: Iterable[sdk.SearchResult], threshold: float | None = None) -> pandas.DataFrame:
     """Search results as a table: rank, id, score, content, then one column per metadata key.
 
     A metadata key that collides with one of those four is shown as ``meta.KEY``
-    (see :func:`metadata_columns`).
+    (see :func:`metadata_columns`). With a ``threshold`` above 0 (Hector's
+    ``search.threshold``, :data:`hector_nb.hector.SEARCH_THRESHOLD`), a
+    ``hector_keeps`` column after ``score`` says which hits Hector's document
+    store would keep, and ``frame.attrs["hector_dropped"]`` how many it would drop.
     """
     import pandas
 
+    results = list(results)
     rows = [
         {**metadata_columns(r), "rank": rank, "id": r.id, "score": r.score, "content": r.content}
         for rank, r in enumerate(results, start=1)
     ]
-    if not rows:
-        return pandas.DataFrame(columns=list(RESULT_FIELDS))
-    frame = pandas.DataFrame(rows)
-    return frame[list(RESULT_FIELDS) + [c for c in frame.columns if c not in RESULT_FIELDS]]
+    fields = list(RESULT_FIELDS)
+    if threshold is not None and threshold > 0:
+        fields.insert(fields.index("score") + 1, KEEPS_COLUMN)
+        for row, result in zip(rows, results, strict=True):
+            row[KEEPS_COLUMN] = hector_keeps(result.score, threshold)
+    frame = pandas.DataFrame(rows, columns=fields) if not rows else pandas.DataFrame(rows)
+    frame = frame[fields + [c for c in frame.columns if c not in fields]]
+    if KEEPS_COLUMN in fields:
+        frame.attrs["hector_dropped"] = int((~frame[KEEPS_COLUMN].astype(bool)).sum())
+    return frame

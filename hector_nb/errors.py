@@ -13,7 +13,8 @@ Every error's message says what went wrong and what to do about it::
     │   │   ├── PluginTimeout                no answer within the deadline
     │   │   ├── PluginNotFound               no such plugin loaded, no executable there
     │   │   ├── WrongPluginType              a plugin of another type than the operation needs
-    │   │   └── InvalidInput                 what the caller passed cannot be sent
+    │   │   ├── InvalidInput                 what the caller passed cannot be sent
+    │   │   └── PartialLoad                  some plugins of a hector.yaml failed; the others are loaded
     │   ├── SettingsError(file, field)       something written for hector_nb to read is wrong
     │   │   ├── ConfigError                  a hector.yaml, or the config given to a plugin
     │   │   └── ManifestError                a .plugin.yaml
@@ -115,6 +116,20 @@ class HandshakeError(PluginError):
 
 class InvalidInput(PluginError):
     """What the caller passed cannot be sent (a NaN vector, text that is not UTF-8, top_k out of range)."""
+
+
+class PartialLoad(PluginError):
+    """Some plugins of a ``hector.yaml`` failed to load; every other one is loaded, as in Hector.
+
+    ``loaded`` are the clients of the plugins that are loaded; ``failures`` maps
+    each plugin that failed to its error. Fix them and run ``load_config`` again:
+    the plugins already loaded are kept.
+    """
+
+    def __init__(self, operation: str, message: str, loaded: list, failures: dict[str, HectorError]) -> None:
+        self.loaded = loaded
+        self.failures = failures
+        super().__init__("", operation, message)
 
 
 class SettingsError(OperationError):

@@ -9,7 +9,11 @@ them, and reports per database
 - ``ref_recall@k``: the share of the reference (exact) database's top k that the
   database also returns, as ann-benchmarks measures approximate search;
 - ``p50_ms``, ``p95_ms`` and ``qps``: search latency percentiles and queries per
-  second, one query at a time from this process, as ann-benchmarks does.
+  second, one query at a time from this process, as ann-benchmarks does;
+- ``hector_ndcg@k``, ``hector_recall@k``, ``hector_mrr@k``: the same measures "as
+  Hector sees it", after its document store dropped the hits scoring below its
+  ``search.threshold`` (``threshold``, 0.5 by default; 0 leaves these out), and
+  ``hector_dropped``, how many of a query's top k it drops on average.
 
 A sweep starts a fresh instance of each swept database (the same plugin, started
 the same way) per value of one config key, initialized with that value, and
@@ -34,6 +38,7 @@ import numpy as np
 from . import sdk
 from .compare import recall_at_k
 from .errors import DatasetError, PluginError, WrongPluginType
+from .hector import SEARCH_THRESHOLD, hector_keeps
 
 if TYPE_CHECKING:
     import pandas
@@ -52,6 +57,8 @@ class _Run:
     #: The swept config key and its value for this run, or None.
     setting: tuple[str, str] | None = None
     ids: list[list[str]] = field(default_factory=list)
+    #: Each query's hit scores, in the order of ``ids``.
+    scores: list[list[float]] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
     #: Seconds each pass over the queries took (one per ``repeat``): how much the same run's speed varies.
     passes: list[float] = field(default_factory=list)
@@ -60,7 +67,8 @@ class _Run:
 def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
              embedder: str | EmbedderClient, k: int = 10, reference: str | DatabaseClient | None = None, *,
              sweep: Mapping[str, Sequence[Any]] | None = None, at_recall: float | None = None,
-             repeat: int = 1, session: Session | None = None) -> pandas.DataFrame:
+             repeat: int = 1, threshold: float = SEARCH_THRESHOLD,
+             session: Session | None = None) -> pandas.DataFrame:
     """Search ``collection`` in every database with ``dataset``'s judged queries and score the results.
 
     ``databases`` (names or clients, or ``"db1,db2"``) and ``embedder`` (a name or
@@ -80,6 +88,8 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
     row's passes) are ``frame.attrs["as_fast_within_noise"]``. ``repeat=3``
     searches every query three times and keeps its fastest time, as ann-benchmarks
     keeps the best of several runs: steadier speed on a busy machine.
+    ``threshold`` is Hector's ``search.threshold``: the ``hector_*`` columns score
+    what Hector's document store keeps of each ranking (0: no such columns).
 
     Returns a DataFrame indexed by database (``name key=value`` per swept setting);
     ``frame.attrs["per_query"]`` holds every query's metrics and latency.
@@ -123,11 +133,12 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
                 _search(run, copy, scratch, vectors, k, repeat, bar)
     ids = dict(zip(queries["id"], range(len(queries)), strict=True))
     per_query = pandas.concat(
-        {run.label: _per_query(run, ids, dataset.qrels, k, runs[0] if reference_client else None) for run in runs},
+        {run.label: _per_query(run, ids, dataset.qrels, k, runs[0] if reference_client else None, threshold)
+         for run in runs},
         names=["database", "query_id"])
     frame = _summary(runs, per_query, sweep)
     frame.attrs.update(k=k, reference=reference_client.name if reference_client else None, per_query=per_query,
-                       sweep=_sweep_key(sweep), at_recall=at_recall, repeat=repeat)
+                       sweep=_sweep_key(sweep), at_recall=at_recall, repeat=repeat, threshold=threshold)
     if at_recall is not None:
         _mark_fastest(frame, f"ref_recall@{k}", at_recall, {run.label: _spread(run.passes) for run in runs})
     return frame
@@ -252,7 +263,11 @@ def _search(run: _Run, client: DatabaseClient, collection: str, vectors: np.ndar
             latencies[row] = min(latencies[row], elapsed)
             took += elapsed
             if len(run.ids) < len(vectors):
-                run.ids.append(list(dict.fromkeys(hit.id for hit in hits))[:k])
+                first: dict[str, float] = {}
+                for hit in hits:  # a repeated id keeps its first (best) rank and score
+                    first.setdefault(hit.id, hit.score)
+                run.ids.append(list(first)[:k])
+                run.scores.append([first[id] for id in run.ids[-1]])
             bar.update()
         run.passes.append(took)
     run.latencies = latencies.tolist()
@@ -270,11 +285,16 @@ def _check_ids(run: _Run, collection: str, dataset: Dataset) -> None:
 
 
 def _per_query(run: _Run, ids: Mapping[str, int], qrels: pandas.DataFrame, k: int,
-               reference: _Run | None) -> pandas.DataFrame:
+               reference: _Run | None, threshold: float) -> pandas.DataFrame:
     frame = judge({query: run.ids[row] for query, row in ids.items()}, qrels, k)
     if reference is not None:
         frame[f"ref_recall@{k}"] = [recall_at_k(found, expected, k) for found, expected in zip(run.ids, reference.ids,
                                                                                                strict=True)]
+    if threshold > 0:  # what Hector's document store keeps: the hits not scoring below its threshold
+        kept = {query: [id for id, score in zip(run.ids[row], run.scores[row], strict=True)
+                        if hector_keeps(score, threshold)] for query, row in ids.items()}
+        frame = frame.join(judge(kept, qrels, k).add_prefix("hector_"))
+        frame["hector_dropped"] = [len(run.ids[row]) - len(kept[query]) for query, row in ids.items()]
     frame["latency_ms"] = np.asarray(run.latencies) * 1000.0
     return frame
 

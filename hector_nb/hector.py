@@ -17,10 +17,10 @@ Everything here is data and small functions; nothing starts a process.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
-import random
 import sys
 import threading
 import uuid
@@ -48,17 +48,20 @@ __all__ = [
     "HectorFidelityWarning", "warn", "forget_warnings",
     "ROLE_USER", "ROLE_AGENT", "ROLE_UNSPECIFIED", "HECTOR_ROLES", "OPENAI_TO_HECTOR",
     "normalize_role", "conversation",
-    "AGENT_TOOLS", "agent_tools", "agent_tool_list_text", "agent_system_prompt", "agent_messages",
-    "agent_request",
+    "AGENT_TOOLS", "TOOL_CATEGORIES", "agent_tools", "agent_tool_list_text", "agent_system_prompt",
+    "agent_messages", "agent_request", "agent_followup", "context_message_text", "written_todos",
     "CAUSE_DROPPED_CONFIG", "CAUSE_REQUIRED_KEY", "CAUSE_DEFAULT_NOT_APPLIED", "CAUSE_CONFIG_KEY_NAME",
-    "CAUSE_AGENT_PLUGIN", "CAUSE_DOCUMENT_STORE_PLUGIN", "CAUSE_STREAM_TOOL_CALL",
+    "CAUSE_STREAM_TOOL_CALL",
     "warn_dropped_config", "warn_missing_required", "warn_default_not_applied", "warn_config_key_differs",
-    "warn_agent_names_plugin", "warn_document_store_names_plugin", "warn_stream_tool_call",
+    "warn_stream_tool_call",
+    "CAUSE_TOOL_RESULT", "warn_tool_result_not_sent",
     "stdout_before_handshake_message", "STREAM_TOOL_CALL_NOTE",
     "string_config", "initialize_config", "yaml_value", "yaml_scalar",
-    "go_text", "DOCUMENT_METADATA_KEYS", "document_id", "document_metadata", "search_top_k",
+    "go_text", "DOCUMENT_METADATA_KEYS", "COLLECTION_KEY", "document_id", "document_metadata", "search_top_k",
+    "SEARCH_THRESHOLD", "CAUSE_SEARCH_THRESHOLD", "hector_keeps", "dropped_hits", "warn_below_threshold",
     "select_hits",
-    "AGENT_LLM_TYPES", "name_required_message",
+    "AGENT_LLM_TYPES", "name_required_message", "refused_config", "CAUSE_REFUSED_CONFIG", "warn_refused_config",
+    "FIDELITY_TABLE", "fidelity_table_markdown",
 ]
 
 # ---------------------------------------------------------------------------
@@ -117,11 +120,11 @@ CAUSE_DROPPED_CONFIG = "dropped-config"
 CAUSE_REQUIRED_KEY = "required-key"
 CAUSE_DEFAULT_NOT_APPLIED = "default-not-applied"
 CAUSE_CONFIG_KEY_NAME = "config-key-name"
-CAUSE_AGENT_PLUGIN = "agent-plugin"
-CAUSE_DOCUMENT_STORE_PLUGIN = "document-store-plugin"
 CAUSE_STREAM_TOOL_CALL = "stream-tool-call"
 CAUSE_SCORE_RANGE = "score-range"
 CAUSE_SCORE_THRESHOLD = "score-threshold"
+CAUSE_TOOL_RESULT = "tool-result-text"
+CAUSE_REFUSED_CONFIG = "refused-config"
 
 
 # Frames of these packages are skipped, so a warning points at the user's cell or script.
@@ -208,21 +211,10 @@ def warn_config_key_differs(key: str, manifest_name: str) -> bool:
                 f"name the hector.yaml entry {manifest_name!r}")
 
 
-def warn_agent_names_plugin(agent: str, plugin: str) -> bool:
-    """An agent whose ``llm:`` names a plugin: the stock CLI cannot route it."""
-    return warn(plugin, f"{CAUSE_AGENT_PLUGIN}:{agent}",
-                f"agent {agent!r} names plugin {plugin!r}, but the stock Hector CLI routes an agent "
-                f"only to an llms: entry ({', '.join(AGENT_LLM_TYPES)}), and an llms: entry named "
-                "after the plugin fails with 'already registered'",
-                "use the plugin from a Go program that embeds Hector, or point the agent at an llms: entry")
-
-
-def warn_document_store_names_plugin(store: str, plugin: str) -> bool:
-    """A document store naming a plugin database or embedder: no valid config can do that."""
-    return warn(plugin, f"{CAUSE_DOCUMENT_STORE_PLUGIN}:{store}",
-                f"document store {store!r} names plugin {plugin!r}, but no config that passes "
-                "Hector's validation lets a document store use a plugin database or embedder",
-                "use the plugin from a Go program that embeds Hector")
+def warn_refused_config(entry: str, hector_message: str, fix: str) -> bool:
+    """(lenient) A ``hector.yaml`` Hector refuses to start with, loaded anyway."""
+    return warn(entry, f"{CAUSE_REFUSED_CONFIG}:{hector_message}",
+                f'Hector refuses to start with this hector.yaml: "{hector_message}"', fix)
 
 
 #: How a TOOL_CALL chunk of a stream is marked wherever it is shown.
@@ -236,6 +228,15 @@ def warn_stream_tool_call(plugin: str) -> bool:
                 "unary Generate",
                 "return tool calls from generate() (agents call it with reasoning: "
                 "{enable_streaming: false})")
+
+
+def warn_tool_result_not_sent(plugin: str) -> bool:
+    """A simulated tool result with text: Hector passes a tool's result to a plugin LLM as an empty message."""
+    return warn(plugin, CAUSE_TOOL_RESULT,
+                "Hector passes a tool's result to a plugin LLM as a ROLE_AGENT message with empty content, so "
+                "the result's text was not sent",
+                "answer after a trailing ROLE_AGENT message without waiting for its text "
+                "(fidelity='lenient' sends the text here)")
 
 
 def stdout_before_handshake_message(line: str) -> str:
@@ -284,34 +285,46 @@ def conversation(
 # The request a default Hector agent sends
 
 def _schema(required: Mapping[str, Mapping[str, Any]], optional: Mapping[str, Mapping[str, Any]]) -> str:
+    # Go's encoding/json writes map keys sorted; "required" keeps the tool's own order.
     return json.dumps({"type": "object", "properties": {**required, **optional},
-                       "required": list(required)}, separators=(",", ":"))
+                       "required": list(required)}, separators=(",", ":"), sort_keys=True)
 
 
-def _string(description: str) -> dict[str, Any]:
-    return {"type": "string", "description": description}
+def _parameter(kind: str, description: str, default: Any = None, enum: Sequence[str] = ()) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": kind, "description": description}
+    if default is not None:
+        schema["default"] = default
+    if enum:
+        schema["enum"] = list(enum)
+    return schema
 
 
-def _integer(description: str) -> dict[str, Any]:
-    return {"type": "integer", "description": description}
+def _string(description: str, default: str | None = None, enum: Sequence[str] = ()) -> dict[str, Any]:
+    return _parameter("string", description, default, enum)
 
 
-def _boolean(description: str) -> dict[str, Any]:
-    return {"type": "boolean", "description": description}
+def _number(description: str, default: float | None = None) -> dict[str, Any]:
+    # Hector declares its numeric tool parameters as JSON Schema "number", never "integer".
+    return _parameter("number", description, default)
 
 
+def _boolean(description: str, default: bool | None = None) -> dict[str, Any]:
+    return _parameter("boolean", description, default)
+
+
+_TODO_STATUSES = ("pending", "in_progress", "completed", "canceled")
 _TODO_ITEM = {
     "type": "object",
     "properties": {
         "id": _string("Stable identifier of the task"),
         "content": _string("What the task is, in one sentence"),
-        "status": {"type": "string", "enum": ["pending", "in_progress", "completed", "canceled"],
-                   "description": "Where the task stands"},
+        "status": _string("Where the task stands", enum=_TODO_STATUSES),
     },
     "required": ["id", "content", "status"],
 }
 
 #: The ten tools of a default agent: (name, description, required parameters, optional parameters).
+#: Types, enums and defaults are Hector's (docs/protocol.md section 6); the descriptions are hector_nb's.
 AGENT_TOOLS: tuple[tuple[str, str, dict[str, dict[str, Any]], dict[str, dict[str, Any]]], ...] = (
     ("agent_call", "Delegate a task to another agent and return its answer",
      {"agent": _string("Name of the agent to call"), "task": _string("The task, stated completely")},
@@ -319,29 +332,29 @@ AGENT_TOOLS: tuple[tuple[str, str, dict[str, dict[str, Any]], dict[str, dict[str
     ("apply_patch", "Replace one exact passage of a file, checking the surrounding context first",
      {"path": _string("File to patch"), "old_string": _string("Exact text to replace"),
       "new_string": _string("Replacement text")},
-     {"context_validation": _string("How strictly to check the context: strict, fuzzy or none")}),
+     {"context_validation": _boolean("Check the surrounding context before patching", True)}),
     ("execute_command", "Run a shell command in the workspace and return its output",
      {"command": _string("The command line to run")},
      {"working_dir": _string("Directory to run it in, relative to the workspace")}),
     ("grep_search", "Search file contents for a regular expression, with context lines",
      {"pattern": _string("Regular expression to look for")},
-     {"case_insensitive": _boolean("Ignore case"), "context_lines": _integer("Lines shown around a match"),
+     {"case_insensitive": _boolean("Ignore case", False), "context_lines": _number("Lines shown around a match", 2),
       "file_pattern": _string("Glob of files to search, e.g. *.go"),
-      "max_results": _integer("Stop after this many matches"), "path": _string("Where to search"),
-      "recursive": _boolean("Descend into subdirectories")}),
+      "max_results": _number("Stop after this many matches", 100), "path": _string("Where to search", "."),
+      "recursive": _boolean("Descend into subdirectories", True)}),
     ("read_file", "Read a text file, whole or a range of lines, optionally numbered",
      {"path": _string("File to read")},
-     {"end_line": _integer("Last line to read"), "line_numbers": _boolean("Prefix each line with its number"),
-      "start_line": _integer("First line to read")}),
+     {"end_line": _number("Last line to read"), "line_numbers": _boolean("Prefix each line with its number", True),
+      "start_line": _number("First line to read")}),
     ("search", "Search the configured document stores for passages relevant to a query",
      {"query": _string("What to look for, in natural language")},
-     {"language": _string("Only documents in this language"), "limit": _integer("Maximum results"),
+     {"language": _string("Only documents in this language"), "limit": _number("Maximum results", 10),
       "stores": {"type": "array", "items": {"type": "string"}, "description": "Stores to search"},
-      "type": _string("Kind of search: semantic, keyword or hybrid")}),
+      "type": _string("Kind of search", "content", ("content", "file", "function", "struct"))}),
     ("search_replace", "Replace text in a file, once or at every occurrence",
      {"path": _string("File to edit"), "old_string": _string("Text to find"),
       "new_string": _string("Text to put in its place")},
-     {"replace_all": _boolean("Replace every occurrence, not just the first")}),
+     {"replace_all": _boolean("Replace every occurrence, not just the first", False)}),
     ("todo_write", "Create or update the task list that tracks progress on the request",
      {"merge": _boolean("Merge into the existing list instead of replacing it"),
       "todos": {"type": "array", "items": _TODO_ITEM, "description": "The tasks"}},
@@ -351,10 +364,18 @@ AGENT_TOOLS: tuple[tuple[str, str, dict[str, dict[str, Any]], dict[str, dict[str
      {"body": _string("Request body"),
       "headers": {"type": "object", "additionalProperties": {"type": "string"},
                   "description": "Request headers"},
-      "method": _string("HTTP method, GET by default")}),
+      "method": _string("HTTP method", enum=("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"))}),
     ("write_file", "Write text to a file, creating it or replacing its contents",
      {"path": _string("File to write"), "content": _string("The complete new contents")},
-     {"backup": _boolean("Keep a copy of the previous contents")}),
+     {"backup": _boolean("Keep a copy of the previous contents", True)}),
+)
+
+#: How the tool list groups the tools, as Hector's does (the category names are hector_nb's words).
+TOOL_CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Built-in tools", ("execute_command", "read_file", "write_file", "search_replace", "apply_patch",
+                        "grep_search", "web_request", "todo_write")),
+    ("Knowledge tools", ("search",)),
+    ("Agent tools", ("agent_call",)),
 )
 
 
@@ -365,12 +386,28 @@ def agent_tools() -> list[sdk.ToolDefinition]:
             for name, description, required, optional in AGENT_TOOLS]
 
 
-def agent_tool_list_text() -> str:
-    """The tool list a default agent sends as its second ``ROLE_UNSPECIFIED`` message (~940 chars)."""
-    lines = [f"- {name}: {description}" for name, description, _, _ in AGENT_TOOLS]
-    return ("\nAVAILABLE TOOLS:\n" + "\n".join(lines)
-            + "\n\nTo use a tool, call it with arguments that match its parameters. "
-            "Call a tool only when it helps; answer directly otherwise.")
+def agent_tool_list_text(stores: Sequence[str] = (), todos: Sequence[Mapping[str, Any]] | None = None) -> str:
+    """The tool list a default agent sends as its second ``ROLE_UNSPECIFIED`` message (~940 chars).
+
+    As Hector's: the tools grouped by category, then (with ``stores``) the
+    document stores the ``search`` tool reaches, then (once ``todo_write`` was
+    called, ``todos``) a ``<current_todos>`` block, and last a paragraph about memory.
+    """
+    descriptions = {name: description for name, description, _, _ in AGENT_TOOLS}
+    lines = ["", "AVAILABLE TOOLS:"]
+    for category, names in TOOL_CATEGORIES:
+        lines += ["", f"{category}:", *(f"- {name}: {descriptions[name]}" for name in names)]
+    if stores:
+        lines += ["", "DOCUMENT STORES (reach them with the search tool):", *(f"- {store}" for store in stores)]
+    if todos is not None:
+        lines += ["", "<current_todos>",
+                  *(f"- [{todo.get('status', '')}] {todo.get('id', '')}: {todo.get('content', '')}" for todo in todos),
+                  "</current_todos>"]
+    lines += ["", "To use a tool, call it with arguments that match its parameters. Call a tool only when it "
+              "helps; answer directly otherwise.", "",
+              "MEMORY: earlier turns of this conversation are summarised when it grows long; rely on the task "
+              "list and on what the tools return rather than on remembering details."]
+    return "\n".join(lines)
 
 
 #: The size of a default agent's system prompt (v1.9.9; v1.8.7 sent about 19,300).
@@ -491,23 +528,73 @@ def agent_system_prompt(length: int = SYSTEM_PROMPT_CHARS) -> str:
         number += 1
 
 
-def agent_messages(prompt: str, system_prompt: str | None = None) -> list[sdk.Message]:
-    """The three messages a default Hector agent sends for ``prompt``.
+def context_message_text(passages: Iterable[sdk.SearchResult | str]) -> str:
+    """The extra message ``include_context`` adds: the passages, read from ``SearchResult.content`` as Hector does."""
+    texts = [p if isinstance(p, str) else p.content for p in passages]
+    return "RELEVANT CONTEXT from the document stores:\n\n" + "\n\n".join(
+        f"[{number}] {text}" for number, text in enumerate(texts, start=1))
+
+
+def agent_messages(prompt: str, system_prompt: str | None = None, *, stores: Sequence[str] = (),
+                   context: Iterable[sdk.SearchResult | str] | None = None,
+                   todos: Sequence[Mapping[str, Any]] | None = None, tool_results: int = 0) -> list[sdk.Message]:
+    """The messages a default Hector agent sends for ``prompt``.
 
     Its system prompt (``system_prompt``, or :func:`agent_system_prompt`) and its
-    tool list as two ``ROLE_UNSPECIFIED`` messages, then the prompt as ``ROLE_USER``.
+    tool list (:func:`agent_tool_list_text` of ``stores`` and ``todos``) as two
+    ``ROLE_UNSPECIFIED`` messages; with ``include_context`` (``context``: the
+    hits, or their texts) one more with the passages; then the prompt as
+    ``ROLE_USER``. After a unary tool call (``tool_results=1``) come the model's
+    turn and the tool's result, both ``ROLE_AGENT`` with empty content, as
+    Hector's bridge passes them: five messages in all.
     """
-    return [
+    messages = [
         sdk.Message(role=ROLE_UNSPECIFIED, content=agent_system_prompt() if system_prompt is None
                     else system_prompt),
-        sdk.Message(role=ROLE_UNSPECIFIED, content=agent_tool_list_text()),
-        sdk.Message(role=ROLE_USER, content=prompt),
+        sdk.Message(role=ROLE_UNSPECIFIED, content=agent_tool_list_text(stores, todos)),
     ]
+    if context is not None:
+        messages.append(sdk.Message(role=ROLE_UNSPECIFIED, content=context_message_text(context)))
+    messages.append(sdk.Message(role=ROLE_USER, content=prompt))
+    if tool_results:
+        messages.append(sdk.Message(role=ROLE_AGENT, content=""))  # the model's turn: its tool calls are not carried
+        messages += [sdk.Message(role=ROLE_AGENT, content="") for _ in range(tool_results)]
+    return messages
 
 
-def agent_request(prompt: str, system_prompt: str | None = None) -> sdk.GenerateRequest:
-    """A default Hector agent's whole ``GenerateRequest``: :func:`agent_messages` and :func:`agent_tools`."""
-    return sdk.GenerateRequest(messages=agent_messages(prompt, system_prompt), tools=agent_tools())
+def agent_request(prompt: str, system_prompt: str | None = None, **shape: Any) -> sdk.GenerateRequest:
+    """A default Hector agent's whole ``GenerateRequest``: :func:`agent_messages` (``shape``: its
+    keyword arguments) and :func:`agent_tools`."""
+    return sdk.GenerateRequest(messages=agent_messages(prompt, system_prompt, **shape), tools=agent_tools())
+
+
+def written_todos(calls: Iterable[sdk.ToolCall]) -> list[dict[str, Any]] | None:
+    """The task list of the last ``todo_write`` call among ``calls`` (None when there is none):
+    what Hector then shows in the ``<current_todos>`` block."""
+    todos = None
+    for call in calls:
+        if call.name == "todo_write":
+            try:
+                arguments = json.loads(call.arguments_json or "{}")
+            except ValueError:
+                continue
+            listed = arguments.get("todos") if isinstance(arguments, dict) else None
+            todos = [todo for todo in listed if isinstance(todo, dict)] if isinstance(listed, list) else []
+    return todos
+
+
+def agent_followup(prompt: str, calls: Sequence[sdk.ToolCall], system_prompt: str | None = None,
+                   **shape: Any) -> sdk.GenerateRequest:
+    """The request a default agent sends after the model answered ``prompt`` with the tool ``calls``.
+
+    The first request's messages, the model's turn and one result per call (all
+    ``ROLE_AGENT``, empty), the tool list showing ``<current_todos>`` after a
+    ``todo_write``.
+    """
+    todos = written_todos(calls)
+    if todos is not None:
+        shape = {**shape, "todos": todos}
+    return agent_request(prompt, system_prompt, tool_results=len(calls), **shape)
 
 
 # ---------------------------------------------------------------------------
@@ -575,13 +662,17 @@ def yaml_scalar(value: Any) -> str:
 # ---------------------------------------------------------------------------
 # Document stores (RAG): how Hector calls a database plugin
 
-#: The metadata keys Hector's document store sends with each chunk (values are Go's ``%v`` text).
+#: The 21 metadata keys Hector's document store sends with each chunk (values are Go's ``%v`` text).
 DOCUMENT_METADATA_KEYS = (
-    "content", "path", "title", "chunk_index", "total_chunks", "start_line", "end_line",
-    "file_name", "file_extension", "file_size", "language", "content_type", "last_modified",
-    "content_hash", "document_id", "source", "store_name", "indexed_at", "chunk_size", "is_chunked",
+    "absolute_path", "chunk_index", "chunk_total", "collection", "content", "end_line", "extractor",
+    "indexed_at", "ingested_at", "language", "last_modified", "name", "path", "rel_path", "size",
+    "source_path", "source_type", "start_line", "store_name", "title", "type",
 )
-
+#: A document store's ``search.threshold`` default: Hector drops every hit scoring below it.
+SEARCH_THRESHOLD = 0.5
+#: The metadata key Hector's document store filters hits on (string equality with the store's collection).
+COLLECTION_KEY = "collection"
+CAUSE_SEARCH_THRESHOLD = "search-threshold"
 
 def _go_float(value: float) -> str:
     # fmt's %v of a float64 is strconv.FormatFloat(v, 'g', -1, 64): the shortest digits,
@@ -628,54 +719,68 @@ def go_text(value: Any) -> str:
     return str(value)
 
 
-def document_id(rng: random.Random | None = None) -> str:
-    """A chunk id as Hector's document store makes it: a random UUID (version 4) string.
+def document_id(store: str, rel_path: str, chunk_index: int) -> str:
+    """A chunk's id as Hector's document store makes it (the same file and chunk give the same id).
 
-    Pass ``rng`` for a reproducible sequence of ids.
+    Go: ``uuid.NewMD5(uuid.Nil, md5.Sum([]byte(text)))`` with text
+    ``{store}:{relative path}:chunk:{index}``: a version 3 UUID whose name is the
+    16-byte MD5 digest of that text, in the nil namespace.
     """
-    if rng is None:
-        return str(uuid.uuid4())
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    digest = hashlib.md5(f"{store}:{rel_path}:chunk:{chunk_index}".encode()).digest()  # noqa: S324 - Hector's ids
+    return str(_md5_uuid(digest))
 
 
-def document_metadata(content: str, path: str, chunk_index: int, total_chunks: int = 1,
-                      store: str = "docs", **extra: Any) -> dict[str, str]:
-    """The metadata Hector's document store upserts with one chunk of ``path``.
+def _md5_uuid(name: bytes) -> uuid.UUID:
+    """Go's ``uuid.NewMD5(uuid.Nil, name)``: MD5 of the nil namespace's 16 bytes and ``name``, version 3."""
+    hashed = hashlib.md5(bytes(16) + name).digest()  # noqa: S324 - the UUID version 3 algorithm
+    return uuid.UUID(bytes=hashed[:16], version=3)
 
-    About twenty keys (:data:`DOCUMENT_METADATA_KEYS`), every value as Go's
-    ``%v`` text; ``extra`` adds or overrides keys.
+
+#: The Unix time (2025-01-01) the simulated files were modified and indexed at.
+_SIMULATED_TIME = 1735689600
+_LANGUAGES = {".go": "go", ".py": "python", ".md": "markdown", ".txt": "text"}
+
+
+def document_metadata(content: str, rel_path: str, chunk_index: int, chunk_total: int = 1,
+                      store: str = "docs", root: str = "/data/docs", start_line: int = 1,
+                      modified: int = _SIMULATED_TIME, **extra: Any) -> dict[str, str]:
+    """The metadata Hector's document store upserts with one chunk of the file ``rel_path`` under ``root``.
+
+    The 21 keys of :data:`DOCUMENT_METADATA_KEYS`, every value as Go's ``%v``
+    text: ``collection`` and ``store_name`` are the store's name,
+    ``last_modified`` is Unix seconds, ``title`` and ``name`` the file name with
+    its extension, ``content`` the chunk's text. ``extra`` adds or overrides keys.
     """
-    name = path.rsplit("/", 1)[-1]
+    name = rel_path.rsplit("/", 1)[-1]
     extension = "." + name.rsplit(".", 1)[-1] if "." in name else ""
-    lines = content.count("\n") + 1
+    absolute = f"{root.rstrip('/')}/{rel_path}"
     values: dict[str, Any] = {
-        "content": content,
-        "path": path,
-        "title": name.rsplit(".", 1)[0] if "." in name else name,
+        "absolute_path": absolute,
         "chunk_index": chunk_index,
-        "total_chunks": total_chunks,
-        "start_line": chunk_index * lines + 1,
-        "end_line": (chunk_index + 1) * lines,
-        "file_name": name,
-        "file_extension": extension,
-        "file_size": len(content.encode()) * total_chunks,
-        "language": {".go": "go", ".py": "python", ".md": "markdown"}.get(extension, "text"),
-        "content_type": "text/markdown" if extension == ".md" else "text/plain",
-        "last_modified": "2025-01-01 00:00:00 +0000 UTC",
-        "content_hash": uuid.uuid5(uuid.NAMESPACE_URL, content).hex,
-        "document_id": str(uuid.uuid5(uuid.NAMESPACE_URL, path)),
-        "source": "directory",
+        "chunk_total": chunk_total,
+        "collection": store,
+        "content": content,
+        "end_line": start_line + content.count("\n"),
+        "extractor": "TextExtractor",
+        "indexed_at": _SIMULATED_TIME,
+        "ingested_at": _SIMULATED_TIME,
+        "language": _LANGUAGES.get(extension, "text"),
+        "last_modified": modified,
+        "name": name,
+        "path": absolute,
+        "rel_path": rel_path,
+        "size": len(content.encode()) * chunk_total,
+        "source_path": absolute,
+        "source_type": "directory",
+        "start_line": start_line,
         "store_name": store,
-        "indexed_at": 1735689600,
-        "chunk_size": len(content),
-        "is_chunked": total_chunks > 1,
+        "title": name,
+        "type": "file",
         **extra,
     }
     return {key: go_text(value) for key, value in values.items()}
 
 
-#: A document store's ``search.threshold`` default: Hector drops every hit scoring below it.
-SEARCH_THRESHOLD = 0.5
 
 
 def warn_scores_outside_unit(plugin: str, low: float, high: float) -> bool:
@@ -699,13 +804,41 @@ def search_top_k(hits_needed: int) -> int:
     return 2 * hits_needed
 
 
+def hector_keeps(score: float, threshold: float = SEARCH_THRESHOLD) -> bool:
+    """Whether Hector's document store keeps a hit scoring ``score``: not below ``threshold`` (0 keeps all)."""
+    return threshold <= 0 or score >= threshold
+
+
+def dropped_hits(results: Iterable[sdk.SearchResult], threshold: float = SEARCH_THRESHOLD) -> int:
+    """How many of ``results`` Hector's document store would drop for scoring below ``threshold``."""
+    return sum(not hector_keeps(result.score, threshold) for result in results)
+
+
+def warn_below_threshold(plugin: str, results: Sequence[sdk.SearchResult],
+                         threshold: float = SEARCH_THRESHOLD) -> bool:
+    """Hits scoring below Hector's ``search.threshold``: Hector never shows them to an agent."""
+    low = [result.score for result in results if not hector_keeps(result.score, threshold)]
+    if not low:
+        return False
+    return warn(plugin, CAUSE_SEARCH_THRESHOLD,
+                f"Hector's document store drops hits scoring below search.threshold ({threshold:g}): "
+                f"{len(low)} of {len(results)} hits of this search (best dropped score {max(low):.3g}) "
+                "would not reach an agent",
+                f"if relevant hits are among them, score so that they reach {threshold:g} (a similarity such as "
+                "cosine or 1/(1+distance), never a negated distance) or lower search.threshold in hector.yaml; "
+                "the hector_keeps column shows what Hector keeps")
+
+
 def select_hits(results: Sequence[sdk.SearchResult], hits_needed: int,
-                metadata_filter: Mapping[str, str] | None = None) -> list[sdk.SearchResult]:
-    """What Hector keeps of a ``Search`` answer: results matching the filter (string
-    equality on metadata), in the order given (best first), the first ``hits_needed``."""
+                metadata_filter: Mapping[str, str] | None = None,
+                threshold: float = SEARCH_THRESHOLD) -> list[sdk.SearchResult]:
+    """What Hector keeps of a ``Search`` answer: in the order given (best first), the results whose
+    metadata equals ``metadata_filter`` (string equality; Hector's document store filters on
+    ``{"collection": <its collection>}``), then those not scoring below ``threshold`` (0: all), the
+    first ``hits_needed``."""
     wanted = metadata_filter or {}
     kept = [r for r in results if all(r.metadata.get(k) == v for k, v in wanted.items())]
-    return kept[:hits_needed]
+    return [r for r in kept if hector_keeps(r.score, threshold)][:hits_needed]
 
 
 # ---------------------------------------------------------------------------
@@ -721,6 +854,50 @@ _SECTION_LABELS = {
 }
 
 
+def _go_list(names: Iterable[str]) -> str:
+    return "[" + " ".join(names) + "]"
+
+
+def refused_config(data: Mapping[str, Any], plugins: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """What in a ``hector.yaml`` Hector refuses to start with: ``(entry, Hector's message, fix)`` each.
+
+    ``data`` maps ``llms``, ``agents``, ``document_stores``, ``vector_stores`` and
+    ``embedders`` to their (mapping) sections; ``plugins`` is the ``plugins:`` section.
+    An ``llms:`` entry named like an LLM plugin ("already registered"), an agent
+    whose ``llm:`` or a document store whose ``vector_store``/``embedder`` names a
+    plugin (validation: "not found"), an ``llms:`` type Hector has no client for.
+    """
+    llm_plugins = set(plugins.get("llm_providers") or {})
+    store_plugins = {"vector_store": set(plugins.get("database_providers") or {}),
+                     "embedder": set(plugins.get("embedder_providers") or {})}
+    llms = data.get("llms", {})
+    refused = []
+    for name, settings in llms.items():
+        if name in llm_plugins:
+            refused.append((str(name), f"item with name '{name}' already registered",
+                            f"give the llms: entry another name than the plugin {name!r}"))
+        kind = settings.get("type") if isinstance(settings, dict) else None
+        if kind is not None and kind not in AGENT_LLM_TYPES:
+            refused.append((str(name), f"unsupported LLM type: {kind}",
+                            f"use one of {', '.join(AGENT_LLM_TYPES)}; a plugin LLM is reached from a Go program "
+                            "that embeds Hector, not through llms:"))
+    for agent, settings in data.get("agents", {}).items():
+        llm = settings.get("llm") if isinstance(settings, dict) else None
+        if isinstance(llm, str) and llm in llm_plugins and llm not in llms:
+            refused.append((llm, f"llm '{llm}' not found (available: {_go_list(map(str, llms))})",
+                            f"point agent {agent!r} at an llms: entry ({', '.join(AGENT_LLM_TYPES)}); the stock "
+                            "CLI cannot route an agent to a plugin LLM (a Go program embedding Hector can)"))
+    sections = {"vector_store": data.get("vector_stores", {}), "embedder": data.get("embedders", {})}
+    for store, settings in data.get("document_stores", {}).items():
+        for key, names in store_plugins.items():
+            value = settings.get(key) if isinstance(settings, dict) else None
+            if isinstance(value, str) and value in names and value not in sections[key]:
+                refused.append((value, f"{key} '{value}' not found (available: {_go_list(map(str, sections[key]))})",
+                                f"point document store {store!r} at a {key}s: entry; no config that passes "
+                                "Hector's validation lets a document store use a plugin (a Go program can)"))
+    return refused
+
+
 def name_required_message(section: str, key: str) -> str:
     """Hector's validation error for an entry of ``plugins.<section>`` without ``name:``.
 
@@ -728,3 +905,73 @@ def name_required_message(section: str, key: str) -> str:
     """
     label = _SECTION_LABELS.get(section, "Plugin")
     return f"{label} plugin '{key}' validation failed: plugin name is required"
+
+
+# ---------------------------------------------------------------------------
+# The facts above as one table (README.md, "What Hector really does"; a test keeps both equal)
+
+#: (what Hector does, what hector_nb does by default, what ``lenient`` fidelity does), one row per fact.
+FIDELITY_TABLE: tuple[tuple[str, str, str], ...] = (
+    ("every `plugins:` entry needs `name:`, or the whole file is rejected (\"LLM provider plugin 'x' "
+     "validation failed: plugin name is required\")", "same error, with the fix", "accepted"),
+    ("a config it refuses to start with: an `llms:` entry named like a plugin (\"item with name 'x' already "
+     "registered\"); an agent's `llm:`, or a document store's `vector_store`/`embedder`, naming a plugin "
+     "(\"llm 'x' not found (available: [...])\"); an `llms:` type other than "
+     f"{', '.join(AGENT_LLM_TYPES)} (\"unsupported LLM type\")",
+     "refused with Hector's message and the fix", "loaded, with a warning"),
+    ("one broken plugin in `plugins:` does not stop the others: every good plugin is loaded",
+     "`load_config` loads every good plugin, then raises `PartialLoad` naming each failure; run it again once "
+     "fixed: loaded plugins are kept", "same"),
+    ("only string config values reach `Initialize`; numbers and booleans are dropped silently",
+     "dropped, with a warning", "every scalar as text"),
+    ("the manifest's `config_schema` is ignored: no required-key check, no defaults",
+     "a missing required key is a warning; so is a default, for an executable not served by hector_nb's SDK "
+     "(which applies a provider's `config_defaults` itself)", "required keys enforced, defaults applied"),
+    ("a plugin that prints on stdout before its handshake is not loaded; go-plugin's \"Unrecognized remote "
+     "plugin message\" goes to stderr only, Hector's own log has no trace of it, then \"LLM provider 'x' not "
+     "found\"", "the load fails, quoting the line", "the line is logged"),
+    ("a plugin's stderr is never shown, at any log level (not even `--log-level debug`); the launcher runs "
+     "with Hector's environment and `PATH`", "`%hector logs NAME`", ""),
+    ("unload looks the plugin up by its manifest name", "a `hector.yaml` key other than the manifest name is "
+     "a warning", ""),
+    ("unload calls the plugin's `Shutdown` without a deadline and waits (a `Shutdown` that never returns hangs "
+     "Hector's exit); `Health`, `GetStatus` and `GetManifest` are never called",
+     "`check` warns on a slow `Shutdown` with its time and fails one that does not return; its `Health`, "
+     "`GetStatus` and `GetManifest` checks only warn", ""),
+    ("an agent sends `ROLE_UNSPECIFIED` (its ~19,600-character system prompt, then its tool list grouped by "
+     "category, listing the document stores, with `<current_todos>` after `todo_write`), with "
+     "`include_context` a message of passages, then `ROLE_USER` (the prompt), and ten tools (`number`, "
+     "boolean, enum parameters with defaults); after a unary tool call, five messages: the model's turn and "
+     "the tool result as empty `ROLE_AGENT`",
+     "a string prompt is `ROLE_USER`, `system=`/`--system` `ROLE_UNSPECIFIED`, OpenAI's words translated; "
+     "`agent=True`/`--as-agent` sends a whole agent request, and `tool_result=`/`--tool-result` its next one",
+     "roles as given; a tool result's text is sent"),
+    ("agents stream by default and drop `TOOL_CALL` chunks: tool calls reach an agent only through unary "
+     "`Generate` (`reasoning: {enable_streaming: false}`)", "shown, marked in the widget and text view, with "
+     "a warning", "shown"),
+    ("a tool call whose arguments miss a required key (or break the tool's JSON Schema) gets the tool's error "
+     "back; a model that repeats it loops until the agent's limit of 100 iterations",
+     "`check` validates tool calls against the schema and plays an agent loop; `builtin:echo` calls the first "
+     "tool once, then answers", ""),
+    ("its document store upserts without `CreateCollection`, ids `uuid.NewMD5(uuid.Nil, "
+     "md5.Sum(\"{store}:{relative path}:chunk:{index}\"))`, 21 metadata keys as Go `%v` text (`collection`, "
+     "`content`, `title` with the extension, `last_modified` in Unix seconds...)",
+     "`hector_nb.hector.document_id` and `document_metadata` make the same; `%hector upsert` sends no "
+     "`CreateCollection` unless `--create`; the built-in databases create a collection on the first upsert", ""),
+    (f"its search asks for twice the hits it needs, keeps those whose `{COLLECTION_KEY}` metadata is the "
+     "store's, drops every hit scoring below `search.threshold` (default "
+     f"{SEARCH_THRESHOLD:g}), keeps the first k",
+     "a `hector_keeps` column and a warning once per database when hits fall below it; `--threshold X` on "
+     "`%hector search/compare/eval` (0: none); `evaluate()` scores as Hector sees it (`hector_*`); `check` "
+     "fails a relevant hit below it; `builtin:memory`'s euclidean score is 1/(1+distance)", "no warning"),
+    ("its agents' `search` tool reads a hit's text from `metadata[\"content\"]`, `include_context` from "
+     "`SearchResult.content`", "every built-in database fills both; `check` says which one a plugin misses",
+     ""),
+)
+
+
+def fidelity_table_markdown() -> str:
+    """:data:`FIDELITY_TABLE` as the Markdown table README.md shows."""
+    rows = ["| Hector | hector_nb (default) | lenient |", "| --- | --- | --- |"]
+    rows += [f"| {hector} | {ours} | {lenient} |" for hector, ours, lenient in FIDELITY_TABLE]
+    return "\n".join(rows)

@@ -19,19 +19,20 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from . import hector, sdk
-from .config import config_texts, load_hector_config
-from .errors import InvalidConfig, PluginError, PluginNotFound
+from .config import PluginSpec, config_texts, load_hector_config
+from .errors import HectorError, InvalidConfig, PartialLoad, PluginError, PluginNotFound
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
 from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect
 from .host.deadlines import deadline
 from .host.process import executable_command
-from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, read_manifest
+from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, manifest_path, read_manifest
 
 if TYPE_CHECKING:
     import pandas
@@ -145,7 +146,8 @@ class Session:
         if manifest.type not in CLIENTS:
             raise PluginError(name, "load", f"type {manifest.type!r} is not a provider hector_nb can run; "
                               f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
-        texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=False)
+        texts = _initialize_config(manifest, config, name, mode,
+                                   plugin_applies_defaults=serves_with_sdk(command[-1]))
         with self._reserved(name):
             transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
                                             strict_stdout=mode == hector.HECTOR)
@@ -238,28 +240,64 @@ class Session:
         """Load every enabled plugin a ``hector.yaml`` declares (and any it discovers).
 
         In ``hector`` fidelity the file is validated as Hector does (every entry
-        needs ``name:``) and warns where Hector would not do what the file seems
-        to say (see :func:`hector_nb.config.load_hector_config`), including a
-        config key that differs from the plugin's manifest name.
+        needs ``name:``; a config Hector refuses to start with is refused with
+        Hector's message, see :func:`hector_nb.config.load_hector_config`) and a
+        config key that differs from the plugin's manifest name brings a warning.
+
+        As Hector does, one broken plugin does not stop the others: every good
+        plugin is loaded, then :class:`~hector_nb.errors.PartialLoad` names each
+        one that failed and why (an error, not a warning, so that no later cell
+        runs on a session that silently lacks a plugin). Run ``load_config``
+        again once it is fixed: a plugin already loaded from the same
+        executable under the same name is kept, not loaded twice.
         """
         mode = self._mode(fidelity)
         settings = load_hector_config(path, fidelity=mode)
-        loaded = []
+        loaded: list[PluginClient] = []
+        failures: dict[str, HectorError] = {}
         for spec in settings.plugins:
-            manifest = read_manifest(spec.path)
-            if manifest.type != spec.plugin_type:
-                raise InvalidConfig(spec.name, "load", f"{spec.source}: listed as a {spec.plugin_type} but its "
-                                    f"manifest says {manifest.type}; move it to the right section")
-            if mode == hector.HECTOR and spec.name != manifest.name:
-                hector.warn_config_key_differs(spec.name, manifest.name)
-            loaded.append(self.load(spec.path, name=spec.name, config=spec.config, fidelity=mode))
+            try:
+                loaded.append(self._load_spec(spec, mode))
+            except HectorError as exc:
+                failures[spec.name] = exc
         if settings.discovery.enabled:
             from .manifest import discover
 
             for entry in discover(settings.discovery.paths, settings.discovery.scan_subdirectories):
-                if entry.valid and entry.type in CLIENTS and entry.name not in self._plugins:
-                    loaded.append(self.load(entry.executable, name=entry.name, fidelity=mode))
+                if entry.valid and entry.type in CLIENTS and entry.name not in self._plugins \
+                        and entry.name not in failures:
+                    try:
+                        loaded.append(self.load(entry.executable, name=entry.name, fidelity=mode))
+                    except HectorError as exc:
+                        failures[entry.name] = exc
+        if failures:
+            lines = "; ".join(f"{name}: {error}" for name, error in failures.items())
+            kept = ", ".join(client.name for client in loaded) or "none"
+            raise PartialLoad("load_config", f"{len(failures)} of {len(failures) + len(loaded)} plugins of "
+                              f"{settings.source} failed to load ({lines}); the others are loaded, as Hector "
+                              f"loads them ({kept}); fix the failed ones and run load_config again",
+                              loaded, failures)
         return loaded
+
+    def _load_spec(self, spec: PluginSpec, mode: str) -> PluginClient:
+        """The plugin ``spec`` declares: the one already loaded from its executable under its name, or a new one."""
+        kept = self._kept(spec.name, spec.path)
+        if kept is not None:
+            return kept
+        manifest = read_manifest(spec.path)
+        if manifest.type != spec.plugin_type:
+            raise InvalidConfig(spec.name, "load", f"{spec.source}: listed as a {spec.plugin_type} but its "
+                                f"manifest says {manifest.type}; move it to the right section")
+        if mode == hector.HECTOR and spec.name != manifest.name:
+            hector.warn_config_key_differs(spec.name, manifest.name)
+        return self.load(spec.path, name=spec.name, config=spec.config, fidelity=mode)
+
+    def _kept(self, name: str, path: str | os.PathLike[str]) -> PluginClient | None:
+        """The plugin loaded as ``name`` from the executable ``path`` (or its manifest), if there is one."""
+        client = self._plugins.get(name)
+        if client is None or client.manifest.path is None:
+            return None
+        return client if manifest_path(path).resolve() == client.manifest.path.resolve() else None
 
     def get(self, name: str) -> PluginClient:
         """The plugin loaded under ``name``."""
@@ -370,6 +408,23 @@ def _initialize_config(manifest: PluginManifest, config: dict[str, Any] | None, 
         return apply_config_schema(manifest, config_texts(config, name), name)
     defaults = {} if plugin_applies_defaults else manifest.config_defaults
     return hector.initialize_config(name, config, manifest.config_required, defaults)
+
+
+#: How a launcher serving through hector_nb's SDK (built-in, exported or hand-written) starts its server.
+_SDK_SERVE = re.compile(rb"\bserve_(?:llm_|database_|embedder_)?plugin\(")
+#: How much of an executable is read to tell a hector_nb SDK launcher (a few KB) from anything else.
+_LAUNCHER_BYTES = 64 * 1024
+
+
+def serves_with_sdk(executable: str | os.PathLike[str]) -> bool:
+    """Whether ``executable`` is a Python launcher serving through hector_nb's SDK, whose servicer applies
+    the provider's ``config_defaults`` itself (so a manifest default it lacks is no cause for a warning)."""
+    try:
+        with open(executable, "rb") as file:
+            head = file.read(_LAUNCHER_BYTES)
+    except OSError:
+        return False
+    return head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0] and bool(_SDK_SERVE.search(head))
 
 
 def _provider_command(provider: sdk.Provider) -> list[str]:

@@ -1,14 +1,15 @@
 """Database checks: the calls Hector's document store makes, and the contract's edge cases.
 
 Hector's document store upserts without ever calling CreateCollection, with
-UUID ids and about twenty metadata keys, searches with twice the top_k it
-needs, keeps hits in the order given and reads their text from ``content``.
+deterministic UUID ids and 21 metadata keys, searches with twice the top_k it
+needs, keeps hits in the order given whose ``collection`` metadata is the
+store's, drops those scoring below its ``search.threshold`` (0.5), and reads
+their text from ``SearchResult.content`` (``include_context``) and from
+``metadata["content"]`` (its agents' ``search`` tool).
 Each check writes its own collection, so one fault shows in one check.
 """
 
 from __future__ import annotations
-
-import random
 
 import numpy as np
 
@@ -29,12 +30,11 @@ Document = tuple[str, list[float], dict[str, str]]
 
 
 def documents(count: int, seed: int, store: str) -> list[Document]:
-    """``count`` chunks as Hector's document store sends them: UUID ids, unit vectors, ~20 metadata keys."""
-    rng = random.Random(seed)
+    """``count`` chunks as Hector's document store sends them: its ids, unit vectors, its 21 metadata keys."""
     vectors = np.random.default_rng(seed).normal(size=(count, DIMENSION)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return [(hector.document_id(rng), vector.tolist(),
-             hector.document_metadata(f"Chunk {n} of the check corpus: passage number {n}.", f"docs/file{n}.md",
+    return [(hector.document_id(store, f"file{seed}.md", n), vector.tolist(),
+             hector.document_metadata(f"Chunk {n} of the check corpus: passage number {n}.", f"file{seed}.md",
                                       n, count, store=store))
             for n, vector in enumerate(vectors)]
 
@@ -80,7 +80,7 @@ def _corpus_hits(ctx: CheckContext) -> tuple[list[Document], sdk.SearchResponse]
 
 
 @check("upsert_without_create", "Upsert works on a collection nobody created (Hector never calls "
-       "CreateCollection), with UUID ids and ~20 metadata keys",
+       "CreateCollection), with UUID ids and 21 metadata keys",
        stage=Stage.PROVIDER, plugin_types=DATABASE, fix=_CREATE_FIX)
 def upsert_without_create(ctx: CheckContext) -> Outcome:
     _, docs, error = _corpus(ctx)
@@ -114,38 +114,73 @@ def search_best_first(ctx: CheckContext) -> Outcome:
     return passed(f"{len(hits)} hits for top_k={top_k}, best first (top score {scores[0]:.3f})")
 
 
-@check("search_content", "every hit carries its text in SearchResult.content (Hector reads nothing else)",
-       stage=Stage.PROVIDER, plugin_types=DATABASE,
+@check("search_content", "every hit carries its text in SearchResult.content (Hector's include_context "
+       "reads it there)", stage=Stage.PROVIDER, plugin_types=DATABASE,
        fix="fill SearchResult.content from the 'content' metadata the chunk was upserted with")
 def search_content(ctx: CheckContext) -> Outcome:
     docs, reply = _corpus_hits(ctx)
     if reply.error or not reply.results:
         return skipped("the search found nothing to look at (see search_best_first)")
     expected = {id: metadata["content"] for id, _, metadata in docs}
-    wrong = [hit.id for hit in reply.results if hit.content != expected.get(hit.id)]
+    wrong = [hit for hit in reply.results if hit.content != expected.get(hit.id)]
     if wrong:
-        return failed(f"{len(wrong)} of {len(reply.results)} hits lack their text in content (e.g. {wrong[0]} has "
-                      f"{reply.results[0].content[:40]!r}); Hector's agent would see empty passages")
+        return failed(f"{len(wrong)} of {len(reply.results)} hits lack their text in SearchResult.content (e.g. "
+                      f"{wrong[0].id} has {wrong[0].content[:40]!r}); Hector's include_context reads the passage "
+                      "there, so an agent using it gets empty passages")
     return passed(f"all {len(reply.results)} hits carry their chunk's text")
 
 
 _METADATA_FIX = "store each chunk's metadata and return it unchanged in SearchResult.metadata"
 
 
-@check("search_metadata", "every hit carries the metadata it was upserted with (Hector filters on it)",
+@check("search_metadata", "every hit carries the metadata it was upserted with: 'collection' (Hector filters "
+       "on it) and 'content' (Hector's search tool reads it) above all",
        stage=Stage.PROVIDER, plugin_types=DATABASE, fix=_METADATA_FIX)
 def search_metadata(ctx: CheckContext) -> Outcome:
     docs, reply = _corpus_hits(ctx)
     if reply.error or not reply.results:
         return skipped("the search found nothing to look at (see search_best_first)")
     expected = {id: metadata for id, _, metadata in docs}
+    changed: dict[str, str] = {}
     for hit in reply.results:
         want = expected.get(hit.id, {})
-        missing = sorted(key for key, value in want.items() if hit.metadata.get(key) != value)
-        if missing:
-            return failed(f"hit {hit.id} lacks or changed metadata {', '.join(missing[:5])}; Hector filters hits "
-                          "by metadata equality and drops these")
+        changed.update((key, hit.id) for key, value in want.items() if hit.metadata.get(key) != value)
+    if hector.COLLECTION_KEY in changed:
+        return failed(f"hit {changed[hector.COLLECTION_KEY]} lacks or changed its 'collection' metadata; Hector's "
+                      "document store keeps only hits whose 'collection' equals the store's name, so it drops it")
+    if "content" in changed:
+        return failed(f"hit {changed['content']} lacks or changed its 'content' metadata; the search tool Hector "
+                      "gives its agents reads the passage from metadata['content'], so the agent sees it empty")
+    if changed:
+        return warned(f"hits lack or changed metadata {', '.join(sorted(changed)[:5])}; Hector itself filters on "
+                      "'collection' only, but these are lost to anyone reading the hits")
     return passed(f"all {len(reply.results)} hits carry their {len(docs[0][2])} metadata keys unchanged")
+
+
+@check("search_threshold", f"a relevant hit scores at least Hector's search.threshold "
+       f"({hector.SEARCH_THRESHOLD:g}); Hector drops every hit below it",
+       stage=Stage.PROVIDER, plugin_types=DATABASE,
+       fix="return a similarity, higher is better, where a relevant hit reaches 0.5: cosine similarity, or "
+           "1/(1+distance) for a distance; never a negated distance")
+def search_threshold(ctx: CheckContext) -> Outcome:
+    docs, reply = _corpus_hits(ctx)
+    own = [hit for hit in reply.results if hit.id == docs[5][0]]
+    if reply.error or not own:
+        return skipped("the search did not return the stored vector it searched for (see search_best_first)")
+    threshold = hector.SEARCH_THRESHOLD
+    score = own[0].score
+    if not hector.hector_keeps(score, threshold):
+        dropped = hector.dropped_hits(reply.results, threshold)
+        return failed(f"the query was a stored vector, yet that exact match scores {score:.3g}, below Hector's "
+                      f"search.threshold {threshold:g}; Hector drops {dropped} of the {len(reply.results)} hits "
+                      "and its agents find nothing")
+    above = [hit.score for hit in reply.results if hit.score > 1.0]
+    if above:
+        return warned(f"{len(above)} hits score above 1 (up to {max(above):.3g}); Hector's threshold of "
+                      f"{threshold:g} is meant for similarities in [0, 1], so unrelated hits may pass it",
+                      "return a similarity in [0, 1] (e.g. cosine similarity of normalized vectors)")
+    return passed(f"the exact match scores {score:.3g} (Hector keeps hits from {threshold:g}); "
+                  f"{hector.dropped_hits(reply.results, threshold)} of {len(reply.results)} hits fall below it")
 
 
 @check("upsert_same_id", "upserting an id twice keeps only the last write",
@@ -173,7 +208,8 @@ def upsert_same_id(ctx: CheckContext) -> Outcome:
        fix="treat Delete of a missing id as done (success=true), as most vector databases do")
 def delete_missing_id(ctx: CheckContext) -> Outcome:
     collection, docs, _ = _corpus(ctx)
-    reply = ctx.call("Delete", sdk.DeleteRequest(collection=collection, id=hector.document_id()))
+    missing = hector.document_id(collection, "never-indexed.md", 0)
+    reply = ctx.call("Delete", sdk.DeleteRequest(collection=collection, id=missing))
     if not reply.success:
         return warned(f"Delete of a missing id answered success=false: {reply.error or '(no error text)'}; "
                       "Hector logs it as a failure", "treat Delete of a missing id as done (success=true)")
@@ -199,14 +235,16 @@ def top_k_larger(ctx: CheckContext) -> Outcome:
     return passed("3 hits for top_k=50 over 3 entries")
 
 
-@check("wrong_dimension", "a vector of the wrong dimension is refused with an error in the error field",
+@check("wrong_dimension", "a vector of the wrong dimension is refused with an error in the error field (Hector "
+       "never checks lengths itself, so a mismatch is a warning)",
        stage=Stage.PROVIDER, plugin_types=DATABASE,
        fix="compare the vector's length with the collection's dimension and answer an error naming both")
 def wrong_dimension(ctx: CheckContext) -> Outcome:
     collection, _, _ = _corpus(ctx)
     short = [0.5, 0.5, 0.5]
     found = _search(ctx, collection, short, 5)
-    upserted = ctx.call("Upsert", sdk.UpsertRequest(collection=collection, id=hector.document_id(), vector=short,
+    short_id = hector.document_id(collection, "short.md", 0)
+    upserted = ctx.call("Upsert", sdk.UpsertRequest(collection=collection, id=short_id, vector=short,
                                                     metadata={"content": "three dimensions"}))
     problems = []
     if not found.error:
@@ -215,7 +253,8 @@ def wrong_dimension(ctx: CheckContext) -> Outcome:
     if upserted.success:
         problems.append("Upsert of a 3-dimensional vector succeeded")
     if problems:
-        return failed("; ".join(problems) + "; mixed dimensions give meaningless scores")
+        return warned("; ".join(problems) + "; Hector never checks vector lengths, so an embedder swapped for one "
+                      "of another dimension gives meaningless scores without a word")
     return passed(f"refused: {found.error[:80]}")
 
 

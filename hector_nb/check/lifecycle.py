@@ -1,15 +1,22 @@
-"""Lifecycle checks, for every plugin type: manifest, Initialize, Health, GetStatus, GetManifest, Shutdown."""
+"""Lifecycle checks, for every plugin type: manifest, Initialize, Health, GetStatus, GetManifest, Shutdown.
+
+Hector calls Initialize when it loads a plugin and Shutdown, without a deadline,
+when it unloads it; it never calls Health, GetStatus or GetManifest, so their
+checks only warn.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
 
-from ..errors import InvalidManifest, PluginError
+from ..errors import InvalidManifest, PluginError, PluginTimeout
 from ..manifest import parse_manifest, read_manifest
 from ..plugin import sdk
-from .base import Outcome, Stage, check, failed, passed, skipped, warned
+from .base import Outcome, Stage, Verdict, check, failed, passed, skipped, warned
 from .context import CheckContext
 
 _NEVER_FAIL = ("lifecycle RPCs answer success=false with an error text; they never fail at the gRPC level "
@@ -84,54 +91,98 @@ def initialize_empty_config(ctx: CheckContext) -> Outcome:
                   "say which key is missing in the error field")
 
 
-@check("health", "Health answers healthy once initialized",
+#: Hector never calls these three: a fault in them is worth knowing, never a reason to fail.
+_NEVER_CALLED = "Hector never calls {rpc}, so this is informational"
+#: A Shutdown slower than this, in seconds, is a warning: Hector's unload (and exit) waits for it.
+SLOW_SHUTDOWN = 2.0
+
+
+def _informational(rpc: str, run: Callable[[], Outcome]) -> Outcome:
+    """``run()``'s outcome, a failure (or a gRPC error) turned into a warning: Hector never calls ``rpc``."""
+    note = _NEVER_CALLED.format(rpc=rpc)
+    try:
+        outcome = run()
+    except PluginError as exc:
+        return warned(f"{rpc} failed: {exc.message}; {note}", _NEVER_FAIL)
+    if outcome.verdict in (Verdict.WARN, Verdict.FAIL):
+        return warned(f"{outcome.happened}; {note}", outcome.fix)
+    return outcome
+
+
+@check("health", "Health answers healthy once initialized (informational: Hector never calls it)",
        stage=Stage.LIFECYCLE, fix=_NEVER_FAIL)
 def health(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("Health", sdk.HealthRequest())
-    if not reply.healthy:
-        return warned(f"Health answered healthy=false ({reply.message or 'no message'}) after a successful "
-                      "Initialize; Hector reports such a plugin as unhealthy",
-                      "answer healthy=true once the provider can serve, with a message saying why when not")
-    return passed(f"healthy ({reply.message or 'no message'})")
+    def run() -> Outcome:
+        reply = ctx.call("Health", sdk.HealthRequest())
+        if not reply.healthy:
+            return warned(f"Health answered healthy=false ({reply.message or 'no message'}) after a successful "
+                          "Initialize", "answer healthy=true once the provider can serve, with a message saying "
+                          "why when not")
+        return passed(f"healthy ({reply.message or 'no message'})")
+
+    return _informational("Health", run)
 
 
-@check("get_status", "GetStatus answers one of Hector's statuses, 'ready' once initialized",
-       stage=Stage.LIFECYCLE, fix="answer GetStatus with 'ready' (as Hector's SDK does)")
+@check("get_status", "GetStatus answers one of Hector's statuses, 'ready' once initialized (informational: "
+       "Hector never calls it)", stage=Stage.LIFECYCLE, fix="answer GetStatus with 'ready' (as Hector's SDK does)")
 def get_status(ctx: CheckContext) -> Outcome:
-    status = ctx.call("GetStatus", sdk.StatusRequest()).status
-    if status not in sdk.STATUSES:
-        return failed(f"GetStatus answered {status!r}, which is none of {', '.join(sdk.STATUSES)}",
-                      "answer 'ready' once initialized (Hector's SDK always does)")
-    if status != "ready":
-        return warned(f"GetStatus answered {status!r} after a successful Initialize",
-                      "answer 'ready' once initialized")
-    return passed("ready")
+    def run() -> Outcome:
+        status = ctx.call("GetStatus", sdk.StatusRequest()).status
+        if status not in sdk.STATUSES:
+            return failed(f"GetStatus answered {status!r}, which is none of {', '.join(sdk.STATUSES)}",
+                          "answer 'ready' once initialized (Hector's SDK always does)")
+        if status != "ready":
+            return warned(f"GetStatus answered {status!r} after a successful Initialize",
+                          "answer 'ready' once initialized")
+        return passed("ready")
+
+    return _informational("GetStatus", run)
 
 
-@check("get_manifest", "GetManifest answers, and agrees with the .plugin.yaml when it is not empty",
+@check("get_manifest", "GetManifest answers, and agrees with the .plugin.yaml when it is not empty "
+       "(informational: Hector never calls it)",
        stage=Stage.LIFECYCLE, fix="implement GetManifest: an empty ManifestResponse is fine (Hector's SDK sends "
                                   "one; Hector keeps the .plugin.yaml)")
 def get_manifest(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("GetManifest", sdk.ManifestRequest())
-    declared = ctx.target.manifest
-    if not any((reply.name, reply.version, reply.type)):
-        return passed("an empty manifest, as Hector's SDK answers; Hector keeps the .plugin.yaml")
-    if declared is None:
-        return skipped("no readable .plugin.yaml to compare with (see manifest)")
-    differences = [f"{field} {getattr(reply, field)!r} vs {getattr(declared, field)!r}"
-                   for field in ("name", "version", "type")
-                   if getattr(reply, field) and getattr(reply, field) != getattr(declared, field)]
-    if differences:
-        return warned(f"GetManifest disagrees with the manifest: {'; '.join(differences)}; Hector believes "
-                      "the .plugin.yaml", "answer the same facts as the .plugin.yaml (or an empty manifest)")
-    return passed(f"{reply.name} {reply.version}, {reply.type}: as in the manifest")
+    def run() -> Outcome:
+        reply = ctx.call("GetManifest", sdk.ManifestRequest())
+        declared = ctx.target.manifest
+        if not any((reply.name, reply.version, reply.type)):
+            return passed("an empty manifest, as Hector's SDK answers; Hector keeps the .plugin.yaml")
+        if declared is None:
+            return skipped("no readable .plugin.yaml to compare with (see manifest)")
+        differences = [f"{field} {getattr(reply, field)!r} vs {getattr(declared, field)!r}"
+                       for field in ("name", "version", "type")
+                       if getattr(reply, field) and getattr(reply, field) != getattr(declared, field)]
+        if differences:
+            return warned(f"GetManifest disagrees with the manifest: {'; '.join(differences)}; Hector believes "
+                          "the .plugin.yaml", "answer the same facts as the .plugin.yaml (or an empty manifest)")
+        return passed(f"{reply.name} {reply.version}, {reply.type}: as in the manifest")
+
+    return _informational("GetManifest", run)
 
 
-@check("shutdown", "Shutdown answers success (Hector calls it when it unloads the plugin)",
-       stage=Stage.FINAL, fix=_NEVER_FAIL)
+def shutdown_bound(timeout: float) -> float:
+    """How long the shutdown check waits for Shutdown, in seconds: Hector itself waits without a deadline."""
+    return 6 * timeout
+
+
+@check("shutdown", "Shutdown answers success, promptly: Hector calls it without a deadline when it unloads the "
+       "plugin, and waits", stage=Stage.FINAL, fix=_NEVER_FAIL)
 def shutdown(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("Shutdown", sdk.ShutdownRequest())
+    bound = shutdown_bound(ctx.timeout)
+    began = time.monotonic()
+    try:
+        reply = ctx.call("Shutdown", sdk.ShutdownRequest(), timeout=bound)
+    except PluginTimeout:
+        return failed(f"Shutdown did not return within {bound:g}s; Hector calls it without a deadline, so "
+                      "unloading this plugin, and Hector's exit, would hang",
+                      "return from Shutdown promptly: stop background work with a bounded wait")
+    took = time.monotonic() - began
     if not reply.success:
-        return warned(f"Shutdown answered success=false: {reply.error or '(no error text)'}",
+        return warned(f"Shutdown answered success=false after {took:.2f}s: {reply.error or '(no error text)'}",
                       "release what you can and answer success=true; report real problems in error")
-    return passed("Shutdown succeeded")
+    if took > SLOW_SHUTDOWN:
+        return warned(f"Shutdown took {took:.2f}s; Hector waits for it (no deadline), so unloading the plugin "
+                      "and Hector's exit take as long", "return from Shutdown promptly: bound its waits")
+    return passed(f"Shutdown succeeded in {took:.2f}s")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
+
+import jsonschema
 
 from .. import hector
 from ..errors import PluginError, PluginTimeout
@@ -151,27 +154,72 @@ def stream_tool_call(ctx: CheckContext) -> Outcome:
     return passed("no TOOL_CALL chunks in the stream")
 
 
-_TOOL_FIX = "name one of the request's tools and put a JSON object in arguments_json"
+_TOOL_FIX = ("name one of the request's tools and give it a JSON object of arguments valid for the tool's JSON "
+             "Schema (every required key, the declared types and enum values)")
+#: The turns the agent-loop check plays before it calls a provider that never answers endless.
+AGENT_TURNS = 5
 
 
-@check("tool_calls", "tool calls from unary Generate name an offered tool, with JSON object arguments",
+def invalid_tool_call(call: sdk.ToolCall, tools: Sequence[sdk.ToolDefinition]) -> str:
+    """Why Hector's agent would refuse ``call`` against ``tools``, or "" when it is valid.
+
+    The arguments are validated against the tool's JSON Schema: a Hector agent
+    answers an invalid call with the tool's error, and a model that repeats it
+    loops until the agent's iteration limit (100).
+    """
+    schemas = {tool.name: tool.parameters_json for tool in tools}
+    if call.name not in schemas:
+        return f"tool call {call.name!r} names no offered tool"
+    try:
+        arguments = json.loads(call.arguments_json or "{}")
+    except ValueError:
+        return f"tool call {call.name!r} has arguments_json that is not JSON: {call.arguments_json[:80]!r}"
+    if not isinstance(arguments, dict):
+        return f"tool call {call.name!r} has arguments_json that is not a JSON object"
+    schema = json.loads(schemas[call.name] or "{}")
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(arguments))
+    if error is not None:
+        where = "/".join(map(str, error.absolute_path)) or "the arguments"
+        return (f"tool call {call.name}({call.arguments_json[:80]}) does not match the tool's schema at {where}: "
+                f"{error.message}; Hector's agent answers it with the tool's error")
+    return ""
+
+
+@check("tool_calls", "tool calls from unary Generate name an offered tool, with arguments valid for its JSON Schema",
        stage=Stage.PROVIDER, plugin_types=LLM, capability="function_calling", fix=_TOOL_FIX)
 def tool_calls(ctx: CheckContext) -> Outcome:
-    offered = {tool.name for tool in hector.agent_tools()}
+    offered = hector.agent_tools()
     reply = _agent_reply(ctx)
     if not reply.tool_calls:
         return passed("the agent request was answered without a tool call")
     for call in reply.tool_calls:
-        if call.name not in offered:
-            return failed(f"tool call {call.name!r} names no offered tool")
-        try:
-            arguments = json.loads(call.arguments_json or "{}")
-        except ValueError:
-            return failed(f"tool call {call.name!r} has arguments_json that is not JSON: "
-                          f"{call.arguments_json[:80]!r}")
-        if not isinstance(arguments, dict):
-            return failed(f"tool call {call.name!r} has arguments_json that is not a JSON object")
-    return passed(", ".join(f"{c.name}({c.arguments_json[:40]})" for c in reply.tool_calls))
+        problem = invalid_tool_call(call, offered)
+        if problem:
+            return failed(problem)
+    return passed(", ".join(f"{c.name}({c.arguments_json[:40]})" for c in reply.tool_calls) + ": valid arguments")
+
+
+@check("agent_loop", "in a simulated agent turn (tool call, tool result as Hector sends it, next request) the "
+       "model answers instead of calling tools without end", stage=Stage.PROVIDER, plugin_types=LLM,
+       fix="after a tool result (a trailing ROLE_AGENT message: Hector sends the result with empty content) "
+           "answer with text; call a tool again only when it brings something new")
+def agent_loop(ctx: CheckContext) -> Outcome:
+    request = hector.agent_request(PROMPT)
+    called: list[str] = []
+    for _ in range(AGENT_TURNS):
+        reply = ctx.call("Generate", request, timeout=ctx.timeout * 2)
+        if not reply.tool_calls:
+            if not called:
+                return passed("answered at once, without a tool call")
+            return passed(f"answered after {len(called)} tool turn(s): {', '.join(called)}")
+        problem = next(filter(None, (invalid_tool_call(call, request.tools) for call in reply.tool_calls)), "")
+        if problem:
+            return failed(f"turn {len(called) + 1}: {problem}; the model gets that error back and, repeating the "
+                          "call, loops until the agent's limit of 100 iterations", _TOOL_FIX)
+        called.append("+".join(call.name for call in reply.tool_calls))
+        request = hector.agent_followup(PROMPT, list(reply.tool_calls))
+    return failed(f"called tools in each of {AGENT_TURNS} turns ({', '.join(called)}) without ever answering; a "
+                  "Hector agent goes on until its limit of 100 iterations")
 
 
 @check("model_info", "GetModelInfo answers a model name, max_tokens > 0 and a temperature in [0, 2]",

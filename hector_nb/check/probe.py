@@ -73,6 +73,8 @@ class ProcessProbe:
     #: GRPCController.Shutdown's error, if any, and how long the process took to exit (None: it did not).
     controller_error: str = ""
     exit_seconds: float | None = None
+    #: Whether the provider's Shutdown RPC, called first as Hector does, returned.
+    shutdown_returned: bool = True
 
     @property
     def printed_into_handshake(self) -> str:
@@ -247,11 +249,23 @@ def _exercise(channel: grpc.Channel, plugin_type: str, config: dict[str, str], t
     return made
 
 
+def _shutdown_rpc(channel: grpc.Channel, plugin_type: str, timeout: float) -> bool:
+    """The provider's Shutdown, as Hector calls it on unload before go-plugin stops the process; whether
+    it returned within ``timeout`` (the shutdown check judges its answer; here it only has to come first)."""
+    from ..plugin import sdk
+
+    try:
+        _STUBS[plugin_type](channel).Shutdown(sdk.ShutdownRequest(), timeout=timeout)
+    except grpc.RpcError as failure:
+        return failure.code() != grpc.StatusCode.DEADLINE_EXCEEDED
+    return True
+
+
 def observe(command: Sequence[str], env: dict[str, str] | None, plugin_type: str | None,
             config: dict[str, str], start_timeout: float, call_timeout: float) -> ProcessProbe:
-    """Start the plugin as go-plugin's host would, watch it serve a few calls, stop it through
-    its controller, and return what was seen. The start waits at most ``start_timeout``, each
-    call at most ``call_timeout``."""
+    """Start the plugin as go-plugin's host would, watch it serve a few calls, stop it as Hector
+    unloads a plugin (its Shutdown RPC, then go-plugin's GRPCController.Shutdown), and return what
+    was seen. The start waits at most ``start_timeout``, each call at most ``call_timeout``."""
     probe = RunningProbe(command, env, start_timeout)
     try:
         facts = probe.facts
@@ -264,7 +278,12 @@ def observe(command: Sequence[str], env: dict[str, str] | None, plugin_type: str
             assert probe.channel is not None
             facts.calls = _exercise(probe.channel, plugin_type, config, call_timeout)
         facts.health_after_calls = probe.health(call_timeout) if probe.alive() else "the process exited"
-        facts.controller_error, facts.exit_seconds = probe.controller_shutdown()
+        if plugin_type is not None and probe.alive():
+            assert probe.channel is not None
+            # Hector's order: the plugin's Shutdown first; one that never returns keeps Hector from going on.
+            facts.shutdown_returned = _shutdown_rpc(probe.channel, plugin_type, call_timeout)
+        if facts.shutdown_returned:
+            facts.controller_error, facts.exit_seconds = probe.controller_shutdown()
     finally:
         probe.stop()
     return probe.facts

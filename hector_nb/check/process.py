@@ -107,7 +107,8 @@ def startup_time(ctx: CheckContext) -> Outcome:
     return passed(took)
 
 
-@check("controller_shutdown", "the process exits promptly when the host calls GRPCController.Shutdown",
+@check("controller_shutdown", "the process exits promptly when go-plugin calls GRPCController.Shutdown (after "
+       "Hector's Shutdown RPC, as Hector unloads a plugin)",
        stage=Stage.PROCESS, needs_process=True,
        fix="serve plugin.GRPCController and exit when its Shutdown is called (hector_nb's serve and "
            "go-plugin do it)")
@@ -115,6 +116,8 @@ def controller_shutdown(ctx: CheckContext) -> Outcome:
     probe = ctx.probe()
     if probe.health != "SERVING":
         return skipped("the plugin was not serving (see health_serving)")
+    if not probe.shutdown_returned:
+        return skipped("the plugin's Shutdown, which Hector calls first, did not return (see shutdown)")
     if probe.controller_error:
         return failed(f"GRPCController.Shutdown failed ({probe.controller_error}); Hector then waits and kills "
                       "the plugin, and its Shutdown work is lost",

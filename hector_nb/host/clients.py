@@ -189,34 +189,55 @@ class LLMClient(PluginClient):
     """An LLM provider: ``generate``, ``stream``, ``model_info``."""
 
     def request(self, prompt: MessagesLike, tools: ToolsLike = None, system: str | None = None,
-                agent: bool = False) -> sdk.GenerateRequest:
+                agent: bool = False, tool_result: str | None = None) -> sdk.GenerateRequest:
         """The ``GenerateRequest`` that :meth:`generate` and :meth:`stream` send (see :func:`as_messages`).
 
         With ``agent=True`` and no ``tools``, the ten tools of a default Hector agent are offered.
+        ``tool_result`` (with ``agent=True``) makes it the agent's next request, after the model
+        called a tool that answered ``tool_result``: Hector adds the model's turn and the result as
+        two ``ROLE_AGENT`` messages with empty content, so in ``hector`` fidelity the text is not
+        sent (with a warning); ``lenient`` fidelity sends it as the last message's content.
         """
+        if tool_result is not None and not agent:
+            raise InvalidInput(self.name, "generate", "tool_result simulates an agent's follow-up turn; "
+                               "pass agent=True too")
         with inputs.building(self.name, "generate", "the prompt, system text or tools"):
+            messages = as_messages(prompt, system, agent, self.fidelity)
+            if tool_result is not None:
+                messages = self._after_tool_call(messages, tool_result)
+            request = sdk.GenerateRequest(messages=messages)
             if agent and tools is None:
-                return sdk.GenerateRequest(messages=as_messages(prompt, system, agent=True),
-                                           tools=hector.agent_tools())
-            request = sdk.GenerateRequest(messages=as_messages(prompt, system, agent, self.fidelity))
-            if tools:  # an empty tools= still costs protobuf a conversion on every in-kernel call
+                request.tools.extend(hector.agent_tools())
+            elif tools:  # an empty tools= still costs protobuf a conversion on every in-kernel call
                 request.tools.extend(as_tools(tools))
             return request
 
+    def _after_tool_call(self, messages: list[sdk.Message], tool_result: str) -> list[sdk.Message]:
+        """``messages`` followed by the model's turn and the tool's result, as Hector sends them (or, lenient,
+        with the result's text)."""
+        if self.fidelity == hector.HECTOR and tool_result:
+            hector.warn_tool_result_not_sent(self.name)
+        result = tool_result if self.fidelity == hector.LENIENT else ""
+        return [*messages, sdk.Message(role=hector.ROLE_AGENT, content=""),
+                sdk.Message(role=hector.ROLE_AGENT, content=result)]
+
     def generate(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
-                 system: str | None = None, agent: bool = False) -> sdk.GenerateResponse:
+                 system: str | None = None, agent: bool = False,
+                 tool_result: str | None = None) -> sdk.GenerateResponse:
         """Answer at once: a string prompt is a ``ROLE_USER`` message (after ``system``, a
-        ``ROLE_UNSPECIFIED`` one); ``agent=True`` sends a whole Hector agent request."""
-        return self._call("Generate", self.request(prompt, tools, system, agent), timeout)
+        ``ROLE_UNSPECIFIED`` one); ``agent=True`` sends a whole Hector agent request, and with
+        ``tool_result`` the agent's next one, after a tool call (see :meth:`request`)."""
+        return self._call("Generate", self.request(prompt, tools, system, agent, tool_result), timeout)
 
     def stream(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
-               system: str | None = None, agent: bool = False) -> Iterator[sdk.StreamChunk]:
+               system: str | None = None, agent: bool = False,
+               tool_result: str | None = None) -> Iterator[sdk.StreamChunk]:
         """The answer chunk by chunk, ending with DONE (or ERROR). Closing it cancels the call.
 
         Arguments as for :meth:`generate`. A ``TOOL_CALL`` chunk is passed on, with a
         warning in ``hector`` fidelity: Hector drops tool calls in streams.
         """
-        request = self.request(prompt, tools, system, agent)
+        request = self.request(prompt, tools, system, agent, tool_result)
         chunks = self._supervisor.stream("GenerateStreaming", request, self._deadline(timeout, "generate_streaming"))
         return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
@@ -288,12 +309,21 @@ class DatabaseClient(PluginClient):
             return sdk.UpsertRequest(collection=collection, id=str(id), vector=floats, metadata=meta)
 
     def search(self, collection: str, vector: Sequence[float] | np.ndarray, top_k: int = 5,
-               timeout: float | None = None) -> list[sdk.SearchResult]:
-        """The ``top_k`` nearest entries, best first."""
+               timeout: float | None = None, *,
+               threshold: float = hector.SEARCH_THRESHOLD) -> list[sdk.SearchResult]:
+        """The ``top_k`` nearest entries, best first, all of them.
+
+        In ``hector`` fidelity, hits scoring below ``threshold`` (Hector's
+        ``search.threshold``, 0.5 by default; 0 for none) bring a one-line warning,
+        once per database: Hector's document store would drop them.
+        """
         floats = inputs.vector(self.name, "search", vector, "the query vector")
         with inputs.building(self.name, "search", "the collection name"):
             request = sdk.SearchRequest(collection=collection, vector=floats, top_k=inputs.top_k(self.name, top_k))
-        return self._supervisor.search(request, floats, self._deadline(timeout, "search"))
+        results = self._supervisor.search(request, floats, self._deadline(timeout, "search"))
+        if self.fidelity == hector.HECTOR:
+            hector.warn_below_threshold(self.name, results, threshold)
+        return results
 
     def delete(self, collection: str, id: str, timeout: float | None = None) -> None:
         self._check("delete", self._call("Delete", sdk.DeleteRequest(collection=collection, id=id), timeout))

@@ -11,6 +11,7 @@ from IPython.display import Image, display
 from ..datasets import Dataset
 from ..evaluation import evaluate, plot
 from .base import MagicContext, subcommand
+from .vectors import report_dropped, threshold_argument
 
 
 def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
@@ -40,8 +41,10 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
           help="search each query N times, keep its fastest time (default 1; 3 with --at-recall, whose pick "
                "compares speeds)")
 @argument("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot")
+@threshold_argument
 def evaluate_databases(ctx: MagicContext, args, cell):
-    """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS.
+    """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS,
+    and the same measures as Hector sees them (``hector_*``: hits below ``--threshold`` dropped).
 
     The same call as ``hector_nb.evaluate(...)``; the per-query table is in
     ``frame.attrs["per_query"]``.
@@ -54,11 +57,14 @@ def evaluate_databases(ctx: MagicContext, args, cell):
     try:
         frame = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
                          sweep=parse_sweep(args.sweep), at_recall=args.at_recall, repeat=_repeat(args),
-                         session=ctx.session)
+                         threshold=args.threshold, session=ctx.session)
     except ValueError as exc:  # bad arguments or dataset; plugin failures arrive as HectorError
         raise UsageError(f"%hector eval: {exc}") from None
     if not args.no_plot:
         display(Image(data=figure_png(plot(frame))))
+    if "hector_dropped" in frame:
+        per_query = frame.attrs["per_query"]["hector_dropped"]
+        report_dropped(per_query.groupby(level="database", sort=False).sum().to_dict(), args.threshold)
     if args.at_recall is not None:
         fastest = frame.attrs["fastest_at_recall"]
         ties = frame.attrs["as_fast_within_noise"]

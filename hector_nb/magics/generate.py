@@ -27,6 +27,10 @@ def stream_view(ctx: MagicContext):
 @argument("--as-agent", action="store_true",
           help="send what a default Hector agent sends: its ~19,600-character system prompt (or --system) "
                "and tool list, the prompt, and its ten tool definitions (unless --tools)")
+@argument("--tool-result", metavar="TEXT",
+          help="with --as-agent: the agent's next turn, after the model called a tool and the tool answered "
+               "TEXT (five messages; Hector passes the result as an empty ROLE_AGENT message, so TEXT reaches "
+               "the plugin only in lenient fidelity)")
 @argument("--tools", metavar="VAR", help="a variable holding tool definitions (ToolDefinition or dicts)")
 @argument("--no-stream", action="store_true", help="one Generate call instead of a live stream")
 @argument("--out", metavar="VAR", help="store the result in this variable")
@@ -37,7 +41,9 @@ def generate(ctx: MagicContext, args, cell):
         raise UsageError('%hector generate NAME "prompt" needs a prompt (or use %%hector generate NAME)')
     tools = ctx.variable(args.tools, "the tool definitions") if args.tools else None
     llm = ctx.client(args.name, LLMClient)
-    request = {"tools": tools, "system": args.system, "agent": args.as_agent}
+    if args.tool_result is not None and not args.as_agent:
+        raise UsageError("--tool-result simulates an agent's follow-up turn: add --as-agent")
+    request = {"tools": tools, "system": args.system, "agent": args.as_agent, "tool_result": args.tool_result}
     if args.no_stream:
         response = ctx.store(args.out, llm.generate(prompt, **request))
         if args.out:  # stored, not shown again in full: a long answer would flood the cell

@@ -11,8 +11,24 @@ from IPython.display import display
 from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
 from ..errors import ProviderError, says_missing
+from ..hector import SEARCH_THRESHOLD
 from ..host.clients import DatabaseClient, EmbedderClient
 from .base import MagicContext, subcommand
+
+
+def threshold_argument(magic):
+    """``--threshold X``: Hector's ``search.threshold``, 0.5 by default; 0 shows every hit as kept."""
+    return argument("--threshold", type=float, default=SEARCH_THRESHOLD, metavar="X",
+                    help=f"Hector's search.threshold: its document store drops hits scoring below it (default "
+                         f"{SEARCH_THRESHOLD:g}, as Hector's; 0 to disable)")(magic)
+
+
+def report_dropped(dropped, threshold: float) -> None:
+    """One line per database whose hits Hector would drop."""
+    for name, count in dict(dropped).items():
+        if count:
+            print(f"{name}: Hector would drop {count} hit(s) scoring below search.threshold {threshold:g} "
+                  "(--threshold 0 to show them as kept)")
 
 
 @subcommand("embed")
@@ -107,12 +123,21 @@ def query_vector(ctx: MagicContext, args):
 @argument("--embedder", help="the embedder that embeds the query")
 @argument("--top-k", type=int, default=5)
 @argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
+@threshold_argument
 def search(ctx: MagicContext, args, cell):
-    """Search a collection: a table of rank, id, score, content and metadata."""
+    """Search a collection: a table of rank, id, score, hector_keeps, content and metadata.
+
+    ``hector_keeps`` says which hits Hector's document store would keep (score
+    at least ``--threshold``, Hector's ``search.threshold``); ``--threshold 0``
+    leaves the column out.
+    """
     db = ctx.client(args.db, DatabaseClient)
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
-        return results_frame(db.search(args.collection, vector, args.top_k))
+        frame = results_frame(db.search(args.collection, vector, args.top_k, threshold=args.threshold),
+                              args.threshold)
+    report_dropped({args.db: frame.attrs.get("hector_dropped", 0)}, args.threshold)
+    return frame
 
 
 
@@ -138,6 +163,7 @@ def creating_hint(collection: str):
 @argument("--top-k", type=int, default=5)
 @argument("--reference", help="a database to measure recall@k against")
 @argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
+@threshold_argument
 def compare(ctx: MagicContext, args, cell):
     """Search several databases with one query: results side by side, overlap@k and recall@k."""
     names = [n.strip() for n in args.dbs.split(",") if n.strip()]
@@ -148,7 +174,8 @@ def compare(ctx: MagicContext, args, cell):
     databases = {name: ctx.client(name, DatabaseClient) for name in names}
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
-        frame = compare_search(databases, args.collection, vector, args.top_k, args.reference)
+        frame = compare_search(databases, args.collection, vector, args.top_k, args.reference, args.threshold)
+    report_dropped(frame.attrs.get("hector_dropped", {}), args.threshold)
     print(f"overlap@{args.top_k} between the databases: {OVERLAP_DEFINITION}")
     display(frame.attrs["overlap@k"].round(2))
     if args.reference:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import sdk
+from .results import search_result
 
 METRICS = ("cosine", "dot", "euclidean")
 #: float32's unit roundoff: the bound below on rounding in a dot product of n terms is (n + 2) * this.
@@ -151,6 +152,11 @@ class _Collection:
         self.inverse_norms[target] = self.inverse_norms[source]
 
 
+def euclidean_similarity(distances: np.ndarray) -> np.ndarray:
+    """Euclidean distances as scores Hector can threshold: ``1 / (1 + d)``, in (0, 1], higher is nearer."""
+    return 1.0 / (1.0 + distances)
+
+
 def _finite(rows: np.ndarray, what: str) -> np.ndarray:
     """``rows`` unless a value is NaN or infinite: stored, it would make every search score NaN."""
     if not np.isfinite(rows).all():
@@ -185,8 +191,12 @@ class MemoryDatabase(sdk.DatabaseProvider):
     """An in-memory vector database with exact top-k search.
 
     Config ``metric``: ``cosine`` (default), ``dot`` or ``euclidean``. Scores are
-    higher-is-better: cosine similarity, dot product, or the negated euclidean
-    distance. A result's ``content`` is its metadata ``content`` or ``text``.
+    higher-is-better: cosine similarity, dot product, or for euclidean the
+    similarity ``1 / (1 + distance)``, in (0, 1] (1 for the query's own vector),
+    so that Hector's document store, which drops hits scoring below 0.5, keeps
+    the near ones. A result carries its text both in ``content`` and in its
+    metadata ``content`` (taken from ``text`` when only that was given): Hector's
+    ``include_context`` reads the first, its agents' ``search`` tool the second.
 
     As Hector's document store uses a database: the first upsert into an unknown
     collection creates it, with the vector's dimension (Hector never calls
@@ -319,9 +329,9 @@ class MemoryDatabase(sdk.DatabaseProvider):
         bound = (store.dimension + 2) * _ROUNDOFF * (largest + float(np.linalg.norm(query))) ** 2
         kth = np.partition(partial, k - 1)[k - 1] if k < count else partial.max()
         candidates = np.flatnonzero(partial <= kth + 2 * bound)
-        exact = -np.linalg.norm(store.gather(candidates) - query, axis=1)
-        order = np.argsort(-exact, kind="stable")[:k]
-        return candidates[order], exact[order]
+        distances = np.linalg.norm(store.gather(candidates) - query, axis=1)
+        order = np.argsort(distances, kind="stable")[:k]
+        return candidates[order], euclidean_similarity(distances[order])
 
     def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
@@ -331,8 +341,5 @@ class MemoryDatabase(sdk.DatabaseProvider):
             if count == 0 or top_k <= 0:
                 return []
             best, scores = self._best(store, count, query, min(top_k, count))
-            return [
-                sdk.SearchResult(id=store.ids[i], score=score, metadata=store.metadata[i],
-                                 content=store.metadata[i].get("content", store.metadata[i].get("text", "")))
-                for i, score in zip(best.tolist(), scores.tolist(), strict=True)
-            ]
+            return [search_result(store.ids[i], score, store.metadata[i])
+                    for i, score in zip(best.tolist(), scores.tolist(), strict=True)]

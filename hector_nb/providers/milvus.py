@@ -16,6 +16,7 @@ from typing import Any
 
 from .. import sdk
 from .extras import install_command
+from .results import search_result
 from .vectors import floats
 
 #: Config ``metric`` -> Milvus's metric type.
@@ -171,8 +172,7 @@ class MilvusDatabase(sdk.DatabaseProvider):
         results = []
         for hit in hits:
             metadata = {str(k): str(v) for k, v in (hit["entity"].get("metadata") or {}).items()}
-            # Milvus's L2 is the squared distance; report the negated distance, as builtin:memory does.
+            # Milvus's L2 is the squared distance; report the negated distance (higher is better).
             score = -max(float(hit["distance"]), 0.0) ** 0.5 if self.metric == "euclidean" else float(hit["distance"])
-            results.append(sdk.SearchResult(id=str(hit["id"]), score=score, metadata=metadata,
-                                            content=metadata.get("content", metadata.get("text", ""))))
+            results.append(search_result(str(hit["id"]), score, metadata))
         return results

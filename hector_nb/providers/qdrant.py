@@ -13,6 +13,7 @@ from typing import Any
 
 from .. import sdk
 from .extras import install_command
+from .results import search_result
 from .vectors import floats
 
 #: Config ``metric`` -> Qdrant's distance name.
@@ -173,7 +174,6 @@ class QdrantDatabase(sdk.DatabaseProvider):
         results = []
         for hit in hits:
             metadata = {k: str(v) for k, v in (hit.payload or {}).items() if k != ID_KEY}
-            results.append(sdk.SearchResult(
-                id=str((hit.payload or {}).get(ID_KEY, hit.id)), score=-hit.score if self._negate else hit.score,
-                content=metadata.get("content", metadata.get("text", "")), metadata=metadata))
+            results.append(search_result(str((hit.payload or {}).get(ID_KEY, hit.id)),
+                                         -hit.score if self._negate else hit.score, metadata))
         return results

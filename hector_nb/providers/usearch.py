@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import sdk
 from .extras import install_command
+from .results import search_result
 
 #: Config ``metric`` -> USearch's metric name.
 METRICS = {"cosine": "cos", "dot": "ip", "euclidean": "l2sq"}
@@ -163,6 +164,4 @@ class USearchDatabase(sdk.DatabaseProvider):
             # As Python numbers first: a numpy scalar per hit costs more than the lookups.
             hits = [(store.entries[key], self._score(distance))
                     for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
-        return [sdk.SearchResult(id=id, score=score, metadata=metadata,
-                                 content=metadata.get("content", metadata.get("text", "")))
-                for (id, metadata), score in hits]
+        return [search_result(id, score, metadata) for (id, metadata), score in hits]

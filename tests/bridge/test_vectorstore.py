@@ -118,7 +118,8 @@ def test_hector_document_stores_index_search_and_delete_in_a_notebook_database(e
         paris = str((folder / "paris.txt").resolve())
         two_keys = {"collection": "docs_v1", "path": "paris.txt"}
         hits = v1.store.search("docs_v1", query, 2, two_keys)
-        expected = hector.select_hits(db.search("docs_v1", query, 100), 2, two_keys)
+        # The dialect applies no threshold (the search tool below does): threshold=0.
+        expected = hector.select_hits(db.search("docs_v1", query, 100), 2, two_keys, threshold=0)
         assert [(h["id"], h["score"]) for h in hits] == [(r.id, r.score) for r in expected] and len(hits) == 2
         hits = v2.store.search("docs_v2", query, 3, {"source_path": paris, "chunk_index": "1"})
         assert [h["id"] for h in hits] == [f"{paris}:chunk:1"]
@@ -256,7 +257,7 @@ def test_no_database_served_is_a_404_saying_so(session):
 
 def test_scores_hector_would_drop_are_warned_once_and_logged(session):
     session.add("store", MemoryDatabase())
-    session.database("store").initialize({"metric": "euclidean"})
+    session.database("store").initialize({"metric": "dot"})  # a dot product: no bound, so -7 here
     hector.forget_warnings("store")
     with served(session, ["store"]) as bridge:
         client = HectorVectorStore(bridge.url)
@@ -264,7 +265,7 @@ def test_scores_hector_would_drop_are_warned_once_and_logged(session):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for _ in range(2):
-                assert [h["score"] for h in client.search("docs", [0.0, 0.0], 3)] == [-5.0]
+                assert [h["score"] for h in client.search("docs", [-1.0, -1.0], 3)] == [-7.0]
         causes = [w.message.cause for w in caught if isinstance(w.message, hector.HectorFidelityWarning)]
         assert causes == [hector.CAUSE_SCORE_RANGE, hector.CAUSE_SCORE_THRESHOLD]
         assert "not cosine similarities" in bridge.log.detail.iloc[-1] and "threshold 0.5" in bridge.log.detail.iloc[-1]

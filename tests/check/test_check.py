@@ -132,4 +132,5 @@ def test_pytest_plugin_runs_the_checks_of_each_manifest(install, tmp_path):
     assert out.count("FAILED") == 1, out
     assert "fix: sort hits by score, best first" in out
     good_checks = len(conformance.applicable(conformance.Target("x", "database_provider", None)))
-    assert f"1 failed, {2 * good_checks - 1} passed" in out
+    # search_threshold skips on the unsorted one: its best-first search left out the exact match it looks at.
+    assert f"1 failed, {2 * good_checks - 2} passed, 1 skipped" in out

@@ -11,8 +11,6 @@ from hector_nb.config import config_text, expand_env, load_hector_config
 from hector_nb.errors import InvalidConfig
 
 HECTOR_YAML = textwrap.dedent("""
-    agents:
-      assistant: {llm: my-llm}
     plugins:
       llm_providers:
         my-llm:

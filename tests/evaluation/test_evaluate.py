@@ -19,7 +19,9 @@ from hector_nb.errors import DatasetError, ProviderError, WrongPluginType
 from hector_nb.evaluation import evaluate, judge, plot
 from hector_nb.providers import HashingEmbedder, MemoryDatabase
 
-COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", "p50_ms", "p95_ms", "qps"]
+#: What Hector keeps of each ranking (its search.threshold applied) beside the raw ranking's measures.
+HECTOR_COLUMNS = ["hector_ndcg@10", "hector_recall@10", "hector_mrr@10", "hector_dropped"]
+COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", *HECTOR_COLUMNS, "p50_ms", "p95_ms", "qps"]
 
 
 @pytest.fixture(scope="module")
@@ -66,13 +68,33 @@ def test_two_databases_on_every_transport(dataset, transport):
 
     per_query = frame.attrs["per_query"]
     assert per_query.index.names == ["database", "query_id"] and len(per_query) == 2 * len(dataset.queries)
-    assert list(per_query.columns) == ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", "latency_ms"]
+    assert list(per_query.columns) == ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", *HECTOR_COLUMNS,
+                                       "latency_ms"]
     for name in frame.index:
         latency = per_query.loc[name, "latency_ms"]
         assert (latency > 0).all()
         assert frame.loc[name, "qps"] == pytest.approx(len(latency) / (latency.sum() / 1000))
         assert 0 < frame.loc[name, "p50_ms"] <= frame.loc[name, "p95_ms"] <= latency.max()
     assert frame.attrs["k"] == 10 and frame.attrs["reference"] == "cosine"
+
+
+def test_hector_drops_hits_below_its_threshold_and_evaluate_scores_what_hector_keeps(dataset):
+    with Session() as session:
+        embedder = session.load("builtin:hashing")
+        db = session.load("builtin:memory", name="mem")
+        index(db, dataset, embedder)
+        frame = evaluate("mem", "docs", dataset, "hashing", k=10, session=session)
+        nothing_kept = evaluate("mem", "docs", dataset, "hashing", k=10, threshold=1.5, session=session)
+        # By hand: each query's top 10, cut where Hector's threshold (0.5) cuts, then judged.
+        vectors = embedder.embed_many(dataset.queries["text"].tolist())
+        kept = {query: [hit.id for hit in db.search("docs", vector, 10) if hit.score >= 0.5]
+                for query, vector in zip(dataset.queries["id"], vectors, strict=True)}
+    by_hand = judge(kept, dataset.qrels, 10).mean()
+    assert frame.loc["mem", ["hector_ndcg@10", "hector_recall@10", "hector_mrr@10"]].tolist() == pytest.approx(
+        by_hand.tolist())
+    assert frame.loc["mem", "hector_recall@10"] < frame.loc["mem", "recall@10"]  # hashing scores relevant hits < 0.5
+    assert frame.loc["mem", "hector_dropped"] == pytest.approx(np.mean([10 - len(ids) for ids in kept.values()]))
+    assert nothing_kept.loc["mem", "hector_recall@10"] == 0 and nothing_kept.loc["mem", "hector_dropped"] == 10
 
 
 class ScaledHashing(HashingEmbedder):
@@ -101,10 +123,14 @@ def test_sweep_rebuilds_per_setting_marks_the_fastest_and_restores(dataset):
         reaching = frame[frame["ref_recall@10"] >= 0.99]
         assert frame.attrs["fastest_at_recall"] == reaching["qps"].idxmax()
         assert frame.index[frame["fastest_at_recall"]].tolist() == [frame.attrs["fastest_at_recall"]]
-        # afterwards, in the plugin process: the old config (negated euclidean scores) over the whole corpus again
+        # afterwards, in the plugin process: the old config (euclidean, scored 1/(1+distance)) over the whole
+        # corpus again
         assert swept.transport == "subprocess" and swept.config["metric"] == "euclidean"
-        hits = swept.search("docs", embedder.embed("move or rename a file"), 700)
-        assert len(hits) == len(dataset.corpus) and all(hit.score <= 0 for hit in hits)
+        query = embedder.embed("move or rename a file")
+        hits = swept.search("docs", query, 700)
+        assert len(hits) == len(dataset.corpus)
+        assert [hit.score for hit in hits[:3]] == pytest.approx(
+            [1 / (1 + np.linalg.norm(embedder.embed(hit.content) - query)) for hit in hits[:3]], rel=1e-5)
 
         unreachable = evaluate(["swept"], "docs", dataset, embedder, reference=exact,
                                sweep={"metric": ["dot"]}, at_recall=1.5, session=session)
@@ -169,8 +195,8 @@ def test_plot_without_reference_uses_recall_against_judgements(dataset):
     with Session() as session:
         embedder = session.load("builtin:hashing")
         index(session.load("builtin:memory", name="mem"), dataset, embedder)
-        frame = evaluate("mem", "docs", dataset, "hashing", k=5, session=session)  # names as text too
-    assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]
+        frame = evaluate("mem", "docs", dataset, "hashing", k=5, threshold=0, session=session)  # names as text too
+    assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]  # threshold 0: raw only
     axes = plot(frame).axes[0]
     assert axes.get_xlabel() == "recall@5" and axes.get_yscale() == "log"
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-import random
 import re
 import uuid
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,31 @@ def test_agent_tools_match_the_contract():
     assert todos["items"]["properties"]["status"]["enum"] == ["pending", "in_progress", "completed", "canceled"]
 
 
+#: CONTRACT section 5 (second run): parameter -> its JSON Schema type, default and enum, as Hector declares them.
+CONTRACT_PARAMETERS = {
+    ("grep_search", "context_lines"): ("number", 2, None), ("grep_search", "max_results"): ("number", 100, None),
+    ("grep_search", "case_insensitive"): ("boolean", False, None), ("grep_search", "path"): ("string", ".", None),
+    ("grep_search", "recursive"): ("boolean", True, None),
+    ("read_file", "start_line"): ("number", None, None), ("read_file", "end_line"): ("number", None, None),
+    ("read_file", "line_numbers"): ("boolean", True, None),
+    ("search", "limit"): ("number", 10, None),
+    ("search", "type"): ("string", "content", ["content", "file", "function", "struct"]),
+    ("apply_patch", "context_validation"): ("boolean", True, None),
+    ("search_replace", "replace_all"): ("boolean", False, None), ("write_file", "backup"): ("boolean", True, None),
+    ("web_request", "method"): ("string", None, ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]),
+}
+
+
+def test_hector_declares_number_boolean_enum_and_default_parameters_and_so_does_hector_nb():
+    schemas = {tool.name: json.loads(tool.parameters_json)["properties"] for tool in hector.agent_tools()}
+    for (tool, parameter), (kind, default, enum) in CONTRACT_PARAMETERS.items():
+        declared = schemas[tool][parameter]
+        assert (declared["type"], declared.get("default"), declared.get("enum")) == (kind, default, enum), \
+            (tool, parameter)
+    integers = [(t, p) for t, properties in schemas.items() for p, s in properties.items() if s["type"] == "integer"]
+    assert integers == []  # Hector never declares "integer"
+
+
 def test_agent_messages_have_hectors_shape():
     messages = hector.agent_messages("what is the capital of France?")
     assert [m.role for m in messages] == ["ROLE_UNSPECIFIED", "ROLE_UNSPECIFIED", "ROLE_USER"]
@@ -65,13 +91,46 @@ def test_agent_messages_have_hectors_shape():
     assert 19_000 <= len(system) <= 19_600
     assert system == hector.agent_system_prompt()  # deterministic
     assert tool_list.startswith("\nAVAILABLE TOOLS:\n")
-    assert 850 <= len(tool_list) <= 1_000
+    assert 850 <= len(tool_list) <= 1_300
     assert all(name in tool_list for name in CONTRACT_TOOLS)
     assert user == "what is the capital of France?"
     assert hector.agent_messages("hi", system_prompt="be brief")[0].content == "be brief"
     request = hector.agent_request("hi")
     assert len(request.messages) == 3 and len(request.tools) == 10
     assert not any(m.tool_calls or m.tool_call_id for m in request.messages)
+
+
+def test_hector_groups_its_tool_list_by_category_lists_stores_and_todos_and_so_does_hector_nb():
+    text = hector.agent_tool_list_text()
+    headings = [line for line in text.splitlines() if line.endswith(" tools:")]
+    assert headings[0] == "Built-in tools:" and len(headings) == len(hector.TOOL_CATEGORIES)
+    grouped = [name for _, names in hector.TOOL_CATEGORIES for name in names]
+    assert sorted(grouped) == sorted(CONTRACT_TOOLS)
+    assert "DOCUMENT STORES" not in text and "<current_todos>" not in text
+    assert text.rstrip().splitlines()[-1].startswith("MEMORY")  # it ends with a paragraph about memory
+    with_stores = hector.agent_tool_list_text(stores=["docs", "wiki"])
+    assert "- docs\n- wiki" in with_stores
+    todo = {"id": "1", "content": "book a train", "status": "in_progress"}
+    call = sdk.ToolCall(id="c", name="todo_write", arguments_json=json.dumps({"merge": False, "todos": [todo]}))
+    followup = hector.agent_followup("plan a trip", [call])
+    todos = followup.messages[1].content
+    assert "<current_todos>\n- [in_progress] 1: book a train\n</current_todos>" in todos
+
+
+def test_hector_sends_five_messages_after_a_unary_tool_call_and_so_does_hector_nb():
+    call = sdk.ToolCall(id="c", name="read_file", arguments_json='{"path": "a.txt"}')
+    request = hector.agent_followup("what is in a.txt?", [call])
+    assert [m.role for m in request.messages] == ["ROLE_UNSPECIFIED", "ROLE_UNSPECIFIED", "ROLE_USER",
+                                                  "ROLE_AGENT", "ROLE_AGENT"]
+    assert [m.content for m in request.messages[3:]] == ["", ""]  # the model's turn and the tool result: empty
+    assert "<current_todos>" not in request.messages[1].content and len(request.tools) == 10
+
+
+def test_hector_adds_a_context_message_with_include_context_read_from_content_and_so_does_hector_nb():
+    hits = [sdk.SearchResult(id="1", score=0.9, content="Paris is the capital.", metadata={"content": "other"})]
+    messages = hector.agent_messages("capital?", context=hits)
+    assert [m.role for m in messages] == ["ROLE_UNSPECIFIED"] * 3 + ["ROLE_USER"]
+    assert "Paris is the capital." in messages[2].content and "other" not in messages[2].content
 
 
 def test_conversation_translates_openai_words():
@@ -122,20 +181,51 @@ def test_go_text_is_gos_percent_v(value, text):
     assert hector.go_text(value) == text
 
 
-def test_document_store_pattern():
-    metadata = hector.document_metadata("Paris is the capital.", "docs/france.md", chunk_index=2, total_chunks=5)
-    assert len(metadata) == len(hector.DOCUMENT_METADATA_KEYS) == 20
-    assert metadata["content"] == "Paris is the capital." and metadata["path"] == "docs/france.md"
-    assert metadata["title"] == "france" and metadata["chunk_index"] == "2" and metadata["is_chunked"] == "true"
+def test_document_store_metadata_has_hectors_21_keys():
+    metadata = hector.document_metadata("Paris is the capital.", "docs/france.md", chunk_index=2, chunk_total=5,
+                                        store="kb", modified=1700000000)
+    assert tuple(metadata) == hector.DOCUMENT_METADATA_KEYS and len(metadata) == 21
     assert all(isinstance(v, str) for v in metadata.values())
-    ids = [hector.document_id(random.Random(7)) for _ in range(2)]
-    assert ids[0] == ids[1] and uuid.UUID(ids[0]).version == 4
-    assert uuid.UUID(hector.document_id()).version == 4
+    assert metadata["content"] == "Paris is the capital." and metadata["rel_path"] == "docs/france.md"
+    assert metadata["title"] == "france.md" and metadata["name"] == "france.md"  # with its extension
+    assert metadata["collection"] == metadata["store_name"] == "kb"
+    assert metadata["last_modified"] == "1700000000"  # Unix seconds
+    assert metadata["chunk_index"] == "2" and metadata["chunk_total"] == "5"
+
+
+def test_hector_makes_deterministic_version_3_ids_and_so_does_hector_nb():
+    # By hand, from the formula: uuid.NewMD5(uuid.Nil, md5.Sum("{store}:{relative path}:chunk:{index}")),
+    # i.e. MD5 over the nil namespace's 16 zero bytes and the 16-byte digest, version 3, RFC 4122 variant.
+    digest = hashlib.md5(b"docs:guide/intro.md:chunk:0").digest()
+    hashed = bytearray(hashlib.md5(bytes(16) + digest).digest())
+    hashed[6] = (hashed[6] & 0x0F) | 0x30
+    hashed[8] = (hashed[8] & 0x3F) | 0x80
+    by_hand = str(uuid.UUID(bytes=bytes(hashed)))
+    assert hector.document_id("docs", "guide/intro.md", 0) == by_hand
+    assert uuid.UUID(by_hand).version == 3
+    assert hector.document_id("docs", "guide/intro.md", 1) != by_hand != hector.document_id("kb", "guide/intro.md", 0)
+
+
+def test_hector_filters_on_collection_then_drops_hits_below_its_threshold_and_so_does_hector_nb():
     assert hector.search_top_k(10) == 20
-    results = [sdk.SearchResult(id=str(i), score=1 - i / 10, metadata={"lang": "en" if i % 2 else "fr"})
+    results = [sdk.SearchResult(id=str(i), score=1 - i / 5, metadata={"collection": "en" if i % 2 else "fr"})
                for i in range(6)]
-    assert [r.id for r in hector.select_hits(results, 2, {"lang": "en"})] == ["1", "3"]
+    assert [r.id for r in hector.select_hits(results, 2, {"collection": "en"})] == ["1"]  # "3" scores 0.4, below 0.5
     assert [r.id for r in hector.select_hits(results, 3)] == ["0", "1", "2"]
+    assert [r.id for r in hector.select_hits(results, 9, threshold=0)] == [str(i) for i in range(6)]
+    assert hector.SEARCH_THRESHOLD == 0.5 and hector.dropped_hits(results) == 3
+    assert hector.hector_keeps(0.5) and not hector.hector_keeps(0.49) and hector.hector_keeps(-3, threshold=0)
+
+
+def test_the_readme_table_says_what_the_fidelity_module_says():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## What Hector really does"):]
+    assert hector.fidelity_table_markdown() in section, "README's table drifted from hector.FIDELITY_TABLE"
+    table = hector.fidelity_table_markdown()
+    for fact in (f"default {hector.SEARCH_THRESHOLD:g}", 'metadata["content"]',
+                 "`SearchResult.content`", "without a deadline", "every good plugin is loaded",
+                 "never shown, at any log level", "Hector's own log has no trace"):
+        assert fact in table, fact
 
 
 def test_name_required_message_is_hectors():
@@ -154,10 +244,13 @@ WARNINGS = [
      r"applies it itself \(hector_nb's SDK applies a provider's config_defaults\), set it under config:"),
     (lambda: hector.warn_config_key_differs("p", "real"), hector.CAUSE_CONFIG_KEY_NAME,
      r"^p: Hector unloads plugins by manifest name \('real'\).*; name the hector.yaml entry 'real'$"),
-    (lambda: hector.warn_agent_names_plugin("a", "p"), hector.CAUSE_AGENT_PLUGIN + ":a",
-     r"^p: agent 'a' names plugin 'p', but the stock Hector CLI .*; use the plugin from a Go program"),
-    (lambda: hector.warn_document_store_names_plugin("docs", "p"), hector.CAUSE_DOCUMENT_STORE_PLUGIN + ":docs",
-     r"^p: document store 'docs' names plugin 'p'.*; use the plugin from a Go program"),
+    (lambda: hector.warn_refused_config("p", "llm 'p' not found (available: [])", "point the agent elsewhere"),
+     hector.CAUSE_REFUSED_CONFIG + ":llm 'p' not found (available: [])",
+     r"^p: Hector refuses to start with this hector.yaml: \"llm 'p' not found \(available: \[\]\)\"; point"),
+    (lambda: hector.warn_below_threshold("p", [sdk.SearchResult(id="a", score=-1.0)]), hector.CAUSE_SEARCH_THRESHOLD,
+     r"^p: Hector's document store drops hits scoring below search.threshold \(0.5\): 1 of 1 hits .*-1\b"),
+    (lambda: hector.warn_tool_result_not_sent("p"), hector.CAUSE_TOOL_RESULT,
+     r"^p: Hector passes a tool's result to a plugin LLM as a ROLE_AGENT message with empty content"),
     (lambda: hector.warn_stream_tool_call("p"), hector.CAUSE_STREAM_TOOL_CALL,
      r"^p: Hector drops TOOL_CALL chunks in streams; .*; return tool calls from generate\(\)"),
 ]

@@ -4,10 +4,12 @@ on every transport: config, roles, a whole agent request, TOOL_CALL chunks in st
 from __future__ import annotations
 
 import pytest
-from fidelity.recorder import TRANSPORTS, fidelity_warnings, report
+from fidelity.recorder import TRANSPORTS, fidelity_warnings, install_recorder, report
 
 from hector_nb import Session, hector, sdk
 from hector_nb.errors import InvalidConfig, InvalidInput
+from hector_nb.manifest import read_manifest, write_manifest
+from hector_nb.sessions import serves_with_sdk
 
 CONFIG = {"api_key": "k", "temperature": 0.7, "verbose": True, "quoted": "0.7"}
 
@@ -23,14 +25,28 @@ def test_only_string_config_reaches_initialize(start_recorder, fresh_warnings, t
         "quote it (\"0.7\") in hector.yaml, and here too (--set 'temperature=\"0.7\"' or "
         "config={'temperature': '0.7'})",
     ]
-    if transport == "executable":  # any executable: hector_nb cannot know whether it applies its defaults
-        expected.append("recorder: Hector ignores config_schema defaults: prefix='> ' is not sent to Initialize; "
-                        "unless the plugin applies it itself (hector_nb's SDK applies a provider's "
-                        "config_defaults), set it under config: in hector.yaml")
+    # No transport warns about the default: the SDK applies it, in the executable too (its launcher serves through it).
     assert fidelity_warnings(fresh_warnings) == expected
     llm.restart()
     assert report(llm.generate("again"))["config"] == received
     assert len(fidelity_warnings(fresh_warnings)) == len(expected), "a restart replays the config silently"
+
+
+def test_hector_ignores_defaults_and_hector_nb_warns_only_for_an_executable_that_may_miss_them(session, tmp_path,
+                                                                                               fresh_warnings):
+    # A shell launcher: hector_nb cannot tell what it runs, so a default it may not apply is worth a warning.
+    recorder = install_recorder(tmp_path)
+    wrapper = tmp_path / "wrapped"
+    wrapper.write_text(f"#!/bin/sh\nexec {recorder} \"$@\"\n")
+    wrapper.chmod(0o755)
+    write_manifest(read_manifest(recorder), wrapper)
+    llm = session.load(wrapper, name="wrapped", config={"api_key": "k"})
+    assert report(llm.generate("hi"))["config"] == {"api_key": "k", "prefix": "> "}  # the SDK behind it applied it
+    assert fidelity_warnings(fresh_warnings) == [
+        "wrapped: Hector ignores config_schema defaults: prefix='> ' is not sent to Initialize; unless the plugin "
+        "applies it itself (hector_nb's SDK applies a provider's config_defaults), set it under config: in "
+        "hector.yaml"]
+    assert serves_with_sdk(recorder) and not serves_with_sdk(wrapper) and not serves_with_sdk(tmp_path / "none")
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -6,7 +6,6 @@ twenty metadata keys) and its doubled top_k search, and one Embed per text."""
 from __future__ import annotations
 
 import json
-import random
 import subprocess
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from go_binaries import python_plugin
 from google.protobuf.json_format import MessageToDict
 
 from hector_nb import hector, sdk
-from hector_nb.providers import builtin_plugin_path
+from hector_nb.providers import MemoryDatabase, builtin_plugin_path
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.slow]  # the first test may build the Go programs
 PROMPT = "what is the capital of France?"
@@ -29,11 +28,11 @@ def as_json(message) -> dict:
     return MessageToDict(message, preserving_proto_field_name=True)
 
 
-def document_upserts(vectors: dict[str, list[float]]) -> list[dict]:
-    """What Hector's document store upserts for DOCUMENTS: a UUID per chunk, its metadata as Go text."""
-    rng = random.Random(3)
-    return [as_json(sdk.UpsertRequest(collection="docs", id=hector.document_id(rng), vector=vectors[path],
-                                      metadata=hector.document_metadata(text, path, chunk_index=0)))
+def document_upserts(vectors: dict[str, list[float]], stores: dict[str, str]) -> list[dict]:
+    """What Hector's document store upserts for DOCUMENTS: its id per chunk, its metadata as Go text."""
+    return [as_json(sdk.UpsertRequest(collection="docs", id=hector.document_id(stores[path], path, 0),
+                                      vector=vectors[path],
+                                      metadata=hector.document_metadata(text, path, chunk_index=0, store=stores[path])))
             for path, text in DOCUMENTS.items()]
 
 
@@ -70,23 +69,45 @@ def test_the_echo_builtin_answers_a_hector_agent(go_bin, tmp_path):
     assert seen["AgentStream"] == {"rpc": "AgentStream", "ok": True, "text": PROMPT, "dropped_tool_calls": 1}
     generated = seen["AgentGenerate"]["response"]
     assert generated["text"] == PROMPT and generated["tool_calls"][0]["name"] == "agent_call"
-    # The tool's result comes back as an empty ROLE_AGENT turn; the user's message is still found.
+    # The tool's result comes back as an empty ROLE_AGENT turn; the user's message is still found, and
+    # echo answers without calling the tool again, so a Hector agent's loop ends.
     assert seen["AgentToolResult"]["response"]["text"] == PROMPT
+    assert not seen["AgentToolResult"]["response"].get("tool_calls")
 
 
 def test_the_memory_builtin_serves_hectors_document_store(go_bin, tmp_path):
     vectors = {"docs/france.md": [1.0, 0.0, 0.1], "docs/spain.md": [0.0, 1.0, 0.0], "docs/notes.txt": [0.9, 0.1, 0.0]}
-    upserts = document_upserts(vectors)
-    assert len(upserts[0]["metadata"]) == 20
+    # france.md was indexed by another store: Hector filters hits on the collection key.
+    upserts = document_upserts(vectors, {**dict.fromkeys(DOCUMENTS, "docs"), "docs/france.md": "archive"})
+    assert len(upserts[0]["metadata"]) == 21
     seen = run_hector_calls(go_bin, python_plugin(tmp_path, builtin_plugin_path("memory")), "database_provider",
-                            tmp_path, upserts=upserts, hits=1, filter={"file_extension": ".txt"},
+                            tmp_path, upserts=upserts, hits=1, filter={"collection": "docs"},
                             search=as_json(sdk.SearchRequest(collection="docs", vector=[1.0, 0.0, 0.0])))
     assert seen["DocumentUpserts"] == {"rpc": "DocumentUpserts", "ok": True, "written": 3, "failures": []}
     search = seen["DocumentSearch"]
-    # top_k 2 for 1 hit; france.md ranks first but fails the filter, so the hit is the second result.
+    # top_k 2 for 1 hit; france.md ranks first but fails the filter, so the hit is the second result,
+    # whose cosine (0.99) clears Hector's threshold, with its text where both of Hector's readers look.
     assert (search["asked_top_k"], search["returned"]) == (2, 2)
-    assert [(hit["id"], hit["content"]) for hit in search["hits"]] == [
-        (upserts[2]["id"], "Rivers of France: the Seine, the Loire.")]
+    assert [(hit["id"], hit["content"], hit["search_tool_text"]) for hit in search["hits"]] == [
+        (upserts[2]["id"], "Rivers of France: the Seine, the Loire.", "Rivers of France: the Seine, the Loire.")]
+
+
+def test_hector_drops_a_euclidean_memory_hit_below_its_threshold_as_hector_nb_says(go_bin, tmp_path):
+    vectors = {"docs/france.md": [1.0, 0.0, 0.0], "docs/spain.md": [0.0, 3.0, 0.0], "docs/notes.txt": [0.8, 0.3, 0.0]}
+    upserts = document_upserts(vectors, dict.fromkeys(DOCUMENTS, "docs"))
+    plugin = python_plugin(tmp_path, builtin_plugin_path("memory"))
+    seen = run_hector_calls(go_bin, plugin, "database_provider", tmp_path, upserts=upserts, hits=3,
+                            config={"metric": "euclidean"}, filter={"collection": "docs"},
+                            search=as_json(sdk.SearchRequest(collection="docs", vector=[1.0, 0.0, 0.0])))
+    kept = [hit["id"] for hit in seen["DocumentSearch"]["hits"]]
+    assert seen["DocumentSearch"]["returned"] == 3
+    assert kept == [upserts[0]["id"], upserts[2]["id"]]  # spain.md scores 1/(1+3.16) = 0.24: dropped
+    # hector_nb's account of it, from the same database in the kernel: the same hits kept.
+    db = MemoryDatabase()
+    db.initialize({"metric": "euclidean"})
+    for upsert in upserts:
+        db.upsert("docs", upsert["id"], upsert["vector"], upsert["metadata"])
+    assert [h.id for h in hector.select_hits(db.search("docs", [1.0, 0.0, 0.0], 6), 3, {"collection": "docs"})] == kept
 
 
 def test_the_hashing_builtin_embeds_one_text_per_call(go_bin, tmp_path):

@@ -61,6 +61,26 @@ def test_generate_sends_hectors_roles_and_a_whole_agent_request(ip):
     assert streamed.text == "hello there" and streamed.tool_calls[0].name == "agent_call"
 
 
+def test_hector_sends_five_messages_after_a_tool_call_and_generate_simulates_it(ip, caught):
+    hector_nb.session().add("rec5", Recorder(), config={"api_key": "k"})
+    reply = ip.run_line_magic("hector", 'generate rec5 "read a.txt" --as-agent --tool-result "hello" --no-stream')
+    sent = json.loads(reply.text)
+    assert sent["roles"] == ["ROLE_UNSPECIFIED", "ROLE_UNSPECIFIED", "ROLE_USER", "ROLE_AGENT", "ROLE_AGENT"]
+    assert sent["contents"][2:] == ["read a.txt", "", ""]  # as Hector: the result's text never reaches the plugin
+    assert [w for w in fidelity_warnings(caught) if "tool's result" in w] == [
+        "rec5: Hector passes a tool's result to a plugin LLM as a ROLE_AGENT message with empty content, so the "
+        "result's text was not sent; answer after a trailing ROLE_AGENT message without waiting for its text "
+        "(fidelity='lenient' sends the text here)"]
+    lenient = ip.run_line_magic("hector", 'load builtin:echo --name loop --lenient')
+    assert lenient.generate("x", agent=True, tool_result="hello").tool_calls == []  # echo answers after a result
+    with pytest.raises(UsageError, match="--tool-result simulates an agent's follow-up turn: add --as-agent"):
+        ip.run_line_magic("hector", 'generate rec5 "x" --tool-result "hello"')
+    hector_nb.session().unload("rec5")
+    hector_nb.session().add("rec5", Recorder(), config={"api_key": "k"}, fidelity="lenient")
+    carried = json.loads(hector_nb.session().llm("rec5").generate("x", agent=True, tool_result="hello").text)
+    assert carried["contents"][3:] == ["", "hello"]
+
+
 def test_a_streamed_tool_call_is_marked_and_warned_once(ip, caught, capsys):
     ip.run_line_magic("hector", "load builtin:echo")
     ip.user_ns["tools"] = [{"name": "lookup", "parameters_json": "{}"}]

@@ -87,3 +87,31 @@ def test_compare_prints_the_definitions_and_recall_as_a_table(ip, capsys):
     assert "recall@5 against m1: share of the reference's returned top-k hits" in out
     assert "{" not in out, "recall is a table, not a raw dict"
     assert list(frame.index) == [1, 2]
+
+
+def test_hector_drops_hits_below_its_threshold_and_search_and_compare_show_which(ip, capsys):
+    notes = pd.DataFrame({"id": ["a", "b", "c"], "text": ["red apples", "red apples and pears", "night sky"]})
+    fill_databases(ip, "fruit", notes, 64, {"near": "", "far": "--set metric=euclidean"})
+    capsys.readouterr()
+    found = ip.run_line_magic("hector", 'search near fruit "red apples" --embedder hashing --top-k 3')
+    assert list(found.columns[:5]) == ["rank", "id", "score", "hector_keeps", "content"]
+    assert found["hector_keeps"].tolist() == [score >= 0.5 for score in found["score"]]
+    dropped = int((~found["hector_keeps"]).sum())
+    assert dropped and found.attrs["hector_dropped"] == dropped
+    out = capsys.readouterr().out
+    assert f"near: Hector would drop {dropped} hit(s) scoring below search.threshold 0.5" in out
+    everything = ip.run_line_magic("hector", 'search near fruit "red apples" --embedder hashing --top-k 3 '
+                                             '--threshold 0')
+    assert "hector_keeps" not in everything.columns and "Hector would drop" not in capsys.readouterr().out
+    strict = ip.run_line_magic("hector", 'search near fruit "red apples" --embedder hashing --threshold 0.99')
+    assert strict["hector_keeps"].tolist() == [True, False, False]  # only the exact text scores 1
+    compared = ip.run_line_magic("hector", 'compare near,far fruit "red apples" --embedder hashing --top-k 3')
+    assert compared[("far", "hector_keeps")].tolist() == [s >= 0.5 for s in compared[("far", "score")]]
+    assert compared.attrs["hector_dropped"].to_dict() == {
+        name: int((compared[(name, "score")] < 0.5).sum()) for name in ("near", "far")}
+
+
+def test_results_frame_marks_what_hector_keeps():
+    frame = results_frame([hit("a", 0.9), hit("b", 0.5), hit("c", 0.49)], threshold=0.5)
+    assert frame["hector_keeps"].tolist() == [True, True, False] and frame.attrs["hector_dropped"] == 1
+    assert list(results_frame([], threshold=0.5).columns) == ["rank", "id", "score", "hector_keeps", "content"]

@@ -30,8 +30,8 @@ def brute_force(metric: str, rows: dict[str, np.ndarray], query: np.ndarray, k: 
     q = query.astype(np.float64)
     if metric == "dot":
         scores = matrix @ q
-    elif metric == "euclidean":
-        scores = -np.linalg.norm(matrix - q, axis=1)
+    elif metric == "euclidean":  # a similarity Hector's threshold can use: 1 / (1 + distance)
+        scores = 1.0 / (1.0 + np.linalg.norm(matrix - q, axis=1))
     else:
         norms = np.linalg.norm(matrix, axis=1) * np.linalg.norm(q)
         scores = (matrix @ q) / np.where(norms == 0, 1.0, norms)

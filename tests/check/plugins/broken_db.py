@@ -71,14 +71,24 @@ class GoodDB(sdk.DatabaseProvider):
         query = np.asarray(vector)
         scored = sorted(((float(v @ query / (np.linalg.norm(v) * np.linalg.norm(query) or 1.0)), key, meta)
                          for key, (v, meta) in rows.items()), key=lambda hit: -hit[0])
+        if FAULT == "negated_distance":  # higher is better, but never above 0: Hector's threshold drops all
+            scored = sorted(((-float(np.linalg.norm(v - query)), key, meta) for key, (v, meta) in rows.items()),
+                            key=lambda hit: -hit[0])
+        if FAULT == "unbounded_scores":  # a dot product of unnormalized vectors
+            scored = [(10 * score, key, meta) for score, key, meta in scored]
         if FAULT == "unsorted":
             scored.reverse()
         if FAULT == "pads_top_k" and scored:  # fills top_k with empty hits, as an index answering id -1 would
             scored += [(0.0, "", {})] * (top_k - len(scored))
         return [sdk.SearchResult(id=key[0] if isinstance(key, tuple) else key, score=score,
                                  content="" if FAULT == "no_content" else meta.get("content", ""),
-                                 metadata={} if FAULT == "drops_metadata" else meta)
+                                 metadata=self._metadata(meta))
                 for score, key, meta in scored[:top_k]]
+
+    @staticmethod
+    def _metadata(meta):
+        dropped = {"drops_metadata": set(meta), "no_content_metadata": {"content"}, "drops_path": {"path"}}
+        return {key: value for key, value in meta.items() if key not in dropped.get(FAULT, ())}
 
 
 if __name__ == "__main__":

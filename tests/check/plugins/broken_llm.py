@@ -39,6 +39,10 @@ class GoodLLM(sdk.LLMProvider):
         calls = []
         if FAULT == "bad_tool_call" and tools:
             calls = [sdk.ToolCall(id="1", name=tools[0].name, arguments_json="{not json")]
+        if FAULT == "missing_required_argument" and tools:  # agent_call needs agent and task
+            calls = [sdk.ToolCall(id="1", name=tools[0].name, arguments_json='{"agent": "helper"}')]
+        if FAULT == "calls_tools_forever" and tools:  # valid, but never answers after the result
+            calls = [sdk.ToolCall(id="1", name="read_file", arguments_json='{"path": "README.md"}')]
         return sdk.GenerateResponse(text=f"You said: {prompt}" if prompt else "", tool_calls=calls, tokens_used=3)
 
     def generate_streaming(self, messages, tools):
@@ -108,6 +112,15 @@ def _shutdown_without_response(self, request, context):
     _original_shutdown(self, request, context)  # the work is done, but no response goes back
 
 
+def _shutdown_slowly(self, request, context):
+    time.sleep(3)  # flushing something, say: Hector waits for it
+    return _original_shutdown(self, request, context)
+
+
+def _shutdown_never_returns(self, request, context):
+    time.sleep(3600)
+
+
 _original_initialize = servicers.LLMServicer.Initialize
 
 
@@ -133,6 +146,8 @@ PATCHES = {
     "bad_status": ("GetStatus", _status_running),
     "no_manifest_rpc": ("GetManifest", _manifest_unimplemented),
     "shutdown_no_response": ("Shutdown", _shutdown_without_response),
+    "slow_shutdown": ("Shutdown", _shutdown_slowly),
+    "shutdown_hangs": ("Shutdown", _shutdown_never_returns),
 }
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ package main
 // (hector_nb/hector.py is the one place that knows the requests): an agent's streaming and
 // unary requests with Hector's roles and tool list, then a tool's result as an empty ROLE_AGENT
 // turn; a document store's upserts without CreateCollection and its doubled top_k search,
-// filtered and cut here as Hector does; one Embed call per text.
+// filtered on metadata, cut at the store's score threshold and to the hits needed here, as
+// Hector does; one Embed call per text.
 
 import (
 	"context"
@@ -27,7 +28,9 @@ type hectorCalls struct {
 	Search   json.RawMessage   `json:"search"`
 	Hits     int32             `json:"hits"`
 	Filter   map[string]string `json:"filter"`
-	Embed    []string          `json:"embed"`
+	// Threshold is the store's search.threshold; Hector's default, 0.5, when absent.
+	Threshold *float32 `json:"threshold"`
+	Embed     []string `json:"embed"`
 }
 
 func readCalls(path string) (*hectorCalls, error) {
@@ -108,14 +111,19 @@ func documentStore(ctx context.Context, c pb.DatabaseProviderClient, calls *hect
 	if err != nil || reply.Error != "" {
 		report("DocumentSearch", reply, err)
 	} else {
+		threshold := float32(0.5)
+		if calls.Threshold != nil {
+			threshold = *calls.Threshold
+		}
 		hits := []map[string]any{}
 		for _, result := range reply.Results {
 			if len(hits) == int(calls.Hits) {
 				break
 			}
-			if matches(result.Metadata, calls.Filter) {
-				// The hit's text is SearchResult.content, never its metadata.
-				hits = append(hits, map[string]any{"id": result.Id, "score": result.Score, "content": result.Content})
+			if matches(result.Metadata, calls.Filter) && result.Score >= threshold {
+				// include_context reads SearchResult.content; the agents' search tool metadata["content"].
+				hits = append(hits, map[string]any{"id": result.Id, "score": result.Score, "content": result.Content,
+					"search_tool_text": result.Metadata["content"]})
 			}
 		}
 		out.Encode(map[string]any{"rpc": "DocumentSearch", "ok": true, "asked_top_k": search.TopK,
