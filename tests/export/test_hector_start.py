@@ -145,6 +145,17 @@ def test_a_builtin_launcher_run_by_a_python_without_hector_nb_says_what_to_do(ba
         "python -m hector_nb export builtin:echo --out DIR\n")
 
 
+def test_a_builtin_launcher_copied_out_of_the_clone_names_the_engine_extra(bare_python, tmp_path):
+    # As the README's `cp hector_nb/providers/plugins/openai* ./plugins/`: no clone around it any more.
+    launcher = tmp_path / "plugins" / "qdrant"
+    launcher.parent.mkdir()
+    launcher.write_text(builtin_plugin_path("qdrant").read_text())
+    completed = subprocess.run([bare_python, str(launcher)], capture_output=True, text=True, timeout=60,
+                               env={"PATH": HECTOR_PATH, MAGIC_COOKIE_KEY: MAGIC_COOKIE_VALUE})
+    assert completed.returncode == 1 and completed.stdout == ""
+    assert f'({bare_python} -m pip install -e "PATH/TO/hector_nb-clone[qdrant]")' in completed.stderr
+
+
 @pytest.mark.timeout(900)
 def test_export_creates_a_virtualenv_on_request(providers, tmp_path, session, monkeypatch):
     # The new virtualenv sees this Python's packages, so pip has nothing to fetch: nothing is downloaded.
