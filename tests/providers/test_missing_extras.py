@@ -36,3 +36,11 @@ def test_a_missing_extra_names_the_install(builtin, monkeypatch):
     clone = Path(hector_nb.__file__).resolve().parents[1]
     assert str(raised.value).endswith(f' -m pip install -e "{clone}[{builtin}]"')
     assert "\n" not in str(raised.value)
+
+
+def test_the_install_command_names_the_clone_or_else_the_package(monkeypatch, tmp_path):
+    from hector_nb.providers import extras
+
+    assert extras.install_command("qdrant") == f'{sys.executable} -m pip install -e "{extras._CLONE}[qdrant]"'
+    monkeypatch.setattr(extras, "_CLONE", tmp_path)  # installed otherwise (a wheel): no pyproject.toml around it
+    assert extras.install_command("qdrant") == f'{sys.executable} -m pip install "hector_nb[qdrant]"'
