@@ -134,14 +134,12 @@ class HectorMagics(Magics):
                              else str(exc) + _quote_hint(name, function.parser, argv, str(exc))) from None
         try:
             return function(MagicContext(self.session, self.shell, self), args, cell)
-        except PluginTimeout as exc:
-            if exc.deadline is None:
-                raise UsageError(str(exc)) from exc
-            raise UsageError(f"plugin {exc.plugin!r}, {exc.operation}: no answer within {exc.deadline:g}s; for a "
-                             f"longer deadline: %config HectorMagics.timeout = {max(60.0, 4 * exc.deadline):g} "
-                             f"(it applies to every loaded plugin); what the plugin wrote: %hector logs {exc.plugin}"
-                             ) from exc
         except HectorError as exc:
+            if isinstance(exc, PluginTimeout) and exc.deadline is not None:  # a call's deadline: the magic's fixes
+                raise UsageError(
+                    f"plugin {exc.plugin!r}, {exc.operation}: no answer within {exc.deadline:g}s; for a longer "
+                    f"deadline: %config HectorMagics.timeout = {max(60.0, 4 * exc.deadline):g} (it applies to "
+                    f"every loaded plugin); what the plugin wrote: %hector logs {exc.plugin}") from exc
             # Chained, so the provider's own exception (its frames in the user's cell) stays one step
             # away: remember_cause() makes it what %tb shows next.
             raise UsageError(str(exc) + self._traceback_hint(exc)) from exc
