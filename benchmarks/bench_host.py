@@ -7,6 +7,9 @@ Figures (run them all, or name some: ``python benchmarks/bench_host.py search co
   calling the provider's ``generate`` directly (target: at most 7 us added);
 - ``upsert-kernel``: in-kernel ``upsert_many`` of 100k x 384 into the memory
   database, beside the provider's own ``upsert_many`` (target: 250,000 vectors/s);
+- ``memory-load``: ``MemoryDatabase.upsert_many`` of 100k x 384 (1M with
+  ``--million``) in batches of 1,024 into one growing collection, beside copying the
+  same rows into an array allocated beforehand (no target: it shows what growing costs);
 - ``search``: exact top-10 over 100k x 384, in-kernel, beside numpy's normalised
   matrix product and ``argpartition`` (target: at most 1.3x);
 - ``cold-start``: ``Session.load`` of each toy built-in and of the README's SDK
@@ -29,7 +32,7 @@ figure alike, interleaved where they are slow, and printed with the machine's lo
 (``os.getloadavg()``, one minute) when it was taken. The in-kernel figures count
 this process's CPU time (``time.process_time``), which other processes on a shared
 machine inflate less; the others are wall time.
-Usage: ``python benchmarks/bench_host.py [FIGURE ...] [--quick]``.
+Usage: ``python benchmarks/bench_host.py [FIGURE ...] [--quick] [--million]``.
 """
 
 from __future__ import annotations
@@ -177,6 +180,35 @@ def upsert_in_kernel(args: argparse.Namespace) -> Figure:
     return Figure(f"in-kernel upsert_many {len(ids) // 1000}k x {args.dim}", f"{rate:,.0f} /s",
                   f"MemoryDatabase.upsert_many {len(ids) / floor:,.0f} /s", floor / measured,
                   ">= 250,000 /s", rate >= 250_000)
+
+
+def memory_load(args: argparse.Namespace) -> Figure:
+    """MemoryDatabase.upsert_many in batches of 1,024 into a growing collection (1M x 384 with --million),
+    beside copying the same rows into one array allocated beforehand (what storing them costs at least)."""
+    count, batch = args.vectors_load, 1024
+    rows = np.random.default_rng(0).standard_normal((batch, args.dim)).astype(np.float32)
+    names = [f"id{i}" for i in range(count)]
+    metadata = [{}] * batch
+
+    def floor() -> float:
+        store = np.empty((count, args.dim), dtype=np.float32)
+        start = cpu_clock()
+        for first in range(0, count, batch):
+            store[first:first + batch] = rows[:count - first]
+        return cpu_clock() - start
+
+    def load() -> float:
+        database = MemoryDatabase()
+        database.create_collection("c", args.dim)
+        start = cpu_clock()
+        for first in range(0, count, batch):
+            database.upsert_many("c", names[first:first + batch], rows[:count - first], metadata[:count - first])
+        return cpu_clock() - start
+
+    floor_seconds, seconds = best_of(2, floor), best_of(2, load)
+    return Figure(f"MemoryDatabase load, {count // 1000}k x {args.dim} in batches of {batch}",
+                  f"{count / seconds:,.0f} /s", f"rows copied into one array {count / floor_seconds:,.0f} /s",
+                  floor_seconds / seconds, "(no target)", True)
 
 
 def search_in_kernel(args: argparse.Namespace) -> Figure:
@@ -479,6 +511,7 @@ FIGURES: dict[str, Callable[[argparse.Namespace], Figure]] = {
     "generate": generate_in_kernel,
     "upsert-kernel": upsert_in_kernel,
     "search": search_in_kernel,
+    "memory-load": memory_load,
     "cold-start": cold_start,
     "upsert-wire": upsert_over_wire,
     "upsert-per-item": upsert_per_item_over_wire,
@@ -493,6 +526,8 @@ def figure_arguments(figures: dict[str, Any], description: str, argv: list[str] 
     parser.add_argument("figures", nargs="*", metavar="FIGURE",
                         help=f"figures to measure (default: all): {', '.join(figures)}")
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--million", action="store_true",
+                        help="memory-load with 1,000,000 vectors (about 1.7 GB; 10-20 s on an idle 2-core machine)")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.figures) - set(figures))
     if unknown:
@@ -506,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     scale = args.scale
     args.calls, args.repeats, args.chunks = 20_000 // scale, 5, 20_000 // scale
     args.vectors_kernel, args.vectors_wire, args.dim = 100_000 // scale, 10_000 // scale, 384
+    args.vectors_load = 1_000_000 if args.million else 100_000 // scale
     print_figures(measure(FIGURES, args.figures, args))
     return 0
 
