@@ -165,6 +165,8 @@ class PluginProcess:
             self.kill()
             raise HandshakeError(self.name, "start", f"{self._handshake_error}; stderr:\n{self.stderr_tail()}")
         code = self.wait(5.0)
+        for reader in self._readers:  # its last words, read to the end before they are quoted
+            reader.join(STEP_TIMEOUT)
         self.cleanup()
         raise PluginCrashed(self.name, "start",
                             f"exited with code {code} before its handshake; stderr:\n{self.stderr_tail()}",
