@@ -4,10 +4,41 @@ each)."""
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
+
+
+class PathRefused(Exception):
+    """A path given on the command line cannot be written; the message says why and what to do."""
+
+
+def writable_directory(directory: Path, option: str) -> None:
+    """Refuse, before any long work, a ``directory`` (created later if missing) that cannot be written."""
+    if directory.exists() and not directory.is_dir():
+        raise PathRefused(f"{option} {directory} is a file, not a directory; give a directory (created if missing)")
+    existing = next(parent for parent in (directory, *directory.parents) if parent.exists())
+    if not existing.is_dir():
+        raise PathRefused(f"{option} {directory}: {existing} is a file, not a directory; choose another {option}")
+    try:  # tried, not guessed from permission bits: root ignores them, a read-only mount does not
+        os.rmdir(tempfile.mkdtemp(prefix=".hector-nb-", dir=existing))
+    except OSError as exc:
+        raise PathRefused(f"{option} {directory}: cannot write into {existing} ({exc.strerror}); choose a "
+                          f"directory you can write to") from None
+
+
+def writable_file(file: Path, option: str) -> None:
+    """Refuse, before any long work, a ``file`` that cannot be written (its directory must exist)."""
+    if file.is_dir():
+        raise PathRefused(f"{option} {file} is a directory; give a file name, e.g. {file / 'report.xml'}")
+    if not file.parent.is_dir():
+        raise PathRefused(f"{option} {file}: the directory {file.parent} does not exist; create it first "
+                          f"(mkdir -p {file.parent}) or choose another {option}")
+    writable_directory(file.parent, option)
 
 
 def subcommand(subcommands: argparse._SubParsersAction, run: Callable[[argparse.Namespace], int]
@@ -87,6 +118,7 @@ def export(args: argparse.Namespace) -> int:
     """Export a provider class as a plugin Hector loads: executable, .plugin.yaml, requirements.txt."""
     from .export import export_provider, load_provider_class
 
+    writable_directory(Path(args.out).expanduser(), "--out")
     result = export_provider(load_provider_class(args.target), args.out, name=args.name, version=args.version,
                              author=args.author, description=args.description, requirements=args.requirement,
                              python=args.python, venv=args.venv)
@@ -150,6 +182,8 @@ def check(args: argparse.Namespace) -> int:
         if not sep or not key:
             raise InvalidConfig(args.path, "check", f"--set takes KEY=VALUE, got {pair!r}")
         config[key] = value
+    if args.junit:
+        writable_file(Path(args.junit).expanduser(), "--junit")
     report = run_check(args.path, config=config, only=args.only, timeout=args.timeout)
     print(report.to_text(max(60, shutil.get_terminal_size().columns - 1)))
     if args.junit:
@@ -192,8 +226,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.run(args)
-    except HectorError as exc:
+    except (HectorError, PathRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # an ordinary file-system error met during the work: one line, no traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}; check the path and its permissions", file=sys.stderr)
         return 1
 
 

@@ -49,8 +49,10 @@ def load_beir(folder: str | os.PathLike[str], split: str = "test") -> Dataset:
     """Read a dataset in BEIR's layout; ``split`` names the judgements file ``qrels/<split>.tsv``.
 
     Raises :class:`~hector_nb.errors.DatasetError` naming the file and line of
-    anything malformed: bad JSON, a missing ``_id``, a duplicate id, a qrels row
-    without three columns or with a non-integer score.
+    anything malformed: text that is not UTF-8 (a byte order mark is accepted),
+    bad JSON, a missing ``_id``, a duplicate id, a qrels row without three
+    columns or with a non-integer score, or judging a query and document pair
+    twice with different scores (the same judgement twice counts once).
     """
     import pandas
 
@@ -70,12 +72,18 @@ def load_beir(folder: str | os.PathLike[str], split: str = "test") -> Dataset:
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    """Numbered non-blank lines of a text file."""
+    """Numbered non-blank lines of a UTF-8 text file; a byte order mark at its start is dropped, as
+    editors on Windows write one."""
     if not path.is_file():
         raise DatasetError(f"{path}: missing; a BEIR dataset folder needs corpus.jsonl, queries.jsonl "
                            "and qrels/<split>.tsv")
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
+    with path.open("rb") as lines:  # decoded line by line, so an error names its line
+        for number, raw in enumerate(lines, start=1):
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise DatasetError(f"{path}, line {number}: not UTF-8 text (byte {raw[exc.start]:#04x} at "
+                                   f"column {exc.start + 1}); save the file as UTF-8") from None
             if line.strip():
                 yield number, line
 
@@ -112,6 +120,7 @@ def _judgements(path: Path) -> Iterator[tuple[str, str, int]]:
     if len(fields) != 3 or _is_int(fields[2]):
         raise DatasetError(f"{path}, line {number}: expected the header query-id<TAB>corpus-id<TAB>score, "
                            f"got {_shown(fields)}")
+    judged: dict[tuple[str, str], tuple[int, int]] = {}  # (query, document) -> (score, line)
     for number, fields in rows:
         if len(fields) != 3:
             raise DatasetError(f"{path}, line {number}: expected 3 tab-separated columns "
@@ -119,6 +128,12 @@ def _judgements(path: Path) -> Iterator[tuple[str, str, int]]:
         query_id, doc_id, score = (field.strip() for field in fields)
         if not _is_int(score):
             raise DatasetError(f"{path}, line {number}: the score must be an integer, got {score!r}")
+        earlier = judged.setdefault((query_id, doc_id), (int(score), number))
+        if earlier[1] != number:
+            if earlier[0] != int(score):
+                raise DatasetError(f"{path}, line {number}: query {query_id!r} and document {doc_id!r} are judged "
+                                   f"{int(score)} here but {earlier[0]} on line {earlier[1]}; keep one judgement")
+            continue  # the same judgement twice counts once
         yield query_id, doc_id, int(score)
 
 

@@ -3,8 +3,10 @@
 ``python -m hector_nb notebook`` uses it, and so do the browser tests: the
 server listens on 127.0.0.1 only, with a token, and :attr:`LabServer.url` is the
 address of the notebook itself (``/lab/tree/NAME.ipynb?token=...``), not the
-Launcher's. As root it passes ``--allow-root``; it never opens a browser, so it
-runs the same on a desktop, a headless machine or a remote one.
+Launcher's. The token travels in the server's environment (``JUPYTER_TOKEN``),
+never on its command line, which any local user can read in ``/proc/PID/cmdline``.
+As root it passes ``--allow-root``; it never opens a browser, so it runs the
+same on a desktop, a headless machine or a remote one.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from pathlib import Path
 
 from .errors import HectorError
 
+#: Where jupyter_server reads its token when no option sets it: the environment is private to the process.
+TOKEN_ENV = "JUPYTER_TOKEN"
 #: The notebooks of a source checkout (an editable install): ``notebooks/`` beside the package.
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -33,10 +37,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def lab_command(root: Path, port: int, token: str) -> list[str]:
-    """The ``jupyter lab`` command line: loopback only, a token, no browser, ``--allow-root`` as root."""
+def lab_command(root: Path, port: int) -> list[str]:
+    """The ``jupyter lab`` command line: loopback only, no browser, ``--allow-root`` as root; the token goes
+    in the environment (:data:`TOKEN_ENV`)."""
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+               "--ServerApp.port_retries=0", f"--ServerApp.root_dir={root}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     return command
@@ -85,9 +90,13 @@ class LabServer:
         self.stop()
 
 
-def start_lab(root: Path, port: int | None = None, token: str | None = None, **popen: object) -> LabServer:
-    """Start JupyterLab serving ``root`` on 127.0.0.1 (``popen`` goes to :class:`subprocess.Popen`)."""
+def start_lab(root: Path, port: int | None = None, token: str | None = None, env: dict[str, str] | None = None,
+              **popen: object) -> LabServer:
+    """Start JupyterLab serving ``root`` on 127.0.0.1, with ``env`` (default: this process's) and the token
+    in it (``popen`` goes to :class:`subprocess.Popen`)."""
     port = port or free_port()
     token = token or secrets.token_hex(24)
-    process = subprocess.Popen(lab_command(Path(root), port, token), **popen)  # type: ignore[call-overload]
+    environment = {**(os.environ if env is None else env), TOKEN_ENV: token}
+    process = subprocess.Popen(lab_command(Path(root), port), env=environment,  # type: ignore[call-overload]
+                               **popen)
     return LabServer(process, port, token)

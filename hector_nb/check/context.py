@@ -51,15 +51,20 @@ class CheckContext:
                timeout: float | None = None) -> Generator[Any, None, None]:
         return (transport or self.plugin()).stream(method, request, self.timeout if timeout is None else timeout)
 
-    def started(self) -> Transport:
-        """The shared instance, started but maybe not initialized yet."""
-        if self._shared is None and not self._start_error:
+    def _start(self) -> Transport:
+        """A new instance of the plugin. Once a start has failed none is tried again: each would wait as
+        long for a handshake that does not come, and the check that saw it reports why."""
+        if not self._start_error:
             try:
-                self._shared = self.target.start(self.timeout * 4)
+                return self.target.start(self.timeout * 4)
             except PluginError as exc:
                 self._start_error = exc.message
+        raise NotReady(f"the plugin did not start ({self._start_error})")
+
+    def started(self) -> Transport:
+        """The shared instance, started but maybe not initialized yet."""
         if self._shared is None:
-            raise NotReady(f"the plugin did not start ({self._start_error})")
+            self._shared = self._start()
         return self._shared
 
     def initialize(self) -> sdk.InitializeResponse | PluginError:
@@ -84,10 +89,7 @@ class CheckContext:
     def _new_instance(self, initialize: bool) -> Transport:
         """A new instance, started (and initialized with the target's config unless told not to);
         :meth:`close` stops it unless its user does first."""
-        try:
-            transport = self.target.start(self.timeout * 4)
-        except PluginError as exc:
-            raise NotReady(f"a fresh instance did not start ({exc.message})") from None
+        transport = self._start()
         self._fresh.append(transport)
         if initialize:
             reply = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config), self.timeout)
@@ -140,6 +142,8 @@ class CheckContext:
             assert self.target.command is not None
             self._probe = observe(self.target.command, self.target.env, self.target.plugin_type,
                                   self.target.config, self.timeout * 4, self.timeout)
+            if self._probe.handshake is None and not self._start_error:  # no instance would start either
+                self._start_error = f"{self._probe.start_error or 'its handshake is malformed'}; see handshake"
         return self._probe
 
     def close(self) -> None:

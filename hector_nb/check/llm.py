@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from collections.abc import Sequence
 
 import jsonschema
@@ -16,7 +17,7 @@ from .context import CheckContext
 
 LLM = (sdk.PLUGIN_TYPE_LLM,)
 PROMPT = "What is the capital of France?"
-#: How many streams the cancellation check opens and cancels: more than a 16-thread server has workers.
+#: How many streams the cancellation check opens and cancels, one after the other.
 CANCELLED_STREAMS = 20
 #: How long the cancellation check waits for a stream's first chunk before cancelling it anyway, in seconds.
 CANCEL_AFTER = 0.25
@@ -122,11 +123,13 @@ _CANCEL_FIX = ("stop generating when the call is cancelled: return when sending 
        stage=Stage.PROVIDER, plugin_types=LLM, fix=_CANCEL_FIX)
 def stream_cancel(ctx: CheckContext) -> Outcome:
     # Each stream is cancelled after its first chunk, or after CANCEL_AFTER seconds without one. A provider
-    # that goes on working after a cancel keeps a server thread busy per stream; more streams than a
-    # 16-thread server has workers then leave it unable to answer, as under Hector's cancelled agent turns.
+    # that goes on working after a cancel keeps a server thread busy per stream, so each next stream needs a
+    # new thread (a server that reuses its idle threads grows by one or two for a provider that stops), until
+    # a server with a bounded pool no longer answers, as under Hector's cancelled agent turns.
     words = " ".join(f"word{n}" for n in range(2000))
     request = sdk.GenerateRequest(messages=hector.conversation(f"Repeat these words one by one: {words}"))
     with ctx.fresh() as instance:
+        before = _threads(instance.pid)
         for _ in range(CANCELLED_STREAMS):
             stream = ctx.stream("GenerateStreaming", request, instance, timeout=CANCEL_AFTER)
             try:
@@ -135,11 +138,24 @@ def stream_cancel(ctx: CheckContext) -> Outcome:
                 pass  # no chunk yet: the deadline cancelled it
             finally:
                 stream.close()
+        grown = _threads(instance.pid) - before
         silent = ctx.unresponsive(instance)
     if silent:
         return failed(f"after {CANCELLED_STREAMS} cancelled streams Health got no answer: {silent}")
+    if grown >= CANCELLED_STREAMS // 2:
+        return failed(f"{CANCELLED_STREAMS} streams cancelled one after the other left the plugin with {grown} "
+                      "more threads: each went on working after its cancel, holding a thread")
     return passed(f"{CANCELLED_STREAMS} streams cancelled after their first chunk (or {CANCEL_AFTER:g}s); "
                   "still serving")
+
+
+def _threads(pid: int | None) -> int:
+    """The threads of the process serving the plugin (this one for a provider served in-process); 0 where
+    ``/proc`` cannot tell."""
+    try:
+        return len(os.listdir(f"/proc/{pid or os.getpid()}/task"))
+    except OSError:
+        return 0
 
 
 @check("stream_tool_call", "no TOOL_CALL chunks in streams (Hector's bridge drops them)",

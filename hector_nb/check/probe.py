@@ -10,9 +10,6 @@ whether the process leaves promptly when the controller asks. A
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -22,8 +19,10 @@ import grpc
 from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from ..host.handshake import Handshake, is_handshake, parse_handshake
-from ..host.process import plugin_environment
+from ..errors import PluginCrashed, PluginError, PluginTimeout
+from ..host.handshake import Handshake, parse_handshake
+from ..host.log import PluginLog
+from ..host.process import PluginProcess
 from ..plugin._wire import (
     database_pb2_grpc,
     embedder_pb2_grpc,
@@ -32,7 +31,7 @@ from ..plugin._wire import (
     grpc_stdio_pb2_grpc,
     llm_pb2_grpc,
 )
-from ..plugin.constants import HEALTH_SERVICE, MAGIC_COOKIE_KEY
+from ..plugin.constants import HEALTH_SERVICE
 from ..plugin.serve import GRPC_OPTIONS
 
 #: How long go-plugin's host waits for a plugin to exit after GRPCController.Shutdown before killing it.
@@ -90,62 +89,33 @@ class ProcessProbe:
 
 
 class RunningProbe:
-    """A plugin process under observation; :meth:`stop` always cleans it up."""
+    """A plugin process under observation, started by the host's own :class:`PluginProcess` (so its reads
+    are bounded and nothing it starts outlives it); :meth:`stop` always cleans it up."""
 
     def __init__(self, command: Sequence[str], env: dict[str, str] | None, timeout: float,
                  cookie: bool = True) -> None:
         self.facts = ProcessProbe(list(command))
-        self._socket_dir = tempfile.mkdtemp(prefix="hector-nb-check-")
-        self._started = time.monotonic()
-        self._handshake_seen = threading.Event()
         self._lock = threading.Lock()
         self.channel: grpc.Channel | None = None
-        environment = plugin_environment(self._socket_dir, env)
-        if not cookie:
-            environment.pop(MAGIC_COOKIE_KEY)
+        # Lenient: lines before the handshake are recorded, not refused, so that every check can run.
+        self.process = PluginProcess(os.path.basename(command[0]), command, PluginLog(), env, strict_stdout=False,
+                                     cookie=cookie)
+        started = time.monotonic()
         try:
-            self.process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                list(command), env=environment, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-        except OSError as exc:
-            self.process = None
-            self.facts.start_error = f"cannot run {command[0]}: {exc.strerror}"
-            return
-        self._readers = [threading.Thread(target=self._read_stdout, daemon=True),
-                         threading.Thread(target=self._read_stderr, daemon=True)]
-        for reader in self._readers:
-            reader.start()
-        self._handshake_seen.wait(timeout)
-        if self.facts.handshake_line is None and not self.facts.start_error:
-            code = self.process.poll()
-            self.facts.start_error = (f"exited with code {code} before a handshake" if code is not None
-                                      else f"no handshake line within {timeout:g}s")
-
-    def _read_stdout(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
-        for raw in self.process.stdout:
-            line = raw.decode(errors="replace").rstrip("\r\n")
-            with self._lock:
-                if self.facts.handshake_line is not None:
-                    self.facts.after.append(line)
-                elif is_handshake(line):
-                    self.facts.startup_seconds = time.monotonic() - self._started
-                    self.facts.handshake_line = line
-                    try:
-                        self.facts.handshake = parse_handshake(line)
-                    except ValueError as exc:
-                        self.facts.handshake_error = str(exc)
-                    self._handshake_seen.set()
-                else:
-                    self.facts.before.append(line)
-        self._handshake_seen.set()
-
-    def _read_stderr(self) -> None:
-        assert self.process is not None and self.process.stderr is not None
-        for raw in self.process.stderr:
-            with self._lock:
-                self.facts.stderr.append(raw.decode(errors="replace"))
-                del self.facts.stderr[:-_STDERR_LINES]
+            self.facts.handshake = self.process.start(timeout)
+            self.facts.startup_seconds = time.monotonic() - started
+        except PluginTimeout:
+            self.facts.start_error = f"no handshake line within {timeout:g}s"
+        except PluginCrashed as exc:
+            self.facts.start_error = f"exited with code {exc.exit_code} before a handshake"
+        except PluginError as exc:  # it could not be run, or its handshake is malformed (see below)
+            self.facts.start_error = exc.message
+        self.facts.handshake_line = self.process.handshake_line
+        if self.facts.handshake_line is not None and self.facts.handshake is None:
+            try:
+                parse_handshake(self.facts.handshake_line)
+            except ValueError as exc:
+                self.facts.handshake_error = str(exc)
 
     def connect(self, timeout: float) -> grpc.Channel | None:
         """Dial the handshake's address and open GRPCStdio, as go-plugin's host does; None if it cannot."""
@@ -182,13 +152,13 @@ class RunningProbe:
         return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self.process.pid is not None and self.process.exit_code is None
 
     def controller_shutdown(self) -> tuple[str, float | None]:
         """Ask GRPCController to stop the plugin; ``(error or "", seconds until it exited or None)``.
 
         Waits twice go-plugin's grace period, enough to tell a slow exit from none."""
-        if self.channel is None or self.process is None:
+        if self.channel is None:
             return "no connection", None
         asked = time.monotonic()
         error = ""
@@ -200,29 +170,21 @@ class RunningProbe:
             # or refused call means the controller is missing.
             if failure.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED):
                 error = f"gRPC {failure.code().name}: {failure.details()}"
-        try:
-            self.process.wait(2 * CONTROLLER_GRACE)
-        except subprocess.TimeoutExpired:
+        if self.process.wait(2 * CONTROLLER_GRACE) is None:
             return error, None
         return error, time.monotonic() - asked
 
     def stop(self) -> ProcessProbe:
-        """Kill whatever is left, reap the process, remove the socket directory; return the facts."""
+        """Kill whatever is left (its process group, and what escaped it holding its output), remove its
+        socket directory; return the facts."""
         if self.channel is not None:
             self.channel.close()
-        if self.process is not None:
-            if self.process.poll() is None:
-                try:
-                    os.killpg(self.process.pid, 9)
-                except ProcessLookupError:
-                    pass
-            self.facts.exit_code = self.process.wait(10)
-            for reader in self._readers:
-                reader.join(5)
-            for stream in (self.process.stdout, self.process.stderr):
-                if stream is not None:
-                    stream.close()
-        shutil.rmtree(self._socket_dir, ignore_errors=True)
+        self.process.kill()
+        self.facts.exit_code = self.process.exit_code
+        self.facts.before = list(self.process.stdout_before)
+        self.facts.after = list(self.process.stdout_after)
+        self.facts.stderr = [line.removeprefix("[stderr] ")
+                             for line in self.process.log.tail(_STDERR_LINES, "stderr").splitlines()]
         return self.facts
 
 
@@ -293,12 +255,8 @@ def without_cookie(command: Sequence[str], env: dict[str, str] | None, timeout: 
                    ) -> tuple[ProcessProbe, bool | None]:
     """Start the plugin as a person would, by hand: without Hector's magic cookie. Returns what it
     did, and whether it exited by itself within ``timeout`` (None: it could not be started)."""
-    probe = RunningProbe(command, env, timeout, cookie=False)  # waits for a handshake or for stdout to close
-    process = probe.process
-    if process is None:
+    probe = RunningProbe(command, env, timeout, cookie=False)  # waits for a handshake, or for its exit
+    if probe.process.pid is None:
         return probe.stop(), None
-    try:
-        exited = probe.facts.handshake_line is None and process.wait(1.0) is not None
-    except subprocess.TimeoutExpired:
-        exited = False
+    exited = probe.facts.handshake_line is None and probe.process.exit_code is not None
     return probe.stop(), exited

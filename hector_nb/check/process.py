@@ -138,6 +138,8 @@ _COOKIE_FIX = ("check HECTOR_PLUGIN=hector_plugin_v1 first; without it write 'th
        stage=Stage.PROCESS, needs_process=True, fix=_COOKIE_FIX)
 def cookie(ctx: CheckContext) -> Outcome:
     assert ctx.target.command is not None
+    if ctx.probe().handshake is None:  # a plugin that does not start with the cookie says nothing without it
+        return skipped("the plugin did not start with the cookie either (see handshake)")
     facts, exited = without_cookie(ctx.target.command, ctx.target.env, ctx.timeout * 2)
     if exited is None:
         return skipped(facts.start_error)

@@ -24,6 +24,7 @@ import numpy as np
 from ..errors import InvalidInput, ProviderError
 from ..plugin import sdk
 from ..plugin._wire import bulk_pb2
+from ..plugin.bulk import uneven_vectors
 
 if TYPE_CHECKING:
     from .transport import PendingCall
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 BATCH_ROWS = 1024
 #: Texts per embedding batch.
 BATCH_TEXTS = 256
+#: Characters of text plus bytes of vectors per batch, at most: even at four UTF-8 bytes per character a
+#: batch stays far below the 256 MB a message may hold; a larger item travels alone.
+BATCH_BYTES = 32 * 1024 * 1024
 #: How many unary requests may be on the wire at once when pipelining.
 MAX_IN_FLIGHT = 64
 _FLOAT32 = np.dtype("<f4")
@@ -74,12 +78,35 @@ def vector_batches(plugin: str, operation: str, ids: Sequence[str], items: Seque
         except (TypeError, ValueError):  # ragged, or not numbers: the slow path below says which
             matrix = None
         if matrix is not None and matrix.ndim == 2:
-            yield _checked_batch(plugin, operation, batch_ids, matrix, metadata)
+            yield from _within_bytes(_checked_batch(plugin, operation, batch_ids, matrix, metadata))
             continue
         for same in _runs_of_one_length(plugin, operation, batch_ids, vectors):
             run_ids = batch_ids[same.start:same.stop]
             matrix = _rows(plugin, operation, run_ids, vectors[same.start:same.stop])
-            yield _checked_batch(plugin, operation, run_ids, matrix, metadata[same.start:same.stop])
+            yield from _within_bytes(_checked_batch(plugin, operation, run_ids, matrix, metadata[same.start:same.stop]))
+
+
+def _within_bytes(batch: VectorBatch, limit: int = BATCH_BYTES) -> Iterator[VectorBatch]:
+    """The batch, cut into consecutive batches of at most ``limit`` bytes each (an item larger than that alone)."""
+    texts = itertools.chain(batch.ids, itertools.chain.from_iterable(map(dict.keys, batch.metadata)),
+                            itertools.chain.from_iterable(map(dict.values, batch.metadata)))
+    if batch.vectors.nbytes + sum(map(len, texts)) <= limit:  # the usual case, measured without a loop per item
+        return iter([batch])
+    row_bytes = batch.vectors.shape[1] * batch.vectors.itemsize
+    sizes = [row_bytes + len(id) + sum(map(len, meta.keys())) + sum(map(len, meta.values()))
+             for id, meta in zip(batch.ids, batch.metadata, strict=True)]
+    return (VectorBatch(batch.ids[span], batch.vectors[span], batch.metadata[span]) for span in _spans(sizes, limit))
+
+
+def _spans(sizes: list[int], limit: int) -> Iterator[slice]:
+    """Consecutive slices of items whose ``sizes`` add up to at most ``limit`` (at least one item each)."""
+    start, total = 0, 0
+    for index, size in enumerate(sizes):
+        if index > start and total + size > limit:
+            yield slice(start, index)
+            start, total = index, 0
+        total += size
+    yield slice(start, len(sizes))
 
 
 def _text_copies(metadata: list[Any]) -> list[dict[str, str]] | None:
@@ -164,13 +191,19 @@ def upsert_requests(collection: str, batches: Iterable[VectorBatch]) -> Iterator
             yield sdk.UpsertRequest(collection=collection, id=id, vector=row, metadata=meta)
 
 
-def text_batches(texts: Iterable[str], size: int = BATCH_TEXTS) -> Iterator[list[str]]:
+def text_batches(texts: Iterable[str], size: int = BATCH_TEXTS, limit: int = BATCH_BYTES) -> Iterator[list[str]]:
+    """Consecutive texts, at most ``size`` per batch and ``limit`` characters (a longer text alone)."""
     batch: list[str] = []
+    characters = 0
     for text in texts:
+        if batch and characters + len(text) > limit:
+            yield batch
+            batch, characters = [], 0
         batch.append(text)
+        characters += len(text)
         if len(batch) == size:
             yield batch
-            batch = []
+            batch, characters = [], 0
     if batch:
         yield batch
 
@@ -182,15 +215,16 @@ def embedding(plugin: str, reply: sdk.EmbedResponse) -> np.ndarray:
     return np.asarray(reply.vector, dtype=np.float32)
 
 
-def embedding_rows(plugin: str, rows: Any, count: int) -> np.ndarray:
-    """What a provider's ``embed_many`` (or ``embed`` per text) returned, as ``count`` float32 rows."""
+def embedding_rows(plugin: str, rows: Any, texts: Sequence[str]) -> np.ndarray:
+    """What a provider's ``embed_many`` (or ``embed`` per text) returned for ``texts``, as float32 rows."""
     try:
         matrix = np.asarray(rows, dtype=np.float32)
     except (TypeError, ValueError) as exc:
-        raise ProviderError(plugin, "embed_many", f"the embeddings are not rows of numbers: {exc}") from None
-    if matrix.ndim != 2 or len(matrix) != count:
-        raise ProviderError(plugin, "embed_many", f"{count} texts, but the embeddings have shape {matrix.shape}; "
-                            "return one vector per text")
+        raise ProviderError(plugin, "embed_many", uneven_vectors(texts, rows)
+                            or f"the embeddings are not rows of numbers: {exc}") from None
+    if matrix.ndim != 2 or len(matrix) != len(texts):
+        raise ProviderError(plugin, "embed_many", f"{len(texts)} texts, but the embeddings have shape "
+                            f"{matrix.shape}; return one vector per text")
     return matrix
 
 

@@ -343,11 +343,16 @@ class EmbedderClient(PluginClient):
         service; any other plugin gets pipelined ``Embed`` calls.
         """
         texts = [self._embed_request("embed_many", text, f"text {index}").text for index, text in enumerate(texts)]
-        rows = []
+        rows: list[np.ndarray] = []
+        done = 0
         with self._progress(len(texts), "embed") as bar:
             for batch in self._supervisor.embed_batches(bulk.text_batches(texts),
                                                         self._deadline(timeout, "embed_many")):
+                if rows and batch.shape[1] != rows[0].shape[1]:  # batches of different dimensions
+                    raise ProviderError(self.name, "embed_many", bulk.uneven_vectors(
+                        [texts[0], texts[done]], [rows[0][0], batch[0]]))
                 rows.append(batch)
+                done += len(batch)
                 bar.update(len(batch))
         return np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32)
 

@@ -19,6 +19,7 @@ from ..errors import CallCancelled, PluginError, PluginTimeout, ProviderError
 from ..plugin import sdk
 from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
+from ..plugin.servicers import bounded_error
 from . import bulk, deadlines
 from .transport import Transport, operation_name
 
@@ -77,7 +78,8 @@ class GrpcTransport(Transport):
             return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
                                  f"timeout= or check the plugin (session.get({self.name!r}).logs())", deadline=timeout)
         if code == grpc.StatusCode.UNKNOWN:
-            return ProviderError(self.name, operation, error.details() or "the provider failed")
+            # Bounded here too: a plugin not built with hector_nb's SDK may send any length.
+            return ProviderError(self.name, operation, bounded_error(error.details() or "the provider failed"))
         if code == grpc.StatusCode.UNIMPLEMENTED:
             return PluginError(self.name, operation, f"the plugin does not implement {method}; is it a "
                                f"{self.plugin_type}?")

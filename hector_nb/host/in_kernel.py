@@ -125,7 +125,7 @@ class InKernelTransport(Transport):
             rows, error = servicer.embed_batch(texts)
             if error:
                 raise ProviderError(self.name, "embed_many", error)
-            yield bulk.embedding_rows(self.name, rows, len(texts))
+            yield bulk.embedding_rows(self.name, rows, texts)
 
     def stop(self, timeout: float | None) -> None:
         if not self._stopped:

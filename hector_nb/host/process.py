@@ -44,6 +44,8 @@ from .handshake import Handshake, is_handshake, parse_handshake
 from .log import PluginLog
 
 STDERR_TAIL_LINES = 20
+#: Stray stdout lines kept (before and after the handshake, each) for the conformance check to quote.
+STDOUT_LINES_KEPT = 20
 #: A line read from the plugin's stdout or stderr is cut here: a plugin may write megabytes without a newline.
 MAX_LINE_BYTES = 64 * 1024
 
@@ -98,14 +100,20 @@ class PluginProcess:
     """One running plugin executable: its handshake, log and exit."""
 
     def __init__(self, name: str, command: Sequence[str | os.PathLike[str]], log: PluginLog,
-                 env: dict[str, str] | None = None, strict_stdout: bool = True) -> None:
+                 env: dict[str, str] | None = None, strict_stdout: bool = True, cookie: bool = True) -> None:
         self.name = name
         self.command = [str(part) for part in command]
         self.env = env
         self.log = log
         #: Refuse a plugin that prints on stdout before its handshake, as go-plugin does.
         self.strict_stdout = strict_stdout
+        #: Give it Hector's magic cookie (without it, a plugin run by hand should say so and exit).
+        self.cookie = cookie
         self.handshake: Handshake | None = None
+        #: The handshake line as written, and the first lines printed on stdout before and after it.
+        self.handshake_line: str | None = None
+        self.stdout_before: list[str] = []
+        self.stdout_after: list[str] = []
         self._handshake_ready = threading.Event()
         self._handshake_error: str | None = None
         self._refusal: str | None = None
@@ -133,10 +141,13 @@ class PluginProcess:
 
     def start(self, timeout: float | None) -> Handshake:
         """Start the executable and wait up to ``timeout`` seconds for its handshake."""
+        environment = plugin_environment(self._socket_dir, {**(self.env or {}), INSTANCE_ENV: self.instance})
+        if not self.cookie:
+            del environment[MAGIC_COOKIE_KEY]
         try:
             self._process = subprocess.Popen(
                 self.command,
-                env=plugin_environment(self._socket_dir, {**(self.env or {}), INSTANCE_ENV: self.instance}),
+                env=environment,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -165,9 +176,9 @@ class PluginProcess:
             self.kill()
             raise HandshakeError(self.name, "start", f"{self._handshake_error}; stderr:\n{self.stderr_tail()}")
         code = self.wait(5.0)
+        self.kill()  # closing its stdout is no exit: a process still running goes now
         for reader in self._readers:  # its last words, read to the end before they are quoted
             reader.join(STEP_TIMEOUT)
-        self.cleanup()
         raise PluginCrashed(self.name, "start",
                             f"exited with code {code} before its handshake; stderr:\n{self.stderr_tail()}",
                             exit_code=code, stderr_tail=self.stderr_tail())
@@ -215,10 +226,14 @@ class PluginProcess:
         for line in self._lines(self._process.stdout):
             if self._handshake_ready.is_set() or not is_handshake(line):
                 self.log.add("stdout", line)
+                stray = self.stdout_before if self.handshake_line is None else self.stdout_after
+                if len(stray) < STDOUT_LINES_KEPT:
+                    stray.append(line.rstrip("\r\n"))
                 if self.strict_stdout and not self._handshake_ready.is_set():
                     self._refusal = stdout_before_handshake_message(line)
                     self._handshake_ready.set()
                 continue
+            self.handshake_line = line.rstrip("\r\n")
             try:
                 self.handshake = parse_handshake(line)
             except ValueError as exc:

@@ -133,7 +133,7 @@ class Transport:
         for texts in batches:
             requests = (sdk.EmbedRequest(text=text) for text in texts)
             replies = bulk.pipelined(lambda request: self.submit("Embed", request, timeout), requests)
-            yield np.vstack([bulk.embedding(self.name, reply) for reply in replies])
+            yield bulk.embedding_rows(self.name, [bulk.embedding(self.name, reply) for reply in replies], texts)
 
     def stop(self, timeout: float | None) -> None:
         """Stop the provider: its Shutdown, then whatever the transport needs. Stopping twice is harmless."""

@@ -65,6 +65,23 @@ def encode_rows(rows: Any) -> tuple[int, bytes]:
     return dimension, values.tobytes()
 
 
+def uneven_vectors(texts: Sequence[str], rows: Any) -> str:
+    """In words, the first text whose vector's length differs from the first text's; "" when none does."""
+    try:
+        lengths = [len(row) for row in rows]
+    except TypeError:  # not rows of values at all: the caller says so
+        return ""
+    for text, length in zip(texts, lengths, strict=False):  # a wrong count of rows is the caller's to report
+        if length != lengths[0]:
+            return (f"the embeddings differ in length: {lengths[0]} values for the text {_quoted(texts[0])}, "
+                    f"{length} for the text {_quoted(text)}; return vectors of one length")
+    return ""
+
+
+def _quoted(text: str, limit: int = 60) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
 class BulkDatabase(bulk_pb2_grpc.BulkDatabaseServicer):
     """``hector_nb.bulk.BulkDatabase`` over a :class:`~.servicers.DatabaseServicer`."""
 
@@ -105,7 +122,7 @@ class BulkEmbedder(bulk_pb2_grpc.BulkEmbedderServicer):
         try:
             dimension, data = encode_rows(rows)
         except ValueError as exc:
-            return bulk_pb2.EmbedBatchResponse(error=f"embed_many: {exc}")
+            return bulk_pb2.EmbedBatchResponse(error=uneven_vectors(request.texts, rows) or f"embed_many: {exc}")
         if dimension == 0 or dimension * len(request.texts) * 4 != len(data):
             rows_returned = len(data) // max(4 * dimension, 1)
             return bulk_pb2.EmbedBatchResponse(

@@ -39,11 +39,28 @@ import grpc
 from . import sdk
 from .constants import Status
 
+#: An error's text, as gRPC percent-encodes it in a status trailer (Generate's errors travel there), is cut
+#: to this many bytes: gRPC refuses a trailer over 8 KB, and a person reads the start anyway.
+MAX_ERROR_BYTES = 4096
+
 
 def error_text(exc: BaseException) -> str:
-    """How a provider's exception reads on the wire: ``ValueError: bad prompt``."""
+    """How a provider's exception reads on the wire: ``ValueError: bad prompt``, cut to :data:`MAX_ERROR_BYTES`."""
     message = str(exc)
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+    return bounded_error(f"{type(exc).__name__}: {message}" if message else type(exc).__name__)
+
+
+def bounded_error(text: str) -> str:
+    """``text``, or its start with a note of how much was cut, so that it fits :data:`MAX_ERROR_BYTES` once
+    percent-encoded as in a gRPC status (printable ASCII as itself, any other byte as ``%XX``)."""
+    if len(text) * 12 <= MAX_ERROR_BYTES:  # even four-byte characters, each encoded, fit
+        return text
+    budget = MAX_ERROR_BYTES - 64  # room for the note
+    for index, char in enumerate(text):
+        budget -= 1 if " " <= char <= "~" and char != "%" else 3 * len(char.encode("utf-8", "surrogatepass"))
+        if budget < 0:
+            return f"{text[:index]} ... [error cut: {len(text) - index} more characters]"
+    return text
 
 
 def report_to_stderr(plugin: str, operation: str, exc: BaseException) -> None:
