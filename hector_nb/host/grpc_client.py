@@ -35,6 +35,11 @@ BULK_STUBS = {
 }
 
 
+#: The host's channel options: the SDK's message sizes, and room for a long error in a status trailer (a Go
+#: plugin sends its error whole; beyond gRPC's default 8 KB the call would end as an INTERNAL stream reset).
+#: The error itself is then cut to :data:`~hector_nb.plugin.servicers.MAX_ERROR_BYTES`.
+CHANNEL_OPTIONS = [*GRPC_OPTIONS, ("grpc.max_metadata_size", 16 * 1024 * 1024),
+                   ("grpc.absolute_max_metadata_size", 16 * 1024 * 1024)]
 #: How a call ends when the server or the channel goes away under it.
 _CUT_SHORT = (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 
@@ -51,7 +56,7 @@ class GrpcTransport(Transport):
 
     def _connect(self, target: str) -> None:
         """A channel to ``target`` and the stubs over it; the connection itself is made by the first call."""
-        self.channel = grpc.insecure_channel(target, options=GRPC_OPTIONS)
+        self.channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
         self.generation += 1
         self.stub = STUBS[self.plugin_type](self.channel)
         self.bulk_stub = BULK_STUBS[self.plugin_type](self.channel) if self.plugin_type in BULK_STUBS else None

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
+from go_binaries import go_binaries
 
 from hector_nb.errors import ProviderError
+from hector_nb.manifest import PluginManifest, write_manifest
 from hector_nb.plugin.servicers import MAX_ERROR_BYTES
 from hector_nb.providers import MemoryDatabase
 
@@ -67,3 +71,17 @@ def test_an_error_that_fits_is_kept_whole(scripted, transport):
     with pytest.raises(ProviderError) as raised:
         llm.generate("hi")
     assert raised.value.message == f"ValueError: {'é' * 300}"
+
+
+@pytest.mark.slow  # builds the Go interop programs on first use
+def test_a_go_plugins_error_of_a_megabyte_is_a_provider_error_saying_it_was_cut(session, tmp_path):
+    executable = tmp_path / "echollm"
+    shutil.copy(go_binaries() / "echollm", executable)
+    write_manifest(PluginManifest(name="go-echollm", version="1.0.0", type="llm_provider"), executable)
+    llm = session.load(executable, fidelity="lenient")  # it prints a line before its handshake
+    with pytest.raises(ProviderError) as raised:
+        llm.generate("fail at length")  # Go sends the whole megabyte in its status trailer
+    message = raised.value.message
+    assert message.startswith("echo: long long") and message.endswith("more characters]"), message[-200:]
+    assert len(message.encode()) <= MAX_ERROR_BYTES
+    assert llm.generate("still serving").text == "Echo: still serving"

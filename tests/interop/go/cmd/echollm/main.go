@@ -38,6 +38,9 @@ func (e *echo) Generate(_ context.Context, req *proto.GenerateRequest) (*proto.G
 	if text == "fail" {
 		return nil, errors.New("echo: asked to fail")
 	}
+	if text == "fail at length" { // an error of a megabyte: gRPC carries it in a status trailer
+		return nil, errors.New("echo: " + strings.Repeat("long ", 200_000))
+	}
 	return &proto.GenerateResponse{Text: e.prefix + text, TokensUsed: int32(len(strings.Fields(text)))}, nil
 }
 
