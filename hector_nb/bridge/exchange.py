@@ -17,6 +17,8 @@ from .failures import BridgeError, http_failure
 from .translate import Conversation
 
 Result = TypeVar("Result")
+#: The least time given to a call (seconds), once the deadline has all but passed.
+LAST_MOMENT = 0.001
 #: The status logged for a stream the client left before its end (nginx's word for it).
 CLIENT_WENT_AWAY = 499
 
@@ -42,9 +44,15 @@ class Exchange:
         self.roles, self.messages, self.tools = conversation.roles, len(conversation.messages), len(conversation.tools)
 
     @property
+    def elapsed(self) -> float:
+        """Seconds since the request arrived."""
+        return time.perf_counter() - self.started
+
+    @property
     def seconds_left(self) -> float:
-        """What remains of the request's deadline."""
-        return max(0.0, self.context.deadline - (time.perf_counter() - self.started))
+        """What remains of the request's deadline (``math.inf``: none), never quite 0: a client refuses a zero
+        timeout, and the bridge's own wait ends the request with its 504 then."""
+        return max(LAST_MOMENT, self.context.deadline - self.elapsed)
 
     async def call(self, function: Callable[[], Result], what: str) -> Result:
         """``function()`` in a worker thread, bounded by what is left of the request's deadline."""
@@ -61,7 +69,7 @@ class Exchange:
             return
         self.finished = True
         self.context.log.record(self.api, self.model, self.operation, status,
-                                (time.perf_counter() - self.started) * 1000, roles=self.roles,
+                                self.elapsed * 1000, roles=self.roles,
                                 messages=self.messages, tools=self.tools, stream=self.stream,
                                 detail=detail or self.detail)
 

@@ -67,8 +67,7 @@ def _line(value: dict[str, Any]) -> bytes:
 
 def _done(exchange: Exchange, tokens: int) -> dict[str, Any]:
     """The fields of the last (or only) object of an answer."""
-    elapsed = exchange.context.deadline - exchange.seconds_left
-    return {"done": True, "done_reason": "stop", "total_duration": int(elapsed * 1e9), "load_duration": 0,
+    return {"done": True, "done_reason": "stop", "total_duration": int(exchange.elapsed * 1e9), "load_duration": 0,
             "prompt_eval_count": 0, "prompt_eval_duration": 0, "eval_count": tokens, "eval_duration": 0}
 
 

@@ -82,3 +82,13 @@ def test_with_a_key_the_config_lines_use_hectors_openai_flavour(session):
         f"  Hector v2:  llms: {{echo: {{provider: openai, base_url: {url}/v1, api_key: YOUR_KEY, model: echo}}}}",
         f"  OpenAI API: base_url {url}/v1, api_key: YOUR_KEY (sent as 'Authorization: Bearer YOUR_KEY')"]
     assert "sesame" not in "\n".join(lines)
+
+
+def test_a_session_without_deadline_answers(session, http):
+    session.timeout = None  # no deadline at all
+    reply = http.post("/api/chat", json={"model": "echo", "stream": False,
+                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert reply.status_code == 200 and reply.json()["total_duration"] > 0
+    with http.stream("POST", "/api/chat", json={"model": "echo", "messages": [{"role": "user", "content": "a b"}]}
+                     ) as streamed:
+        assert [line for line in streamed.iter_lines() if line][-1].startswith('{"model":"echo"')
