@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import sdk
-from .errors import ConfigError, ManifestError
+from .errors import ConfigError, InvalidInput, ManifestError
 from .hector_yaml import ManifestLoader, load_yaml
 from .plugin.constants import bool_text
 
@@ -94,6 +94,17 @@ class PluginManifest:
         if self.capabilities:
             plugin["capabilities"] = dict(self.capabilities)
         return yaml.safe_dump({"plugin": plugin}, sort_keys=False)
+
+
+def refuse_impossible_path(path: str, plugin: str, operation: str) -> None:
+    """:class:`InvalidInput` for a plugin path no file can have (empty, or holding NUL), before the file
+    system answers with a bare ``ValueError``."""
+    what = "give the plugin's executable, its .plugin.yaml, or builtin:NAME"
+    if not path.strip():
+        raise InvalidInput(plugin, operation, f"the path is empty; {what}")
+    if "\0" in path:
+        raise InvalidInput(plugin, operation, f"the path {path!r} holds a NUL character, which no file name "
+                           f"can; {what}")
 
 
 def manifest_path(path: str | os.PathLike[str]) -> Path:

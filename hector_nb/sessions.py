@@ -27,12 +27,19 @@ from typing import TYPE_CHECKING, Any, overload
 
 from . import hector, sdk
 from .config import PluginSpec, config_texts, load_hector_config
-from .errors import HectorError, InvalidConfig, InvalidInput, PartialLoad, PluginError, PluginNotFound
+from .errors import HectorError, InvalidConfig, PartialLoad, PluginError, PluginNotFound
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
 from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect
 from .host.deadlines import deadline
 from .host.process import executable_command
-from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, manifest_path, read_manifest
+from .manifest import (
+    PluginManifest,
+    apply_config_schema,
+    manifest_from_provider,
+    manifest_path,
+    read_manifest,
+    refuse_impossible_path,
+)
 
 if TYPE_CHECKING:
     import pandas
@@ -130,7 +137,7 @@ class Session:
         built-in providers.
         """
         mode = self._mode(fidelity)
-        _check_path_text(str(path), name)
+        refuse_impossible_path(str(path), name or "", "load")
         if str(path).startswith(BUILTIN_PREFIX):
             return self._load_builtin(str(path)[len(BUILTIN_PREFIX):], name, config, transport, mode)
         if transport != "subprocess":
@@ -459,13 +466,3 @@ def close_kernel_session() -> None:
     if _kernel_session is not None:
         _kernel_session.close()
         _kernel_session = None
-
-
-def _check_path_text(path: str, name: str | None) -> None:
-    """Refuse a path no file can have (empty, or holding NUL) with words, before the file system does."""
-    what = "give the plugin's executable, its .plugin.yaml, or builtin:NAME"
-    if not path.strip():
-        raise InvalidInput(name or "", "load", f"the path is empty; {what}")
-    if "\0" in path:
-        raise InvalidInput(name or "", "load", f"the path {path!r} holds a NUL character, which no file name "
-                           f"can; {what}")

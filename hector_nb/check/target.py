@@ -18,7 +18,7 @@ from ..host import InProcessTransport, SubprocessTransport, Transport
 from ..host.clients import PluginClient
 from ..host.instances import fresh_provider
 from ..host.process import executable_command
-from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest
+from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest, refuse_impossible_path
 from ..plugin import sdk
 
 
@@ -101,6 +101,7 @@ def target_of_path(path: str | os.PathLike[str], config: dict[str, Any] | None =
     reports it, and the rest runs when the plugin's type can still be read.
     """
     text = str(path)
+    refuse_impossible_path(text, name or "", "check")
     if text.startswith("builtin:"):
         from ..providers import BUILTINS, builtin_plugin_path
 

@@ -41,6 +41,7 @@ def test_check_junit_into_a_missing_directory_is_refused_before_the_check_runs(t
     refused_in_one_line(result, f"the directory {tmp_path / 'missing'} does not exist; create it first")
     assert result.stdout == "", "no check ran"
     refused_in_one_line(cli("check", "builtin:echo", "--junit", str(tmp_path)), "is a directory; give a file name")
+    refused_in_one_line(cli("check", ""), "the path is empty; give the plugin's executable")
 
 
 def command_lines_holding(secret: str) -> list[str]:
