@@ -245,7 +245,8 @@ def stdout_before_handshake_message(line: str) -> str:
     Without the plugin's name: the host's error (``plugin 'x', start: ...``) names it.
     """
     return (f"printed {line.strip()!r} on stdout before its handshake; Hector (go-plugin) refuses such "
-            "a plugin silently ('Unrecognized remote plugin message', then 'provider not found'); "
+            "a plugin silently (go-plugin's 'Unrecognized remote plugin message' reaches stderr only, Hector's "
+            "log shows nothing, then 'provider not found'); "
             "print to stderr instead (load with --lenient / fidelity='lenient' to tolerate it here)")
 
 

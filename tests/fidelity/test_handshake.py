@@ -22,8 +22,9 @@ def test_stdout_before_the_handshake_fails_the_load_quoting_the_line(session, no
         session.load(noisy)
     assert str(raised.value) == (
         "plugin 'noisy', start: printed 'starting...' on stdout before its handshake; Hector (go-plugin) refuses "
-        "such a plugin silently ('Unrecognized remote plugin message', then 'provider not found'); print to "
-        "stderr instead (load with --lenient / fidelity='lenient' to tolerate it here)")
+        "such a plugin silently (go-plugin's 'Unrecognized remote plugin message' reaches stderr only, Hector's log "
+        "shows nothing, then 'provider not found'); print to stderr instead (load with --lenient / "
+        "fidelity='lenient' to tolerate it here)")
     assert "noisy" not in session
     assert not [p for p in process._live if p.name == "noisy"], "the refused plugin was left running"
 

@@ -143,3 +143,16 @@ def test_the_echo_builtin_answers_a_hector_agent(session, transport):
     assert llm.generate("what is the capital of France?", agent=True).text == "what is the capital of France?"
     streamed = [c for c in llm.stream("hello there", system="be brief")]
     assert "".join(c.text for c in streamed) == "hello there"
+
+
+@pytest.mark.parametrize("builtin", ["echo", "memory", "hashing"])
+def test_hector_applies_no_defaults_yet_no_builtin_exported_or_not_warns_with_its_defaults(session, tmp_path,
+                                                                                          fresh_warnings, builtin):
+    from hector_nb.export import export_provider
+    from hector_nb.providers import builtin_class, builtin_plugin_path
+
+    exported = export_provider(builtin_class(builtin), tmp_path / "out", namespace={}).executable
+    session.load(builtin_plugin_path(builtin), name=f"{builtin}-launcher")
+    session.load(exported, name=f"{builtin}-exported")
+    session.load(f"builtin:{builtin}", name=f"{builtin}-kernel", transport="in-kernel")
+    assert fidelity_warnings(fresh_warnings) == []

@@ -120,7 +120,7 @@ def test_upsert_search_and_compare(ip):
     # A second upsert finds the collection there already.
     ip.run_line_magic("hector", "upsert cos things --from frame --text-column body --id-column key --embedder hashing")
     found = ip.run_line_magic("hector", 'search cos things "apples" --embedder hashing --top-k 2')
-    assert list(found.columns) == ["rank", "id", "score", "content", "topic"]
+    assert list(found.columns) == ["rank", "id", "score", "hector_keeps", "content", "topic"]
     assert set(found["id"]) == {"a", "b"} and list(found["topic"]) == ["fruit", "fruit"]
     ip.user_ns["q"] = hector_nb.session().get("hashing").embed("sky")
     by_vector = ip.run_line_magic("hector", "search cos things --vector q --top-k 2")
