@@ -26,7 +26,7 @@ import inspect
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, Union, overload
+from typing import Any, ClassVar, Protocol, TypeVar, Union, overload
 
 from ._wire.common_pb2 import (
     Empty,
@@ -178,6 +178,9 @@ VectorLike = Union[Sequence[float], ArrayLike]  # noqa: UP007 - evaluated at imp
 ChunkLike = Union[StreamChunk, str]  # noqa: UP007
 
 
+_ProviderT = TypeVar("_ProviderT", bound="Provider")
+
+
 class Provider:
     """What the three provider kinds share: lifecycle methods and manifest facts.
 
@@ -209,7 +212,7 @@ class Provider:
     #: calling ``initialize()``, so every method can read it.
     config: Mapping[str, str] = MappingProxyType({})
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+    def __new__(cls: type[_ProviderT], *args: Any, **kwargs: Any) -> _ProviderT:  # not Any: MyLLM() is a MyLLM
         # The host makes fresh instances of a provider (a restart, the conformance check, a sweep) from
         # the arguments the user's own was made with, so it never has to touch the user's object.
         instance = super().__new__(cls)
