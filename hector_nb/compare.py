@@ -95,6 +95,7 @@ def comparison_frame(results: Mapping[str, Sequence[sdk.SearchResult]], top_k: i
 def compare_search(databases: Mapping[str, DatabaseClient], collection: str, vector: np.ndarray | Sequence[float],
                    top_k: int = 5, reference: str | None = None, threshold: float | None = None) -> pandas.DataFrame:
     """Search ``collection`` in every database with the same vector; see :func:`comparison_frame`."""
-    warn_below = SEARCH_THRESHOLD if threshold is None else threshold
+    # With a threshold the frame shows what Hector keeps, so no warning; without one, the usual warning.
+    warn_below = SEARCH_THRESHOLD if threshold is None else 0.0
     searched = {name: db.search(collection, vector, top_k, threshold=warn_below) for name, db in databases.items()}
     return comparison_frame(searched, top_k, reference, threshold)

@@ -827,7 +827,7 @@ def warn_below_threshold(plugin: str, results: Sequence[sdk.SearchResult],
                 "would not reach an agent",
                 f"if relevant hits are among them, score so that they reach {threshold:g} (a similarity such as "
                 "cosine or 1/(1+distance), never a negated distance) or lower search.threshold in hector.yaml; "
-                "the hector_keeps column shows what Hector keeps")
+                "%hector search shows what Hector keeps")
 
 
 def select_hits(results: Sequence[sdk.SearchResult], hits_needed: int,
@@ -962,9 +962,10 @@ FIDELITY_TABLE: tuple[tuple[str, str, str], ...] = (
     (f"its search asks for twice the hits it needs, keeps those whose `{COLLECTION_KEY}` metadata is the "
      "store's, drops every hit scoring below `search.threshold` (default "
      f"{SEARCH_THRESHOLD:g}), keeps the first k",
-     "a `hector_keeps` column and a warning once per database when hits fall below it; `--threshold X` on "
-     "`%hector search/compare/eval` (0: none); `evaluate()` scores as Hector sees it (`hector_*`); `check` "
-     "fails a relevant hit below it; `builtin:memory`'s euclidean score is 1/(1+distance)", "no warning"),
+     "a search's hits below it bring a warning, once per database; `%hector search/compare/eval` show a "
+     "`hector_keeps` column and count the hits Hector would drop instead (`--threshold X`, 0: none); "
+     "`evaluate()` scores as Hector sees it (`hector_*`); `check` fails a relevant hit below it; "
+     "`builtin:memory`'s euclidean score is 1/(1+distance)", "no warning"),
     ("its agents' `search` tool reads a hit's text from `metadata[\"content\"]`, `include_context` from "
      "`SearchResult.content`", "every built-in database fills both; `check` says which one a plugin misses",
      ""),

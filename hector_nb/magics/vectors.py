@@ -134,8 +134,8 @@ def search(ctx: MagicContext, args, cell):
     db = ctx.client(args.db, DatabaseClient)
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
-        frame = results_frame(db.search(args.collection, vector, args.top_k, threshold=args.threshold),
-                              args.threshold)
+        # The frame's hector_keeps column and the line below say what Hector drops: no warning on top.
+        frame = results_frame(db.search(args.collection, vector, args.top_k, threshold=0), args.threshold)
     report_dropped({args.db: frame.attrs.get("hector_dropped", 0)}, args.threshold)
     return frame
 
