@@ -62,6 +62,7 @@ def demo(args: argparse.Namespace) -> int:
     from .compare import RECALL_DEFINITION, compare_search
     from .data import load_corpus
     from .display import TextView, results_frame, run_stream
+    from .hector import SEARCH_THRESHOLD
     from .sessions import Session
 
     transport = "subprocess" if args.subprocess else "in-kernel"
@@ -85,9 +86,12 @@ def demo(args: argparse.Namespace) -> int:
                                       for row, vector in zip(corpus.itertuples(), vectors, strict=True)])
         query = embedder.embed(args.query)
         print(f"\n== search {args.query!r}")
-        table = results_frame(cosine.search("stdlib", query, 5))[["rank", "id", "score", "content"]]
-        print(table.assign(content=table.content.str.slice(0, 70)).to_string(index=False))
-        frame = compare_search({"cosine": cosine, "euclidean": euclidean}, "stdlib", query, 5, reference="cosine")
+        # hector_keeps: whether Hector's document store, which drops hits scoring below 0.5, would show the hit.
+        table = results_frame(cosine.search("stdlib", query, 5, threshold=0), SEARCH_THRESHOLD)
+        table = table[["rank", "id", "score", "hector_keeps", "content"]]
+        print(table.assign(content=table.content.str.slice(0, 60)).to_string(index=False))
+        frame = compare_search({"cosine": cosine, "euclidean": euclidean}, "stdlib", query, 5, reference="cosine",
+                               threshold=SEARCH_THRESHOLD)
         print(f"\n== cosine ({cosine.transport}) beside euclidean ({euclidean.transport}): the ids per rank")
         print(frame.xs("id", axis=1, level="field").to_string())
         print(f"\nrecall@5 against cosine: {RECALL_DEFINITION}")
