@@ -11,6 +11,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,25 @@ def read_until(process: subprocess.Popen, pattern: str, timeout: float) -> str:
     return printed.decode()
 
 
-@pytest.mark.timeout(300)
-def test_the_notebook_command_prints_the_notebooks_own_address_and_stops_on_ctrl_c():
+@contextmanager
+def notebook_command() -> Iterator[tuple[subprocess.Popen, re.Match, str]]:
+    """``python -m hector_nb notebook`` running: the process, its address (port, token) and what it printed."""
     process = subprocess.Popen([sys.executable, "-m", "hector_nb", "notebook"], stdout=subprocess.PIPE,
                                stderr=subprocess.DEVNULL)
     try:
         printed = read_until(process, r"http://127\.0\.0\.1:\d+/\S+", timeout=120)
-        url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/quickstart\.ipynb\?token=\w+", printed)
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/quickstart\.ipynb\?token=(\w+)", printed)
         assert url, printed
+        yield process, url, printed
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
+@pytest.mark.timeout(300)
+def test_the_notebook_command_prints_the_notebooks_own_address_and_stops_on_ctrl_c():
+    with notebook_command() as (process, url, printed):
         assert "ssh -L" in printed, "says what to do on a remote machine"
         with urllib.request.urlopen(url.group(0), timeout=30) as page:
             assert page.status == 200 and "JupyterLab" in page.read().decode()
@@ -50,10 +63,6 @@ def test_the_notebook_command_prints_the_notebooks_own_address_and_stops_on_ctrl
         assert process.wait(timeout=60) == 0
         with pytest.raises(urllib.error.URLError):  # the server went with it
             urllib.request.urlopen(f"http://127.0.0.1:{url.group(1)}/api/status", timeout=5)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def descendants(pid: int) -> set[int]:
@@ -90,12 +99,7 @@ def alive(pid: int) -> bool:
 
 @pytest.mark.timeout(300)
 def test_sigterm_stops_the_server_and_its_kernels_as_ctrl_c_does():
-    process = subprocess.Popen([sys.executable, "-m", "hector_nb", "notebook"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL)
-    try:
-        printed = read_until(process, r"http://127\.0\.0\.1:\d+/\S+", timeout=120)
-        url = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/quickstart\.ipynb\?token=(\w+)", printed)
-        assert url, printed
+    with notebook_command() as (process, url, _):
         started = urllib.request.Request(f"http://127.0.0.1:{url.group(1)}/api/kernels", data=b"{}", method="POST",
                                          headers={"Authorization": f"token {url.group(2)}",
                                                   "Content-Type": "application/json"})
@@ -113,10 +117,6 @@ def test_sigterm_stops_the_server_and_its_kernels_as_ctrl_c_does():
         while any(alive(pid) for pid in below) and time.monotonic() < deadline:
             time.sleep(0.1)  # the server shuts its kernels down, then exits
         assert not [pid for pid in below if alive(pid)], "the server or a kernel outlived SIGTERM"
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
 
 
 def test_an_unknown_notebook_names_the_ones_there():
