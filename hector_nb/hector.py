@@ -122,7 +122,6 @@ CAUSE_DEFAULT_NOT_APPLIED = "default-not-applied"
 CAUSE_CONFIG_KEY_NAME = "config-key-name"
 CAUSE_STREAM_TOOL_CALL = "stream-tool-call"
 CAUSE_SCORE_RANGE = "score-range"
-CAUSE_SCORE_THRESHOLD = "score-threshold"
 CAUSE_TOOL_RESULT = "tool-result-text"
 CAUSE_REFUSED_CONFIG = "refused-config"
 
@@ -791,13 +790,6 @@ def warn_scores_outside_unit(plugin: str, low: float, high: float) -> bool:
                 f"a score as a similarity and drops hits under {SEARCH_THRESHOLD} (negated distances: all of them)",
                 "score by cosine similarity (e.g. metric=cosine), or set the document store's search.threshold")
 
-
-def warn_scores_under_threshold(plugin: str, best: float) -> bool:
-    """A search whose best hit scores under Hector's threshold: Hector shows none of its hits."""
-    return warn(plugin, CAUSE_SCORE_THRESHOLD,
-                f"the best hit of a search scored {best:.3g}, under Hector's default threshold "
-                f"{SEARCH_THRESHOLD}: Hector would show none of its hits",
-                "lower the document store's search.threshold, or check the embedder and the metric")
 
 
 def search_top_k(hits_needed: int) -> int:

@@ -86,7 +86,8 @@ def score_notes(plugin: str, scores: Sequence[float]) -> list[str]:
     Hector takes ``score`` as a cosine similarity, highest first, and drops every hit
     under :data:`hector_nb.hector.SEARCH_THRESHOLD`. Scores beyond [-1, 1], or all
     negative (negated distances), are no cosine similarities; a best hit under the
-    threshold is one Hector never shows. Each finding is also warned, once per plugin.
+    threshold is one Hector never shows. Each finding is also warned, once per plugin: the
+    scale here, the threshold by the database client's own search.
     """
     if not scores:
         return []
@@ -95,8 +96,7 @@ def score_notes(plugin: str, scores: Sequence[float]) -> list[str]:
     if low < -1 - _ROUNDING or high > 1 + _ROUNDING or high < 0:
         hector.warn_scores_outside_unit(plugin, low, high)
         notes.append(f"scores from {low:.3g} to {high:.3g}: not cosine similarities")
-    if high < hector.SEARCH_THRESHOLD:
-        hector.warn_scores_under_threshold(plugin, high)
+    if high < hector.SEARCH_THRESHOLD:  # warned by the client's search (hector.warn_below_threshold)
         notes.append(f"best score {high:.3g} under Hector's threshold {hector.SEARCH_THRESHOLD}: Hector shows no hit")
     return notes
 

@@ -267,7 +267,7 @@ def test_scores_hector_would_drop_are_warned_once_and_logged(session):
             for _ in range(2):
                 assert [h["score"] for h in client.search("docs", [-1.0, -1.0], 3)] == [-7.0]
         causes = [w.message.cause for w in caught if isinstance(w.message, hector.HectorFidelityWarning)]
-        assert causes == [hector.CAUSE_SCORE_RANGE, hector.CAUSE_SCORE_THRESHOLD]
+        assert causes == [hector.CAUSE_SEARCH_THRESHOLD, hector.CAUSE_SCORE_RANGE]
         assert "not cosine similarities" in bridge.log.detail.iloc[-1] and "threshold 0.5" in bridge.log.detail.iloc[-1]
 
 
