@@ -107,17 +107,17 @@ def test_a_missing_package_is_one_stderr_line_naming_it_and_the_install_command(
         f"plugin's packages with: {bare_python} -m pip install -r {requirements}")
 
 
-@pytest.mark.parametrize(("cls", "module", "check"), [
-    ("Loud", "echo", lambda plugin: plugin.generate("hi").text == "HI"),
-    ("Sorted", "memory",
+@pytest.mark.parametrize(("cls", "module", "uses", "check"), [
+    ("Loud", "echo", [], lambda plugin: plugin.generate("hi").text == "HI"),
+    ("Sorted", "memory", ["results.py"],  # the built-in modules it imports come along
      lambda plugin: plugin.upsert("c", "a", [1.0, 0.0]) or plugin.search("c", [1.0, 0.0], 1)[0].id == "a"),
 ])
-def test_a_subclass_of_a_builtin_carries_its_module(providers, tmp_path, session, cls, module, check):
+def test_a_subclass_of_a_builtin_carries_its_module(providers, tmp_path, session, cls, module, uses, check):
     result = export_provider(load_provider_class(f"{providers}:{cls}"), tmp_path / "out")
     source = result.source.read_text()
     assert "hector_nb" not in source.replace("exported by hector_nb", "")
     carried = result.source.parent / "_hector_runtime" / "providers"
-    assert sorted(p.name for p in carried.iterdir()) == ["__init__.py", f"{module}.py"]
+    assert sorted(p.name for p in carried.iterdir()) == sorted(["__init__.py", f"{module}.py", *uses])
     assert ("numpy" in result.requirements.read_text().split()) == (module == "memory")
     assert check(session.load(result.executable))
 

@@ -16,6 +16,7 @@ from hector_nb import Session, sdk
 from hector_nb.errors import (
     HandshakeError,
     InvalidConfig,
+    PartialLoad,
     PluginCrashed,
     PluginError,
     PluginGaveUp,
@@ -264,8 +265,11 @@ def test_load_config_starts_every_enabled_plugin(session, install, tmp_path, mon
 def test_load_config_rejects_a_plugin_in_the_wrong_section(session, install, tmp_path):
     install("junk_llm.py", "misplaced")
     (tmp_path / "hector.yaml").write_text("plugins:\n  embedder_providers:\n    e: {name: e, path: ./misplaced}\n")
-    with pytest.raises(InvalidConfig, match="listed as a embedder_provider but its manifest says llm_provider"):
+    with pytest.raises(PartialLoad) as failed:  # Hector loads the good ones; here there are none
         session.load_config(tmp_path / "hector.yaml")
+    assert failed.value.loaded == [] and list(failed.value.failures) == ["e"]
+    assert isinstance(failed.value.failures["e"], InvalidConfig)
+    assert "listed as a embedder_provider but its manifest says llm_provider" in str(failed.value.failures["e"])
 
 
 @pytest.mark.parametrize("how", ["close", "abandon"])
