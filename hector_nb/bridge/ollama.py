@@ -57,8 +57,12 @@ def _tool_calls(plugin: str, calls: list[sdk.ToolCall], first_index: int = 0) ->
     return out
 
 
+#: One encoder for every line: ``json.dumps`` with these options builds a new encoder per call (per chunk).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODER.encode(value).encode()
 
 
 def _line(value: dict[str, Any]) -> bytes:
