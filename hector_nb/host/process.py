@@ -158,11 +158,12 @@ class PluginProcess:
             raise HandshakeError(self.name, "start", f"cannot run {self.command[0]}: {exc.strerror}; "
                                  "check the path and its execute bit") from None
         _live.add(self)
-        threading.Thread(target=self._reap, name=f"{self.name}-reaper", daemon=True).start()
         self._readers = [threading.Thread(target=self._read_stdout, name=f"{self.name}-stdout", daemon=True),
                          threading.Thread(target=self._read_stderr, name=f"{self.name}-stderr", daemon=True)]
         for reader in self._readers:
             reader.start()
+        # After the readers: the reaper joins them once the plugin exits, which may be at once.
+        threading.Thread(target=self._reap, name=f"{self.name}-reaper", daemon=True).start()
         if not self._handshake_ready.wait(timeout):
             self.kill()
             raise PluginTimeout(self.name, "start", f"no handshake within {timeout:g}s; "
