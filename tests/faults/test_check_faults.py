@@ -63,13 +63,16 @@ def test_a_plugin_that_never_handshakes_is_started_once(tmp_path):
 
 def test_a_stdout_flood_before_the_handshake_takes_no_gigabytes(tmp_path):
     # The check runs in a child that reports its own peak memory; the plugin writes 1.5 GB without a newline.
+    # VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so the child's would include the
+    # pytest process it was forked from (700 MB late in a full run), not only its own memory.
     executable = unruly(tmp_path, "flood")
     script = textwrap.dedent(f"""
-        import resource
+        import re
         import hector_nb.check
         report = hector_nb.check.check({str(executable)!r}, only=["stdout_before_handshake"])
         print(report)
-        print("peak", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        with open("/proc/self/status") as status:
+            print("peak", re.search(r"^VmHWM:\\s+(\\d+) kB", status.read(), re.M).group(1))
     """)
     env = {**os.environ, "UNRULY_STARTS": str(tmp_path / "starts"), "UNRULY_CHILDREN": str(tmp_path / "c")}
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=240)
