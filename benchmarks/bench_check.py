@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import time
 
-import hector_nb.check as conformance
-from hector_nb.check.target import target_of_path
+import hector_nb.conformance as conformance
+from hector_nb.conformance.target import target_of_path
 from hector_nb.plugin import sdk
 
 TARGET_SECONDS = 10.0

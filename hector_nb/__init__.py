@@ -17,7 +17,13 @@ __all__ = ["Session", "check", "evaluate", "session", "load_ipython_extension", 
            "__version__"]
 
 if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
+
+    from .conformance import CheckReport
     from .evaluation import evaluate
+    from .host.clients import PluginClient
+    from .plugin.sdk import Provider
     from .sessions import Session
 
 def __getattr__(name: str) -> Any:
@@ -29,12 +35,18 @@ def __getattr__(name: str) -> Any:
         from .evaluation import evaluate
 
         return evaluate
-    if name == "check":
-        # The subpackage is itself callable: hector_nb.check(plugin) runs the conformance check.
-        import importlib
-
-        return importlib.import_module(".check", __name__)
     raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
+
+
+def check(plugin: PluginClient | Provider | str | os.PathLike[str], *, config: dict[str, Any] | None = None,
+          name: str | None = None, only: Iterable[str] | None = None, timeout: float | None = None,
+          transport: str = "in-kernel") -> CheckReport:
+    """Check a plugin against what Hector needs: :func:`hector_nb.conformance.check`, whose docstring says more."""
+    from .conformance import CALL_TIMEOUT
+    from .conformance import check as run_check
+
+    return run_check(plugin, config=config, name=name, only=only,
+                     timeout=CALL_TIMEOUT if timeout is None else timeout, transport=transport)
 
 
 def session() -> Session:

@@ -177,7 +177,7 @@ def add_check(subcommands: argparse._SubParsersAction) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Check a plugin against what Hector needs; exit code 1 when any check fails."""
-    from .check import check as run_check
+    from .conformance import check as run_check
     from .errors import InvalidConfig
 
     config = {}

@@ -349,8 +349,8 @@ class Session:
 
     def check(self, name: str, only: Sequence[str] | None = None) -> pandas.DataFrame:
         """The conformance check of the plugin ``name``, run on fresh instances started the same way
-        (see :func:`hector_nb.check.check`): a DataFrame, one row per check, with its summary."""
-        from .check import check
+        (see :func:`hector_nb.conformance.check`): a DataFrame, one row per check, with its summary."""
+        from .conformance import check
 
         return check(self.get(name), only=only)
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 import hector_nb
-import hector_nb.check as conformance
+import hector_nb.conformance as conformance
 from hector_nb import Session
-from hector_nb.check.report import CheckReport
+from hector_nb.conformance.report import CheckReport
 from hector_nb.providers import BUILTINS
 
 pytestmark = pytest.mark.timeout(300)
@@ -122,7 +122,7 @@ def test_pytest_plugin_runs_the_checks_of_each_manifest(install, tmp_path):
     for executable in (good, bad):
         for file in (executable, executable.with_name(executable.name + ".plugin.yaml")):
             file.rename(project / "plugins" / file.name)
-    (project / "conftest.py").write_text('pytest_plugins = ["hector_nb.check.pytest_plugin"]\n')
+    (project / "conftest.py").write_text('pytest_plugins = ["hector_nb.conformance.pytest_plugin"]\n')
     (project / "pytest.ini").write_text("[pytest]\nhector_check_set =\n    unused=1\n")
     result = subprocess.run([sys.executable, "-m", "pytest", "plugins", "-q", "-p", "no:cacheprovider", "-rf"],
                             cwd=project, capture_output=True, text=True, timeout=280)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import hector_nb.check as conformance
+import hector_nb.conformance as conformance
 from hector_nb.manifest import PluginManifest, write_manifest
 
 pytestmark = pytest.mark.timeout(300)

@@ -68,8 +68,8 @@ def test_a_stdout_flood_before_the_handshake_takes_no_gigabytes(tmp_path):
     executable = unruly(tmp_path, "flood")
     script = textwrap.dedent(f"""
         import re
-        import hector_nb.check
-        report = hector_nb.check.check({str(executable)!r}, only=["stdout_before_handshake"])
+        import hector_nb
+        report = hector_nb.conformance.check({str(executable)!r}, only=["stdout_before_handshake"])
         print(report)
         with open("/proc/self/status") as status:
             print("peak", re.search(r"^VmHWM:\\s+(\\d+) kB", status.read(), re.M).group(1))

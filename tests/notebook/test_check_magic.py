@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from hector_nb.check.report import CheckReport
+from hector_nb.conformance.report import CheckReport
 
 
 @pytest.mark.timeout(300)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from extras import require
 
-from hector_nb.check import check
+from hector_nb import check
 
 #: builtin -> (extra, modules it needs).
 PROVIDERS = {

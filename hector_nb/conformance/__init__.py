@@ -9,7 +9,7 @@
     report                                    # a DataFrame: check, verdict, description, happened, fix, seconds
 
 Also ``session.check(name)``, ``%hector check NAME``, ``python -m hector_nb check
-PATH [--junit FILE]`` and a pytest plugin (:mod:`hector_nb.check.pytest_plugin`).
+PATH [--junit FILE]`` and a pytest plugin (:mod:`hector_nb.conformance.pytest_plugin`).
 The checks live one module per concern: :mod:`.process`, :mod:`.lifecycle`,
 :mod:`.llm`, :mod:`.database`, :mod:`.embedder`, :mod:`.robustness`; each is
 a small function registered with :func:`.base.check`.
@@ -18,8 +18,6 @@ a small function registered with :func:`.base.check`.
 from __future__ import annotations
 
 import os
-import sys
-import types
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,7 +29,7 @@ from .report import CheckReport
 from .runner import applicable, run
 from .target import Target, target_of_client, target_of_path, target_of_provider
 
-__all__ = ["check", "CheckReport", "Check", "Outcome", "Verdict", "Target", "CHECKS", "applicable"]
+__all__ = ["CALL_TIMEOUT", "check", "CheckReport", "Check", "Outcome", "Verdict", "Target", "CHECKS", "applicable"]
 
 
 def check(plugin: PluginClient | sdk.Provider | str | os.PathLike[str], *, config: dict[str, Any] | None = None,
@@ -54,14 +52,3 @@ def check(plugin: PluginClient | sdk.Provider | str | os.PathLike[str], *, confi
     else:
         target = target_of_path(plugin, config, name)
     return run(target, only, timeout)
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``hector_nb.check(...)`` call :func:`check`: importing this subpackage sets the attribute
-    ``hector_nb.check`` to the module, so the module itself must be callable."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> CheckReport:
-        return check(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -2,7 +2,7 @@
 
 In a plugin's repository, ``conftest.py``::
 
-    pytest_plugins = ["hector_nb.check.pytest_plugin"]
+    pytest_plugins = ["hector_nb.conformance.pytest_plugin"]
 
 then ``pytest plugins/`` (or add ``plugins`` to ``testpaths``) runs the checks
 of every plugin found there beside your own tests: a ``fail`` fails its test

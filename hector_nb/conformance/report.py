@@ -117,7 +117,7 @@ class CheckReport(pandas.DataFrame):
                            skipped=str(int((self["verdict"] == Verdict.SKIP.value).sum())),
                            time=f"{self['seconds'].sum():.3f}")
         for row in self.itertuples(index=False):
-            case = ET.SubElement(suite, "testcase", classname=f"hector_nb.check.{self.plugin}", name=row.check,
+            case = ET.SubElement(suite, "testcase", classname=f"hector_nb.conformance.{self.plugin}", name=row.check,
                                  time=f"{row.seconds:.3f}")
             if row.verdict == Verdict.FAIL.value:
                 ET.SubElement(case, "failure", message=row.happened).text = f"{row.happened}\nfix: {row.fix}"
