@@ -17,6 +17,7 @@ Everything here is data and small functions; nothing starts a process.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 import math
@@ -43,6 +44,7 @@ from .plugin.roles import (
 )
 
 __all__ = [
+    "Fidelity",
     "HECTOR", "LENIENT", "FIDELITY_MODES", "fidelity_mode",
     "FIRST_PLUGIN_RELEASE", "LAST_PLUGIN_RELEASE", "PLUGINS_REMOVED_IN", "OBSERVED_RELEASES",
     "HectorFidelityWarning", "warn", "forget_warnings",
@@ -67,10 +69,20 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # Fidelity modes and versions
 
-#: Behave as Hector does, and warn where Hector differs from what a user might expect.
-HECTOR = "hector"
-#: hector_nb's friendlier behaviour, kept as an explicit opt-in.
-LENIENT = "lenient"
+class Fidelity(str, enum.Enum):
+    """How closely hector_nb behaves as Hector does; the plain strings ``"hector"`` and ``"lenient"`` work too."""
+
+    #: Behave as Hector does, and warn where Hector differs from what a user might expect.
+    HECTOR = "hector"
+    #: hector_nb's friendlier behaviour, kept as an explicit opt-in.
+    LENIENT = "lenient"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+HECTOR = Fidelity.HECTOR.value
+LENIENT = Fidelity.LENIENT.value
 FIDELITY_MODES = (HECTOR, LENIENT)
 
 #: Releases that load gRPC plugins (all speak docs/protocol.md section 3, with string ``content``).

@@ -16,6 +16,7 @@ operation.
 
 from __future__ import annotations
 
+import enum
 import re
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -33,6 +34,20 @@ from .log import PluginLog
 def operation_name(method: str) -> str:
     """``GenerateStreaming`` -> ``generate_streaming``: how operations read in errors."""
     return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
+
+
+class TransportKind(str, enum.Enum):
+    """Where a provider runs; the plain strings (``"in-kernel"``...) work too."""
+
+    #: The provider object's servicer called directly in the kernel: no serialization.
+    IN_KERNEL = "in-kernel"
+    #: The SDK server in threads of the kernel, on a private unix socket: real stubs, wire-exact.
+    IN_PROCESS = "in-process"
+    #: A plugin process started as go-plugin's host starts it (Go or Python).
+    SUBPROCESS = "subprocess"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 class PendingCall(Protocol):
