@@ -140,7 +140,7 @@ def routes(context: BridgeContext) -> list[BaseRoute]:
 
 
 def _collection_name(body: dict[str, Any]) -> str:
-    name = required(body, "collection_name", str)
+    name: str = required(body, "collection_name", str)
     if not name:
         raise invalid("collection_name", "must not be empty")
     return name
