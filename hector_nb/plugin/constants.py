@@ -44,7 +44,7 @@ class TextEnum(str, enum.Enum):
     """An enum whose members are their text: each compares equal to it and prints as it."""
 
     def __str__(self) -> str:
-        return self.value
+        return str.__str__(self)  # the member's own text (a str subclass), typed as such
 
 
 class Status(TextEnum):

@@ -378,16 +378,12 @@ def plugin_name(provider: Provider | type[Provider]) -> str:
     return cls.name or _kebab(cls.__name__)
 
 
-def _overrides(cls: type, method: str, base: type) -> bool:
-    return getattr(cls, method, None) is not getattr(base, method, None)
-
-
 def plugin_capabilities(provider: Provider | type[Provider]) -> dict[str, Any]:
     """Declared capabilities, with ``streaming`` inferred for LLMs that implement it."""
     cls = provider if isinstance(provider, type) else type(provider)
     caps: dict[str, Any] = {}
     if issubclass(cls, LLMProvider):
-        caps["streaming"] = _overrides(cls, "generate_streaming", LLMProvider)
+        caps["streaming"] = cls.generate_streaming is not LLMProvider.generate_streaming
         caps["function_calling"] = False
     caps.update(cls.capabilities)
     return caps

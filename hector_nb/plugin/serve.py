@@ -143,7 +143,7 @@ class _Stdio(grpc_stdio_pb2_grpc.GRPCStdioServicer):
             yield chunk
 
 
-class _Health(health_pb2_grpc.HealthServicer):
+class _Health(health_pb2_grpc.HealthServicer):  # type: ignore[misc,unused-ignore] # grpc_health untyped
     """``grpc.health.v1.Health.Check``, as go-plugin's host calls it: the server and the ``plugin`` service serve.
 
     grpc_health's own servicer would also import its asyncio twin at start; ``Watch``, which

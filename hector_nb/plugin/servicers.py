@@ -32,7 +32,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from types import GeneratorType, MappingProxyType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
 import grpc
 
@@ -74,7 +74,10 @@ def _shown(value: Any) -> str:
     return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
-def returned(method: str, value: Any, expected: type | tuple[type, ...], what: str) -> Any:
+ReturnedT = TypeVar("ReturnedT")
+
+
+def returned(method: str, value: Any, expected: type[ReturnedT], what: str) -> ReturnedT:
     """``value`` if a provider's ``method`` returned the right type; otherwise a TypeError saying what to return.
 
     Checked before anything is serialized, so every transport reports the same
@@ -125,7 +128,7 @@ class _EventLoop:
             return cls._loop
 
     @classmethod
-    def submit(cls, awaitable: Any) -> Future:
+    def submit(cls, awaitable: Any) -> Future[Any]:
         if threading.current_thread() is cls._thread:
             if inspect.iscoroutine(awaitable):
                 awaitable.close()  # never awaited: say so here rather than in a RuntimeWarning
@@ -166,7 +169,7 @@ def resolve(value: Any) -> Any:
     return value
 
 
-def _outcome_of(submit: Callable[[], Future]) -> Any:
+def _outcome_of(submit: Callable[[], Future[Any]]) -> Any:
     """The result of the future ``submit`` returns. When the wait is interrupted (the kernel's interrupt), the
     coroutine is cancelled, and a loop left blocked is replaced, so other async providers keep working."""
     future = None
@@ -200,7 +203,7 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
         self._busy = False
         self._closed = False
         self._finished = False
-        self._pending: Future | None = None
+        self._pending: Future[Any] | None = None
         self._text_chunks = 0
         self._tokens_reported = 0
 
@@ -263,7 +266,7 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
         if hasattr(self._source, "__anext__"):
             source = self._source
 
-            def step() -> Future:
+            def step() -> Future[Any]:
                 future = _EventLoop.submit(source.__anext__())
                 with self._lock:
                     self._pending = future
@@ -314,7 +317,17 @@ class ChunkStream(Iterator[sdk.StreamChunk]):
         return self._tokens_reported or self._text_chunks
 
 
+class AbortingContext(Protocol):
+    """What ``_unary_or_abort`` needs of a context: gRPC's, or the in-kernel transport's."""
+
+    def abort(self, code: grpc.StatusCode, details: str) -> NoReturn:
+        """End the call with ``code``; never returns."""
+
+
 ProviderT = TypeVar("ProviderT", bound=sdk.Provider)
+ResultT = TypeVar("ResultT")
+CheckedT = TypeVar("CheckedT")
+OutcomeT = TypeVar("OutcomeT")
 
 
 class _Lifecycle(Generic[ProviderT]):
@@ -333,34 +346,38 @@ class _Lifecycle(Generic[ProviderT]):
         """
         report_to_stderr(self.plugin_name, operation, exc)
 
-    def _call(self, method: str, *args: Any) -> Any:
+    def _invoke(self, method: Callable[..., ResultT], *args: Any) -> ResultT:
+        """The provider's bound ``method`` called with ``args`` (awaited when async); a failure is reported
+        under the method's name, then raised."""
         try:
-            return resolve(getattr(self.provider, method)(*args))
+            result: ResultT = resolve(method(*args))
+            return result
         except Exception as exc:
-            self.report_failure(method, exc)
+            self.report_failure(method.__name__, exc)
             raise
 
-    def _call_checked(self, method: str, check: Callable[[Any], Any], *args: Any) -> Any:
+    def _invoke_checked(self, method: Callable[..., Any], check: Callable[[Any], CheckedT], *args: Any) -> CheckedT:
         """The provider's answer through ``check`` (its type checked); a wrong type is reported as a failure."""
-        result = self._call(method, *args)
+        result = self._invoke(method, *args)
         try:
             return check(result)
         except Exception as exc:
-            self.report_failure(method, exc)
+            self.report_failure(method.__name__, exc)
             raise
 
-    def _unary_or_abort(self, context: Any, method: str, check: Callable[[Any], Any], *args: Any) -> Any:
-        # _call_checked's work in one frame: this is every in-kernel generate's path.
+    def _unary_or_abort(self, context: AbortingContext, method: Callable[..., Any], check: Callable[[Any], CheckedT],
+                        *args: Any) -> CheckedT:
+        # _invoke_checked's work in one frame: this is every in-kernel generate's path.
         try:
-            return check(resolve(getattr(self.provider, method)(*args)))
+            return check(resolve(method(*args)))
         except Exception as exc:  # noqa: BLE001 - reported as the contract says, below
-            self.report_failure(method, exc)
+            self.report_failure(method.__name__, exc)
             failure = error_text(exc)
         context.abort(grpc.StatusCode.UNKNOWN, failure)
 
-    def _outcome(self, response_type: type, method: str, *args: Any) -> Any:
+    def _outcome(self, response_type: Callable[..., OutcomeT], method: Callable[..., Any], *args: Any) -> OutcomeT:
         try:
-            self._call(method, *args)
+            self._invoke(method, *args)
         except Exception as exc:  # noqa: BLE001 - provider errors travel in the response
             return response_type(success=False, error=error_text(exc))
         return response_type(success=True)
@@ -368,18 +385,18 @@ class _Lifecycle(Generic[ProviderT]):
     def Initialize(self, request: sdk.InitializeRequest, context: Any) -> sdk.InitializeResponse:
         config = {**dict(type(self.provider).config_defaults), **dict(request.config)}
         self.provider.config = MappingProxyType(config)
-        response = self._outcome(sdk.InitializeResponse, "initialize", config)
+        response = self._outcome(sdk.InitializeResponse, self.provider.initialize, config)
         self.status = Status.READY if response.success else Status.ERROR
         return response
 
     def Shutdown(self, request: sdk.ShutdownRequest, context: Any) -> sdk.ShutdownResponse:
-        response = self._outcome(sdk.ShutdownResponse, "shutdown")
+        response = self._outcome(sdk.ShutdownResponse, self.provider.shutdown)
         self.status = Status.SHUTDOWN
         return response
 
     def Health(self, request: sdk.HealthRequest, context: Any) -> sdk.HealthResponse:
         try:
-            result = self._call("health")
+            result = self._invoke(self.provider.health)
         except Exception as exc:  # noqa: BLE001
             return sdk.HealthResponse(healthy=False, message=error_text(exc))
         if isinstance(result, tuple):
@@ -401,7 +418,7 @@ class LLMServicer(_Lifecycle[sdk.LLMProvider]):
     """``hector.plugin.LLMProvider`` over an :class:`~hector_nb.sdk.LLMProvider`."""
 
     def Generate(self, request: sdk.GenerateRequest, context: Any) -> sdk.GenerateResponse:
-        return self._unary_or_abort(context, "generate", _generate_response, list(request.messages),
+        return self._unary_or_abort(context, self.provider.generate, _generate_response, list(request.messages),
                                     list(request.tools))
 
     def GenerateStreaming(self, request: sdk.GenerateRequest, context: Any) -> ChunkStream:
@@ -412,8 +429,8 @@ class LLMServicer(_Lifecycle[sdk.LLMProvider]):
         return stream
 
     def GetModelInfo(self, request: sdk.Empty, context: Any) -> sdk.ModelInfo:
-        return self._unary_or_abort(
-            context, "get_model_info", lambda info: returned("get_model_info", info, sdk.ModelInfo, "sdk.ModelInfo"))
+        return self._unary_or_abort(context, self.provider.get_model_info, lambda info: returned(
+            "get_model_info", info, sdk.ModelInfo, "sdk.ModelInfo"))
 
 
 def _generate_response(result: Any) -> sdk.GenerateResponse:
@@ -439,7 +456,8 @@ def _search_results(found: Any) -> list[sdk.SearchResult]:
 def _search_result(item: Any) -> sdk.SearchResult:
     if isinstance(item, sdk.SearchResult):
         return item
-    returned("search", item, Mapping, "a list of sdk.SearchResult (or dicts of its fields)")
+    # An isinstance check against the ABC, as intended: any mapping of SearchResult's fields will do.
+    returned("search", item, Mapping, "a list of sdk.SearchResult (or dicts of its fields)")  # type: ignore[type-abstract]
     fields = dict(item)
     if "vector" in fields and hasattr(fields["vector"], "tolist"):
         fields["vector"] = fields["vector"].tolist()
@@ -455,7 +473,7 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
         if not _finite(request.vector):
             return sdk.UpsertResponse(success=False, error=f"ValueError: {_NOT_FINITE}")
         return self._outcome(
-            sdk.UpsertResponse, "upsert", request.collection, request.id, list(request.vector),
+            sdk.UpsertResponse, self.provider.upsert, request.collection, request.id, list(request.vector),
             dict(request.metadata),
         )
 
@@ -472,24 +490,24 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
         latter with the query its client checked, and keeping the hits as they are).
         """
         try:
-            return self._call_checked("search", _search_results, collection, vector, top_k), ""
+            return self._invoke_checked(self.provider.search, _search_results, collection, vector, top_k), ""
         except Exception as exc:  # noqa: BLE001 - Search reports provider errors in its error field
             return [], error_text(exc)
 
     def Delete(self, request: sdk.DeleteRequest, context: Any) -> sdk.DeleteResponse:
-        return self._outcome(sdk.DeleteResponse, "delete", request.collection, request.id)
+        return self._outcome(sdk.DeleteResponse, self.provider.delete, request.collection, request.id)
 
     def CreateCollection(
         self, request: sdk.CreateCollectionRequest, context: Any
     ) -> sdk.CreateCollectionResponse:
         return self._outcome(
-            sdk.CreateCollectionResponse, "create_collection", request.collection, request.vector_size
+            sdk.CreateCollectionResponse, self.provider.create_collection, request.collection, request.vector_size
         )
 
     def DeleteCollection(
         self, request: sdk.DeleteCollectionRequest, context: Any
     ) -> sdk.DeleteCollectionResponse:
-        return self._outcome(sdk.DeleteCollectionResponse, "delete_collection", request.collection)
+        return self._outcome(sdk.DeleteCollectionResponse, self.provider.delete_collection, request.collection)
 
     def upsert_batch(self, collection: str, ids: list[str], vectors: Any, metadata: Sequence[dict[str, str]]) -> str:
         """Many upserts in order: one ``upsert_many`` call when the provider has it, else ``upsert`` per item.
@@ -499,11 +517,11 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
         """
         try:
             if type(self.provider).upsert_many is not sdk.DatabaseProvider.upsert_many:
-                self._call("upsert_many", collection, ids, vectors, list(metadata))
+                self._invoke(self.provider.upsert_many, collection, ids, vectors, list(metadata))
                 return ""
             rows = vectors.tolist() if hasattr(vectors, "tolist") else vectors  # lists, as Upsert passes them
             for id, row, meta in zip(ids, rows, metadata, strict=True):
-                self._call("upsert", collection, id, row, meta)
+                self._invoke(self.provider.upsert, collection, id, row, meta)
         except Exception as exc:  # noqa: BLE001 - reported in the answer, as Upsert does
             return error_text(exc)
         return ""
@@ -514,7 +532,8 @@ class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider]):
 
     def Embed(self, request: sdk.EmbedRequest, context: Any) -> sdk.EmbedResponse:
         try:
-            vector = self._call_checked("embed", lambda value: returned_vector("embed", value), request.text)
+            vector = self._invoke_checked(self.provider.embed, lambda value: returned_vector("embed", value),
+                                          request.text)
             return sdk.EmbedResponse(vector=vector)
         except Exception as exc:  # noqa: BLE001 - Embed reports provider errors in its error field
             return sdk.EmbedResponse(error=error_text(exc))
@@ -527,13 +546,13 @@ class EmbedderServicer(_Lifecycle[sdk.EmbedderProvider]):
         """
         try:
             if type(self.provider).embed_many is not sdk.EmbedderProvider.embed_many:
-                return self._call("embed_many", texts), ""
-            return [self._call("embed", text) for text in texts], ""
+                return self._invoke(self.provider.embed_many, texts), ""
+            return [self._invoke(self.provider.embed, text) for text in texts], ""
         except Exception as exc:  # noqa: BLE001 - reported in the answer, as Embed does
             return None, error_text(exc)
 
     def GetEmbedderInfo(self, request: sdk.Empty, context: Any) -> sdk.EmbedderInfo:
-        return self._unary_or_abort(context, "get_embedder_info", lambda info: returned(
+        return self._unary_or_abort(context, self.provider.get_embedder_info, lambda info: returned(
             "get_embedder_info", info, sdk.EmbedderInfo, "sdk.EmbedderInfo"))
 
 
@@ -541,7 +560,7 @@ Servicer = LLMServicer | DatabaseServicer | EmbedderServicer
 
 #: Per plugin type: the servicer class, and the generated module and function that register it. The module
 #: is imported when a server is built, so a plugin process imports only its own type's stubs.
-_SERVICERS: dict[str, tuple[type, str, str]] = {
+_SERVICERS: dict[str, tuple[Callable[[Any, str | None], Servicer], str, str]] = {
     sdk.PLUGIN_TYPE_LLM: (LLMServicer, "llm_pb2_grpc", "add_LLMProviderServicer_to_server"),
     sdk.PLUGIN_TYPE_DATABASE: (DatabaseServicer, "database_pb2_grpc", "add_DatabaseProviderServicer_to_server"),
     sdk.PLUGIN_TYPE_EMBEDDER: (EmbedderServicer, "embedder_pb2_grpc", "add_EmbedderProviderServicer_to_server"),

@@ -7,6 +7,7 @@ imported when the provider is initialized, so hector_nb imports without it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,8 @@ class USearchDatabase(sdk.DatabaseProvider):
             raise ValueError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
         params: dict[str, Any] = {key: sdk.config_positive_int(config, key, default)
                                   for key, default in HNSW_DEFAULTS.items()}
-        self._new_index = lambda dimension: Index(ndim=dimension, metric=METRICS[metric], **params)
+        self._new_index: Callable[[int], Any] = lambda dimension: Index(ndim=dimension, metric=METRICS[metric],
+                                                                       **params)
         self.metric = metric
         self._collections = {}
 
@@ -73,7 +75,7 @@ class USearchDatabase(sdk.DatabaseProvider):
         except KeyError:
             raise KeyError(f"no collection {collection!r}; upsert into it or create it first") from None
 
-    def _vector(self, vector, store: _Collection, what: str) -> np.ndarray:
+    def _vector(self, vector: Any, store: _Collection, what: str) -> np.ndarray:
         row = np.asarray(vector, dtype=np.float32)
         if row.shape != (store.index.ndim,):
             raise ValueError(f"the collection holds {store.index.ndim}-dimensional vectors, {what} {row.size}")
@@ -92,7 +94,7 @@ class USearchDatabase(sdk.DatabaseProvider):
             self._get(collection)
             del self._collections[collection]
 
-    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+    def upsert(self, collection: str, id: str, vector: Any, metadata: dict[str, str]) -> None:
         with self._lock:
             if collection not in self._collections:
                 self._collections[collection] = _Collection(self._new_index(len(vector)))
@@ -108,7 +110,7 @@ class USearchDatabase(sdk.DatabaseProvider):
             store.keys[id] = key
             store.entries[key] = (id, dict(metadata))
 
-    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+    def upsert_many(self, collection: str, ids: list[str], vectors: Any, metadata: list[dict[str, str]]) -> None:
         """One USearch ``add`` for many rows, as the engine's own bulk insert (the last of a repeated id wins)."""
         if not len(ids):
             return
@@ -152,7 +154,7 @@ class USearchDatabase(sdk.DatabaseProvider):
             return -float(np.sqrt(max(distance, 0.0)))
         return 1.0 - float(distance)
 
-    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+    def search(self, collection: str, vector: Any, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
             if collection not in self._collections:
                 return []  # nothing written yet: Hector's document store may search before its first upsert
