@@ -63,6 +63,7 @@ def demo(args: argparse.Namespace) -> int:
     from .data import load_corpus
     from .display import TextView, results_frame, run_stream
     from .hector import SEARCH_THRESHOLD
+    from .ingest import upsert_frame
     from .sessions import Session
 
     transport = "subprocess" if args.subprocess else "in-kernel"
@@ -79,11 +80,9 @@ def demo(args: argparse.Namespace) -> int:
         cosine, euclidean = session.database("cosine"), session.database("euclidean")
         corpus = load_corpus()
         print(f"\n== indexing {len(corpus)} standard-library docstrings (PSF licence)")
-        vectors = embedder.embed_many(corpus.text)
+        vectors = embedder.embed_many(corpus.text.tolist())
         for db in (cosine, euclidean):
-            db.create_collection("stdlib", vectors.shape[1])
-            db.upsert_many("stdlib", [(row.id, vector, {"text": row.text})
-                                      for row, vector in zip(corpus.itertuples(), vectors, strict=True)])
+            upsert_frame(db, "stdlib", corpus, text_column="text", embedder=embedder, create=True, vectors=vectors)
         query = embedder.embed(args.query)
         print(f"\n== search {args.query!r}")
         # hector_keeps: whether Hector's document store, which drops hits scoring below 0.5, would show the hit.

@@ -39,6 +39,7 @@ from . import sdk
 from .compare import recall_at_k
 from .errors import DatasetError, PluginError, WrongPluginType
 from .hector import SEARCH_THRESHOLD, hector_keeps
+from .ingest import upsert_frame
 
 if TYPE_CHECKING:
     import pandas
@@ -129,7 +130,7 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
                 _check_ids(run, collection, dataset)
                 continue
             assert corpus is not None
-            with _swept_copy(run.client, run.setting, dataset, corpus) as (copy, scratch):
+            with _swept_copy(run.client, run.setting, dataset, embedder_client, corpus) as (copy, scratch):
                 _search(run, copy, scratch, vectors, k, repeat, bar)
     ids = dict(zip(queries["id"], range(len(queries)), strict=True))
     per_query = pandas.concat(
@@ -218,8 +219,8 @@ def _runs(clients: Mapping[str, DatabaseClient], reference: DatabaseClient | Non
 
 
 @contextlib.contextmanager
-def _swept_copy(client: DatabaseClient, setting: tuple[str, str], dataset: Dataset, vectors: np.ndarray
-                ) -> Iterator[tuple[DatabaseClient, str]]:
+def _swept_copy(client: DatabaseClient, setting: tuple[str, str], dataset: Dataset, embedder: EmbedderClient,
+                vectors: np.ndarray) -> Iterator[tuple[DatabaseClient, str]]:
     """A fresh instance of ``client``'s plugin, initialized with its config but ``setting``, holding the corpus
     in a collection of its own (named here): each setting is measured on an index built under it, and the
     user's plugin and collections are never touched (a server-backed copy shares their server)."""
@@ -234,11 +235,8 @@ def _swept_copy(client: DatabaseClient, setting: tuple[str, str], dataset: Datas
     scratch = f"hector_nb_sweep_{uuid.uuid4().hex[:12]}"
     try:
         copy.initialize({**client.config, setting[0]: setting[1]})
-        copy.create_collection(scratch, vectors.shape[1])
-        corpus = dataset.corpus
-        metadata = [{"title": title, "content": text}
-                    for title, text in zip(corpus["title"], corpus["text"], strict=True)]
-        copy.upsert_many(scratch, list(zip(corpus["id"], vectors, metadata, strict=True)))
+        upsert_frame(copy, scratch, dataset.corpus, text_column="text", embedder=embedder, id_column="id",
+                     create=True, vectors=vectors)
         yield copy, scratch
     finally:
         try:

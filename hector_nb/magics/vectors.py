@@ -13,6 +13,7 @@ from ..display import results_frame
 from ..errors import ProviderError, says_missing
 from ..hector import SEARCH_THRESHOLD
 from ..host.clients import DatabaseClient, EmbedderClient
+from ..ingest import upsert_frame
 from .base import MagicContext, subcommand
 
 
@@ -58,50 +59,22 @@ def upsert(ctx: MagicContext, args, cell):
     As Hector's document store does, no CreateCollection is sent (unless --create):
     a database plugin that needs one fails here as it would under Hector.
     """
-    frame = upsert_frame(ctx.variable(args.frame, "a pandas DataFrame"), args.frame, args.text_column)
-    id_column = args.id_column or ("id" if "id" in frame.columns else None)
-    for column in filter(None, (args.text_column, id_column)):
-        if column not in frame.columns:
-            columns = ", ".join(map(str, frame.columns))
-            raise UsageError(f"{args.frame} has no column {column!r}; its columns: {columns}")
+    frame = ctx.variable(args.frame, "a pandas DataFrame")
     db = ctx.client(args.db, DatabaseClient)
     embedder = ctx.client(args.embedder, EmbedderClient)
-    vectors = embedder.embed_many(frame[args.text_column].astype(str))
-    if args.create:
-        db.create_collection(args.collection, vectors.shape[1])
-    ids = frame[id_column] if id_column else frame.index
-    metadata = frame.drop(columns=[c for c in (id_column,) if c]).astype(str)
-    metadata = metadata.rename(columns={args.text_column: "content"}).to_dict("records")
     try:
-        # The ids as they are: the client refuses a missing one (NaN, None) naming its row, where str() would
-        # make every missing id one item called "nan".
-        count = db.upsert_many(args.collection, list(zip(ids.tolist(), vectors, metadata, strict=True)))
+        count = upsert_frame(db, args.collection, frame, text_column=args.text_column, embedder=embedder,
+                             id_column=args.id_column, create=args.create)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"--from {args.frame}: {exc}") from None
     except ProviderError as exc:
-        if args.create:
+        if args.create or exc.operation != "upsert_many":
             raise
         raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; Hector's document store upserts without "
                             "CreateCollection too, so a plugin must create a collection on its first upsert "
                             "(--create calls CreateCollection here first)") from exc
-    print(f"upserted {count} vectors of dimension {vectors.shape[1]} into {args.db}/{args.collection}")
+    print(f"upserted {count} vectors into {args.db}/{args.collection}")
     return count
-
-
-def upsert_frame(frame, variable: str, text_column: str):
-    """``frame`` if it is a DataFrame with rows and text in every ``text_column`` cell; else a UsageError."""
-    import pandas
-
-    if not isinstance(frame, pandas.DataFrame):
-        raise UsageError(f"--from {variable}: {variable} is a {type(frame).__name__}, not a pandas DataFrame; "
-                         f"make one, e.g. pandas.DataFrame({{'{text_column}': texts}})")
-    if frame.empty:
-        raise UsageError(f"--from {variable}: the DataFrame {variable} is empty (no rows); nothing to upsert")
-    if text_column in frame.columns:
-        missing = frame.index[frame[text_column].isna()].tolist()
-        if missing:
-            raise UsageError(f"--from {variable}: column {text_column!r} has {len(missing)} empty (NaN) cell(s), "
-                             f"at rows {missing[:5]}; fill or drop them: "
-                             f"{variable}.dropna(subset=[{text_column!r}])")
-    return frame
 
 
 def query_vector(ctx: MagicContext, args):

@@ -17,6 +17,7 @@ from hector_nb.data import STDLIB_QRELS
 from hector_nb.datasets import Dataset, load_beir
 from hector_nb.errors import DatasetError, ProviderError, WrongPluginType
 from hector_nb.evaluation import evaluate, judge, plot
+from hector_nb.ingest import upsert_frame
 from hector_nb.providers import HashingEmbedder, MemoryDatabase
 
 #: What Hector keeps of each ranking (its search.threshold applied) beside the raw ranking's measures.
@@ -30,10 +31,7 @@ def dataset() -> Dataset:
 
 
 def index(db, dataset: Dataset, embedder) -> None:
-    vectors = embedder.embed_many(dataset.corpus["text"])
-    db.create_collection("docs", vectors.shape[1])
-    metadata = [{"content": text} for text in dataset.corpus["text"]]
-    db.upsert_many("docs", list(zip(dataset.corpus["id"], vectors, metadata, strict=True)))
+    upsert_frame(db, "docs", dataset.corpus, text_column="text", embedder=embedder, create=True)
 
 
 def exact_ranking(dataset: Dataset, embedder, k: int) -> dict[str, list[str]]:

@@ -110,14 +110,14 @@ def test_magic_upsert_refuses_a_list_nan_cells_and_an_empty_frame(shell):
     shell.run_line_magic("hector", "load builtin:hashing")
     shell.run_line_magic("hector", "load builtin:memory --name mem")
     shell.user_ns["texts"] = ["a", "b"]
-    with pytest.raises(UsageError, match="texts is a list, not a pandas DataFrame"):
+    with pytest.raises(UsageError, match="--from texts: the frame is a list, not a pandas DataFrame"):
         shell.run_line_magic("hector", "upsert mem docs --from texts --text-column text --embedder hashing")
     shell.user_ns["holes"] = pd.DataFrame({"text": ["a", None, math.nan]})
     with pytest.raises(UsageError, match=r"column 'text' has 2 empty \(NaN\) cell\(s\), at rows \[1, 2\]"):
         shell.run_line_magic("hector", "upsert mem docs --from holes --text-column text --embedder hashing")
     # Item 18: an empty frame says so (it used to say "vector_size must be positive, got 0").
     shell.user_ns["nothing"] = pd.DataFrame({"text": []})
-    with pytest.raises(UsageError, match="the DataFrame nothing is empty"):
+    with pytest.raises(UsageError, match="--from nothing: the DataFrame is empty"):
         shell.run_line_magic("hector", "upsert mem docs --from nothing --text-column text --embedder hashing")
 
 

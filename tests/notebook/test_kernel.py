@@ -48,7 +48,7 @@ def test_quickstart_runs_end_to_end():
     assert widget_views, "the generation is shown in an ipywidget"
     # ...whose plain-text side holds the final text, for readers without widgets.
     assert widget_views[0]["data"]["text/plain"].startswith("Once upon a time a plugin author")
-    assert "upserted 652 vectors of dimension 256 into euclidean/stdlib" in everything
+    assert "upserted 652 vectors into euclidean/stdlib" in everything
     assert "shutil.move" in everything and "recall@5 against cosine" in everything
     assert "json.loads" in everything
     assert "storyteller: " in everything and "ready for Hector" in everything  # the %hector check cell
