@@ -35,7 +35,7 @@ _FIRST_ROWS = 16
 class _Collection:
     """A collection's rows in blocks of ``block_rows`` rows, and per row its norms, id and metadata.
 
-    Only the first block grows (geometrically, by copying, up to ``block_rows``), so
+    Only the first block grows (geometrically, in place by ``realloc``, up to ``block_rows``), so
     a small collection stays small; once it is full, each further block is
     allocated at full size and filled in place. Loading a million rows therefore
     copies at most one block, where one growing array would copy every row
@@ -66,12 +66,11 @@ class _Collection:
         """Room for ``count`` rows: the first block grows until full, then whole blocks are added."""
         if count > len(self.squared_norms):  # the norms are 1/dimension of the rows: one array, grown geometrically
             norms = max(count, 2 * len(self.squared_norms))
-            used = len(self.ids)
-            self.squared_norms = _grown(self.squared_norms, used, norms)
-            self.inverse_norms = _grown(self.inverse_norms, used, norms)
+            self.squared_norms = _grown(self.squared_norms, norms)
+            self.inverse_norms = _grown(self.inverse_norms, norms)
         first = self.blocks[0]
         if len(self.blocks) == 1 and len(first) < self.block_rows and count > len(first):
-            self.blocks[0] = _grown(first, len(self.ids), min(self.block_rows, max(count, 2 * len(first))))
+            self.blocks[0] = _grown(first, min(self.block_rows, max(count, 2 * len(first))))
         while self.capacity < count:
             self.blocks.append(np.empty((self.block_rows, self.dimension), dtype=np.float32))
 
@@ -167,11 +166,16 @@ def _finite(rows: np.ndarray, what: str) -> np.ndarray:
     return rows
 
 
-def _grown(array: np.ndarray, used: int, capacity: int) -> np.ndarray:
-    """A larger array holding the first ``used`` rows of ``array`` (np.resize would also fill the rest)."""
-    grown = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[:used] = array[:used]
-    return grown
+def _grown(array: np.ndarray, capacity: int) -> np.ndarray:
+    """``array`` itself with room for ``capacity`` rows, enlarged in place by ``realloc``.
+
+    Only the store holds these arrays (every view of them lives inside one locked call), so no
+    reference check is needed. A large array is moved by remapping its pages, not by copying them:
+    copying into a new array touched every stored row's memory again at each doubling, and where
+    page faults are dear (on the shared VM the benchmarks ran on) that was most of a batched load's time.
+    """
+    array.resize((capacity, *array.shape[1:]), refcheck=False)
+    return array
 
 
 def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
