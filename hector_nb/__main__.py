@@ -176,15 +176,10 @@ def add_check(subcommands: argparse._SubParsersAction) -> None:
 
 def check(args: argparse.Namespace) -> int:
     """Check a plugin against what Hector needs; exit code 1 when any check fails."""
+    from .config import parse_settings
     from .conformance import check as run_check
-    from .errors import InvalidConfig
 
-    config = {}
-    for pair in args.set:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InvalidConfig(args.path, "check", f"--set takes KEY=VALUE, got {pair!r}")
-        config[key] = value
+    config = parse_settings(args.set)
     if args.junit:
         writable_file(Path(args.junit).expanduser(), "--junit")
     report = run_check(args.path, config=config, only=args.only, timeout=args.timeout)
@@ -212,9 +207,10 @@ def add_serve(subcommands: argparse._SubParsersAction) -> None:
 def serve(args: argparse.Namespace) -> int:
     """Serve providers over the Ollama and OpenAI APIs for stock Hector, until interrupted."""
     from .bridge.command import serve_until_stopped
+    from .config import parse_settings
 
     return serve_until_stopped(args.targets, port=args.port, host=args.host, api_key=args.api_key,
-                               config=args.set, name=args.name, tls=args.tls)
+                               config=parse_settings(args.set), name=args.name, tls=args.tls)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,3 +253,22 @@ def load_hector_config(path: str | os.PathLike[str], environ: Mapping[str, str] 
     discovery = _discovery(data, section, environ, file)
     _refuse_as_hector({key: _mapping(data, key, file) for key in _REFERENCING_SECTIONS}, section, file, mode)
     return HectorConfig(plugins, discovery, file)
+
+
+def parse_settings(pairs: Iterable[str], option: str = "--set") -> dict[str, str]:
+    """``KEY=VALUE`` pairs (repeated ``--set`` options, ``hector_check_set`` lines) as the config Hector passes
+    to ``Initialize``: every value is text, exactly as written after the first ``=`` (``0.7`` is the text
+    ``0.7``, as Hector would pass it); blanks around the key are dropped.
+
+    The one reader of ``--set`` for the magics, the command line and the pytest plugin. A pair without ``=``
+    or without a key raises :class:`ConfigError` naming it. (A typed value, as ``hector.yaml`` may hold, comes
+    from a ``hector.yaml``, ``%hector load --config``, or a ``config=`` dict in Python.)
+    """
+    config = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("", "configure", f"{option} takes KEY=VALUE (the value is text), got {pair!r}; "
+                                               f"e.g. {option} prefix=Hi")
+        config[key.strip()] = value
+    return config

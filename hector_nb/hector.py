@@ -190,7 +190,7 @@ def warn_dropped_config(plugin: str, dropped: Mapping[str, Any]) -> bool:
     return warn(plugin, CAUSE_DROPPED_CONFIG,
                 f"Hector drops non-string config: {pairs} {verb} Initialize",
                 f'quote it ("{yaml_scalar(value)}") in hector.yaml, and here too '
-                f"(--set '{key}=\"{yaml_scalar(value)}\"' or config={{'{key}': '{yaml_scalar(value)}'}})")
+                f"(config={{'{key}': '{yaml_scalar(value)}'}}; --set values are text already)")
 
 
 def warn_missing_required(plugin: str, keys: Iterable[str]) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from ..errors import ConfigError, PluginError
+from ..errors import PluginError
 from ..host.clients import PluginClient
 from ..sessions import Session
 
@@ -31,20 +31,9 @@ def load_target(session: Session, target: str, name: str | None, config: dict[st
     return session.add(name or plugin_name(cls), cls(), config=config)
 
 
-def settings(pairs: Sequence[str]) -> dict[str, str]:
-    """``KEY=VALUE`` pairs as the text values Hector passes to ``Initialize``."""
-    config = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError("", "serve", f"--set takes KEY=VALUE, got {pair!r}")
-        config[key] = value
-    return config
-
-
 def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.0.0.1", api_key: str | None = None,
-                        config: Sequence[str] = (), name: str | None = None, stop: threading.Event | None = None,
-                        tls: bool = False) -> int:
+                        config: Mapping[str, str] | None = None, name: str | None = None,
+                        stop: threading.Event | None = None, tls: bool = False) -> int:
     """Load ``targets``, serve them, print the config lines, and wait for SIGINT or SIGTERM (or ``stop``)."""
     if name is not None and len(targets) != 1:
         raise PluginError(name, "serve", "--name renames one target; serve one target with it, or none")
@@ -53,7 +42,7 @@ def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
     with Session() as session:
-        clients = [load_target(session, target, name, settings(config)) for target in targets]
+        clients = [load_target(session, target, name, dict(config or {})) for target in targets]
         bridge = session.serve([client.name for client in clients], port=port, host=host, api_key=api_key, tls=tls)
         print(bridge.describe(), flush=True)
         print("Ctrl-C stops the bridge and unloads the plugins.", flush=True)

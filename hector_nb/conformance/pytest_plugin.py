@@ -22,6 +22,8 @@ from typing import Any
 
 import pytest
 
+from ..config import parse_settings
+from ..errors import ConfigError
 from ..manifest import SUFFIX
 from .base import Check, Verdict
 from .report import CheckReport
@@ -49,12 +51,10 @@ class PluginManifestFile(pytest.File):
     """A plugin's manifest: its checks are its tests, run together once (they share plugin instances)."""
 
     def _target(self) -> Target:
-        config = {}
-        for line in self.config.getini("hector_check_set"):
-            key, sep, value = line.partition("=")
-            if not sep:
-                raise pytest.UsageError(f"hector_check_set takes KEY=VALUE lines, got {line!r}")
-            config[key.strip()] = value.strip()
+        try:
+            config = parse_settings(self.config.getini("hector_check_set"), "hector_check_set")
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
         return target_of_path(self.path, config)
 
     def collect(self) -> list[CheckItem]:

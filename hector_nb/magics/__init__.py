@@ -6,12 +6,14 @@ are traitlets, e.g. ``%config HectorMagics.timeout = 60``.
 
 from __future__ import annotations
 
+import math
 import sys
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 from IPython.utils.text import dedent
-from traitlets import Enum, Float
+from traitlets import Enum, Float, TraitError, validate
 
 from ..errors import HectorError, PluginTimeout, ProviderError
 from ..hector import FIDELITY_MODES, HECTOR
@@ -79,6 +81,10 @@ def overview() -> str:
     return "\n".join(lines)
 
 
+#: What each numeric setting counts, for its error message.
+_UNITS = {"timeout": "seconds", "stream_fps": "redraws per second"}
+
+
 @magics_class
 class HectorMagics(Magics):
     """Build, run and compare Hector plugins from a notebook."""
@@ -94,6 +100,16 @@ class HectorMagics(Magics):
                     help="hector: config, roles, handshake and hector.yaml as real Hector treats them, with a "
                          "one-line warning where it differs; lenient: hector_nb's friendlier behaviour."
                     ).tag(config=True)
+
+    @validate("timeout", "stream_fps")
+    def _positive(self, proposal: Any) -> float:
+        """Seconds and redraws per second are positive and finite: 0 would fail every call, or divide by zero."""
+        value = float(proposal["value"])
+        if not (0 < value < math.inf):
+            name = proposal["trait"].name
+            raise TraitError(f"HectorMagics.{name} must be a positive finite number ({_UNITS[name]}), got {value!r}; "
+                             f"e.g. %config HectorMagics.{name} = {proposal['trait'].default_value:g}")
+        return value
 
     def __init__(self, shell, session) -> None:
         super().__init__(shell)

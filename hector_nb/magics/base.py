@@ -11,7 +11,6 @@ from typing import Any, Protocol, TypeVar, cast
 from IPython.core.error import UsageError
 
 from ..errors import WrongPluginType
-from ..hector import yaml_value
 from ..host.clients import ClientType, plugin_type_of
 from ..sessions import Session
 
@@ -79,18 +78,6 @@ class MagicContext:
 def article(word: str) -> str:
     """``an`` before a vowel sound (``an llm_provider``), else ``a``."""
     return "an" if word[:1].lower() in "aeiou" or word.lower().startswith("llm") else "a"
-
-
-def parse_settings(pairs: list[str] | None) -> dict[str, Any]:
-    """``["key=value", ...]`` from repeated ``--set`` options, each value read as
-    ``hector.yaml`` would read it (``0.7`` a number, ``"0.7"`` text)."""
-    config = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--set takes key=value, got {pair!r}")
-        config[key.strip()] = yaml_value(value)
-    return config
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

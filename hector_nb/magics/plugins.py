@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from ..config import parse_settings
 from ..manifest import discover, discovery_table
-from .base import MagicContext, parse_settings, subcommand
+from .base import MagicContext, subcommand
 
 
 @subcommand("load")
@@ -13,7 +14,8 @@ from .base import MagicContext, parse_settings, subcommand
 @argument("target", nargs="?", help="plugin executable, its .plugin.yaml, or builtin:echo|memory|hashing")
 @argument("--config", help="a hector.yaml: load every enabled plugin it declares")
 @argument("--name", help="name to load it under (default: the manifest's name)")
-@argument("--set", action="append", metavar="KEY=VALUE", help="config value (repeatable)")
+@argument("--set", action="append", default=[], metavar="KEY=VALUE",
+          help="a config value passed to Initialize, as text (repeatable)")
 @argument("--in-kernel", dest="transport", action="store_const", const="in-kernel",
           help="built-ins: call the provider object directly")
 @argument("--in-process", dest="transport", action="store_const", const="in-process",
@@ -21,13 +23,13 @@ from .base import MagicContext, parse_settings, subcommand
 @argument("--subprocess", dest="transport", action="store_const", const="subprocess",
           help="run it as a plugin process, as Hector would")
 @argument("--lenient", dest="fidelity", action="store_const", const="lenient",
-          help="friendlier than Hector: every --set value passed as text, manifest defaults applied, "
+          help="friendlier than Hector: every config value passed as text, manifest defaults applied, "
                "stdout before the handshake tolerated (default: %%config HectorMagics.fidelity)")
 def load(ctx: MagicContext, args, cell):
     """Load a plugin, or every plugin of a hector.yaml.
 
-    --set values are read as hector.yaml reads them: 0.7 is a number, which
-    Hector drops (a warning says so); 'key="0.7"' is the text 0.7.
+    --set values are text, as Hector passes them to Initialize (0.7 is the
+    text 0.7); a typed value comes from a hector.yaml (--config).
     """
     if args.config:
         ctx.session.load_config(args.config, fidelity=args.fidelity)

@@ -14,7 +14,8 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import sdk
-from .base import MagicContext, parse_settings, subcommand
+from ..config import parse_settings
+from .base import MagicContext, subcommand
 
 _cell_modules: Path | None = None
 
@@ -68,7 +69,8 @@ def _cell_module(name: str, cell: str):
 @magic_arguments()
 @argument("--name", help="register it under this name (default: the class's manifest name)")
 @argument("--subprocess", action="store_true", help="serve it as a real plugin process")
-@argument("--set", action="append", metavar="KEY=VALUE", help="config value (repeatable)")
+@argument("--set", action="append", default=[], metavar="KEY=VALUE",
+          help="a config value passed to Initialize, as text (repeatable)")
 def provider(ctx: MagicContext, args, cell):
     """Define a provider class in the cell and register it; running the cell again replaces it."""
     if cell is None or not cell.strip():

@@ -236,7 +236,7 @@ def test_name_required_message_is_hectors():
 WARNINGS = [
     (lambda: hector.warn_dropped_config("p", {"temperature": 0.7}), hector.CAUSE_DROPPED_CONFIG,
      r'^p: Hector drops non-string config: temperature=0.7 never reaches Initialize; quote it \("0.7"\) in '
-     r'hector.yaml, and here too \(--set \'temperature="0.7"\' or config=\{\'temperature\': \'0.7\'\}\)$'),
+     r"hector.yaml, and here too \(config=\{'temperature': '0.7'\}; --set values are text already\)$"),
     (lambda: hector.warn_missing_required("p", ["api_key"]), hector.CAUSE_REQUIRED_KEY,
      r"^p: Hector ignores config_schema .* required api_key; set it under config: in hector.yaml"),
     (lambda: hector.warn_default_not_applied("p", {"prefix": "Echo: "}), hector.CAUSE_DEFAULT_NOT_APPLIED,

@@ -22,8 +22,8 @@ def test_only_string_config_reaches_initialize(start_recorder, fresh_warnings, t
     assert report(llm.generate("hi"))["config"] == received
     expected = [
         "recorder: Hector drops non-string config: temperature=0.7, verbose=true never reach Initialize; "
-        "quote it (\"0.7\") in hector.yaml, and here too (--set 'temperature=\"0.7\"' or "
-        "config={'temperature': '0.7'})",
+        "quote it (\"0.7\") in hector.yaml, and here too (config={'temperature': '0.7'}; --set values are "
+        "text already)",
     ]
     # No transport warns about the default: the SDK applies it, in the executable too (its launcher serves through it).
     assert fidelity_warnings(fresh_warnings) == expected

@@ -15,6 +15,7 @@ from IPython.core.error import UsageError
 import hector_nb
 from hector_nb import hector
 from hector_nb.display import WidgetView
+from hector_nb.providers import builtin_plugin_path
 
 
 @pytest.fixture
@@ -23,17 +24,22 @@ def caught():
         yield records
 
 
-def test_a_number_given_with_set_is_dropped_with_one_warning(ip, caught):
+def test_set_values_are_text_and_a_number_from_yaml_is_dropped_with_one_warning(ip, caught, tmp_path):
+    # --set means what it means on the command line and to Hector: text, whatever it looks like.
     echo = ip.run_line_magic("hector", "load builtin:echo --name e1 --set prefix=0.7")
-    assert echo.generate("hi").text == "hi"
-    assert fidelity_warnings(caught) == [
-        "e1: Hector drops non-string config: prefix=0.7 never reaches Initialize; quote it (\"0.7\") in "
-        "hector.yaml, and here too (--set 'prefix=\"0.7\"' or config={'prefix': '0.7'})"]
+    assert echo.generate("hi").text == "0.7hi"
     quoted = ip.run_line_magic("hector", """load builtin:echo --name e2 --set 'prefix="0.7 "'""")
-    assert quoted.generate("hi").text == "0.7 hi"
-    lenient = ip.run_line_magic("hector", "load builtin:echo --name e3 --set prefix=0.7 --lenient")
-    assert lenient.generate("hi").text == "0.7hi"
-    assert len(fidelity_warnings(caught)) == 1
+    assert quoted.generate("hi").text == '"0.7 "hi'  # no YAML here: the quotes are part of the text
+    assert fidelity_warnings(caught) == []
+    # A number reaches a config only from YAML (or Python): Hector drops it, with one warning.
+    (tmp_path / "hector.yaml").write_text(
+        f"plugins:\n  llm_providers:\n    echo: {{name: echo, path: {builtin_plugin_path('echo')}, "
+        "config: {prefix: 0.7}}\n")
+    ip.run_line_magic("hector", f"load --config {tmp_path / 'hector.yaml'}")
+    assert hector_nb.session().get("echo").generate("hi").text == "hi"
+    assert fidelity_warnings(caught) == [
+        "echo: Hector drops non-string config: prefix=0.7 never reaches Initialize; quote it (\"0.7\") in "
+        "hector.yaml, and here too (config={'prefix': '0.7'}; --set values are text already)"]
 
 
 def test_the_fidelity_setting_reaches_the_session(ip):

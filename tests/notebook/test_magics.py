@@ -7,6 +7,7 @@ import threading
 import pandas as pd
 import pytest
 from IPython.core.error import UsageError
+from traitlets import TraitError
 
 import hector_nb
 from hector_nb.display import Generation
@@ -42,6 +43,27 @@ def test_load_generate_and_shared_session(ip, capsys):
 def test_timeout_setting_reaches_the_session(ip):
     ip.run_line_magic("config", "HectorMagics.timeout = 7.5")
     assert hector_nb.session().timeout == 7.5
+
+
+@pytest.mark.parametrize("setting, value, unit", [
+    ("stream_fps", "0", "redraws per second"), ("stream_fps", "-5", "redraws per second"),
+    ("timeout", "0", "seconds"), ("timeout", "-1", "seconds"), ("timeout", "float('nan')", "seconds"),
+    ("timeout", "float('inf')", "seconds"),
+])
+def test_numeric_settings_refuse_what_is_not_positive_and_finite(ip, caplog, setting, value, unit):
+    magics = ip.magics_manager.registry["HectorMagics"]
+    before = getattr(magics, setting)
+    message = rf"HectorMagics\.{setting} must be a positive finite number \({unit}\), got .*; e\.g\. %config"
+    with pytest.raises(TraitError, match=message):
+        setattr(magics, setting, eval(value))
+    # %config shows the same TraitError (IPython logs it) and keeps the setting as it was: no division by zero later.
+    try:
+        ip.run_line_magic("config", f"HectorMagics.{setting} = {value}")
+        assert getattr(magics, setting) == before and hector_nb.session().timeout == magics.timeout
+    finally:  # %config keeps the refused value in the shared shell's config: the next load_ext would meet it
+        ip.run_line_magic("config", f"HectorMagics.{setting} = {before!r}")
+    assert any(record.levelname == "ERROR" and f"HectorMagics.{setting} must be a positive finite number"
+               in record.getMessage() for record in caplog.records)
 
 
 class Stuck(hector_nb.sdk.LLMProvider):
@@ -143,7 +165,8 @@ def test_upsert_search_and_compare(ip):
     ('search mem c "q"', "give --embedder E to embed the query (or --vector VAR)"),
     ('compare mem c "q" --embedder h', "needs at least two databases"),
     ('compare mem,echo c "q" --embedder h --reference other', "--reference other must be one of"),
-    ("load builtin:memory --name bad --set metric", "--set takes key=value, got 'metric'"),
+    ("load builtin:memory --name bad --set metric",
+     "configure: --set takes KEY=VALUE (the value is text), got 'metric'; e.g. --set prefix=Hi"),
 ])
 def test_errors_are_one_line_usage_errors(ip, line, message):
     ip.run_line_magic("hector", "load builtin:echo")
