@@ -119,7 +119,8 @@ def add_export(subcommands: argparse._SubParsersAction) -> None:
 
 def export(args: argparse.Namespace) -> int:
     """Export a provider class as a plugin Hector loads: executable, .plugin.yaml, requirements.txt."""
-    from .export import export_provider, load_provider_class
+    from .export import export_provider
+    from .targets import load_provider_class
 
     writable_directory(Path(args.out).expanduser(), "--out")
     result = export_provider(load_provider_class(args.target), args.out, name=args.name, version=args.version,

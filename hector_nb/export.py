@@ -62,6 +62,7 @@ from .errors import ExportError
 from .imports import JudgedImports, builtin_requirements, judge_imports, read_source, requirement_of
 from .manifest import PluginManifest, manifest_from_provider, manifest_path
 from .requirements import merge_requirements, parse_requirement, read_requirements, requirements_text
+from .targets import require_provider
 
 RUNTIME_PACKAGE = "_hector_runtime"
 BASE_REQUIREMENTS = ("grpcio>=1.85.1", "grpcio-health-checking>=1.85.1", "protobuf>=7.35.1,<8")
@@ -292,9 +293,10 @@ def _source_cells(cls: type, namespace: dict[str, Any] | None, plugin: str) -> t
     module = sys.modules.get(cls.__module__)
     if cls.__module__ == "__main__" or module is None or not getattr(module, "__file__", None):
         if namespace is None:
-            from IPython import get_ipython
+            from IPython.core.interactiveshell import InteractiveShell
 
-            shell = get_ipython()
+            # The running shell, if any; instance() would create one.
+            shell: Any = InteractiveShell._instance if InteractiveShell.initialized() else None
             namespace = shell.user_ns if shell is not None else {}
         cells = _notebook_cells(namespace)
         if cls.__module__ != "__main__" and module is not None:
@@ -551,9 +553,7 @@ def export_provider(
     names its interpreter instead.
     """
     cls = provider if isinstance(provider, type) else type(provider)
-    if not (issubclass(cls, sdk.Provider) and cls.plugin_type):
-        raise ExportError(getattr(cls, "__name__", "?"), "export", "not a provider class; subclass "
-                          "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
+    require_provider(cls, getattr(cls, "__name__", "?"), "export")
     plugin = _checked_name(name or sdk.plugin_name(cls))
     if venv and python is not None:
         raise ExportError(plugin, "export", "give either --python or --venv: the launcher names one interpreter")
@@ -626,36 +626,3 @@ def export_provider(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ExportResult(plugin, directory, executable, manifest_file, requirements_file, library / source_name)
-
-
-def load_provider_class(target: str) -> type[sdk.Provider]:
-    """``module:Class``, ``path/to/file.py:Class`` or ``builtin:NAME``, imported."""
-    if target.startswith("builtin:"):
-        from .providers import builtin_class
-
-        try:
-            return builtin_class(target.removeprefix("builtin:"))
-        except KeyError:
-            raise ExportError(target, "export", "no such built-in provider; see hector_nb.providers") from None
-    location, _, qualname = target.rpartition(":")
-    if not location or not qualname:
-        raise ExportError(target, "export", "name the class as MODULE:CLASS or FILE.py:CLASS")
-    try:
-        if location.endswith(".py"):
-            path = Path(location).resolve()
-            if str(path.parent) not in sys.path:  # as Python runs a script: its sibling modules import
-                sys.path.insert(0, str(path.parent))
-            spec = importlib.util.spec_from_file_location(path.stem, path)
-            if spec is None or spec.loader is None:
-                raise ImportError(f"cannot load {path}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[path.stem] = module
-            spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(location)
-        found: Any = module
-        for part in qualname.split("."):
-            found = getattr(found, part)
-    except (ImportError, AttributeError, OSError) as exc:
-        raise ExportError(target, "export", f"cannot import it: {exc}") from None
-    return found

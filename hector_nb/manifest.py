@@ -99,7 +99,7 @@ class PluginManifest:
 def refuse_impossible_path(path: str, plugin: str, operation: str) -> None:
     """:class:`InvalidInput` for a plugin path no file can have (empty, or holding NUL), before the file
     system answers with a bare ``ValueError``."""
-    what = "give the plugin's executable, its .plugin.yaml, or builtin:NAME"
+    what = "give the plugin's executable, its .plugin.yaml, builtin:NAME or MODULE:CLASS"
     if not path.strip():
         raise InvalidInput(plugin, operation, f"the path is empty; {what}")
     if "\0" in path:

@@ -20,25 +20,27 @@ import builtins
 import contextlib
 import os
 import re
-import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import hector, sdk
 from .config import PluginSpec, config_texts, load_hector_config
-from .errors import HectorError, InvalidConfig, PartialLoad, PluginError, PluginNotFound
+from .errors import HectorError, InvalidConfig, InvalidInput, PartialLoad, PluginError, PluginNotFound, WrongPluginType
+from .hector import Fidelity
 from .host import InKernelTransport, InProcessTransport, RestartPolicy, SubprocessTransport, Supervisor, Transport
-from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect
+from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect, plugin_type_of
 from .host.deadlines import deadline
-from .host.process import executable_command
-from .manifest import (
-    PluginManifest,
-    apply_config_schema,
-    manifest_from_provider,
-    manifest_path,
-    read_manifest,
-    refuse_impossible_path,
+from .host.transport import TransportKind
+from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, manifest_path, read_manifest
+from .targets import (
+    DatabaseBuiltin,
+    EmbedderBuiltin,
+    LaunchSpec,
+    LLMBuiltin,
+    class_launch,
+    require_provider,
+    resolve,
 )
 
 if TYPE_CHECKING:
@@ -46,8 +48,11 @@ if TYPE_CHECKING:
 
     from .bridge import Bridge
 
-TRANSPORTS = ("subprocess", "in-process", "in-kernel")
-BUILTIN_PREFIX = "builtin:"
+#: The transports by name, as the strings a user may pass (``TransportKind`` members work too).
+TRANSPORTS = tuple(kind.value for kind in TransportKind)
+#: A target: ``builtin:NAME``, a plugin executable or its ``.plugin.yaml``, ``MODULE:CLASS``, or a resolved one.
+Target = str | os.PathLike[str] | LaunchSpec
+ClientType = TypeVar("ClientType", bound=PluginClient)
 
 
 class Session:
@@ -68,7 +73,7 @@ class Session:
     """
 
     def __init__(self, timeout: float | None = 30.0, start_timeout: float | None = 30.0, max_restarts: int = 3,
-                 fidelity: str = hector.HECTOR) -> None:
+                 fidelity: Fidelity | str = Fidelity.HECTOR) -> None:
         self._plugins: dict[str, PluginClient] = {}
         self._bridges: builtins.list[Bridge] = []
         self.timeout = timeout
@@ -106,10 +111,10 @@ class Session:
         return self._fidelity
 
     @fidelity.setter
-    def fidelity(self, value: str) -> None:
+    def fidelity(self, value: Fidelity | str) -> None:
         self._fidelity = hector.fidelity_mode(value)
 
-    def _mode(self, fidelity: str | None) -> str:
+    def _mode(self, fidelity: Fidelity | str | None) -> str:
         return self._fidelity if fidelity is None else hector.fidelity_mode(fidelity)
 
     def __enter__(self) -> Session:
@@ -125,95 +130,125 @@ class Session:
         """The names of the loaded plugins, in the order they were loaded."""
         return list(self._plugins)
 
-    def load(self, path: str | os.PathLike[str], name: str | None = None,
-             config: dict[str, Any] | None = None, transport: str = "subprocess",
-             fidelity: str | None = None) -> PluginClient:
-        """Start the plugin at ``path`` (its executable, or its ``.plugin.yaml``) as Hector would.
+    # A built-in's name says its type, so `Session().load("builtin:echo").generate("hi")` type-checks; for a
+    # path or a class, load_llm / load_database / load_embedder say it.
+    @overload
+    def load(self, target: LLMBuiltin, name: str | None = ..., config: dict[str, Any] | None = ...,
+             transport: TransportKind | str = ..., fidelity: Fidelity | str | None = ...) -> LLMClient: ...
 
+    @overload
+    def load(self, target: DatabaseBuiltin, name: str | None = ..., config: dict[str, Any] | None = ...,
+             transport: TransportKind | str = ..., fidelity: Fidelity | str | None = ...) -> DatabaseClient: ...
+
+    @overload
+    def load(self, target: EmbedderBuiltin, name: str | None = ..., config: dict[str, Any] | None = ...,
+             transport: TransportKind | str = ..., fidelity: Fidelity | str | None = ...) -> EmbedderClient: ...
+
+    @overload
+    def load(self, target: Target, name: str | None = ..., config: dict[str, Any] | None = ...,
+             transport: TransportKind | str = ..., fidelity: Fidelity | str | None = ...) -> PluginClient: ...
+
+    def load(self, target: Target, name: str | None = None, config: dict[str, Any] | None = None,
+             transport: TransportKind | str = TransportKind.SUBPROCESS,
+             fidelity: Fidelity | str | None = None) -> PluginClient:
+        """Start the plugin ``target`` names: ``builtin:NAME``, a plugin executable or its ``.plugin.yaml``, or
+        ``MODULE:CLASS`` / ``FILE.py:CLASS`` (see :mod:`hector_nb.targets`).
+
+        By default it runs as a plugin process, as Hector would run it (a
+        built-in as its launcher beside its manifest); ``transport="in-kernel"``
+        or ``"in-process"`` runs a built-in or a class in this process instead.
         ``name`` defaults to the manifest's name. As in Hector, only the string
         values of ``config`` reach ``Initialize`` (the others are dropped with a
         warning); with ``fidelity="lenient"`` every scalar reaches it as text.
-        ``builtin:echo``, ``builtin:memory`` and ``builtin:hashing`` name the
-        built-in providers.
         """
-        mode = self._mode(fidelity)
-        refuse_impossible_path(str(path), name or "", "load")
-        if str(path).startswith(BUILTIN_PREFIX):
-            return self._load_builtin(str(path)[len(BUILTIN_PREFIX):], name, config, transport, mode)
-        if transport != "subprocess":
-            raise PluginError(name or str(path), "load", f"a plugin executable runs as a subprocess; to run a "
-                              f"provider {transport}, pass its object to session.add(name, provider)")
-        manifest = read_manifest(path)
-        executable = manifest.executable
-        assert executable is not None
-        return self._start_executable(manifest, executable_command(executable), name or manifest.name, config,
-                                      mode)
+        spec = target if isinstance(target, LaunchSpec) else resolve(target, "load")
+        return self._launch(spec, name or spec.name, config, transport, fidelity)
 
-    def _start_executable(self, manifest: PluginManifest, command: list[str], name: str,
-                          config: dict[str, Any] | None, mode: str) -> PluginClient:
-        if manifest.type not in CLIENTS:
-            raise PluginError(name, "load", f"type {manifest.type!r} is not a provider hector_nb can run; "
-                              f"it runs {', '.join(sdk.PLUGIN_TYPES)}")
-        texts = _initialize_config(manifest, config, name, mode,
-                                   plugin_applies_defaults=serves_with_sdk(command[-1]))
+    def load_llm(self, target: Target, name: str | None = None, config: dict[str, Any] | None = None,
+                 transport: TransportKind | str = TransportKind.SUBPROCESS,
+                 fidelity: Fidelity | str | None = None) -> LLMClient:
+        """:meth:`load` an LLM plugin; :class:`~hector_nb.errors.WrongPluginType`, before any start, for another."""
+        return self._load_as(LLMClient, target, name, config, transport, fidelity)
+
+    def load_database(self, target: Target, name: str | None = None, config: dict[str, Any] | None = None,
+                      transport: TransportKind | str = TransportKind.SUBPROCESS,
+                      fidelity: Fidelity | str | None = None) -> DatabaseClient:
+        """:meth:`load` a vector database plugin; :class:`~hector_nb.errors.WrongPluginType` for another kind."""
+        return self._load_as(DatabaseClient, target, name, config, transport, fidelity)
+
+    def load_embedder(self, target: Target, name: str | None = None, config: dict[str, Any] | None = None,
+                      transport: TransportKind | str = TransportKind.SUBPROCESS,
+                      fidelity: Fidelity | str | None = None) -> EmbedderClient:
+        """:meth:`load` an embedder plugin; :class:`~hector_nb.errors.WrongPluginType` for another kind."""
+        return self._load_as(EmbedderClient, target, name, config, transport, fidelity)
+
+    def _load_as(self, kind: type[ClientType], target: Target, name: str | None, config: dict[str, Any] | None,
+                 transport: TransportKind | str, fidelity: Fidelity | str | None) -> ClientType:
+        spec = target if isinstance(target, LaunchSpec) else resolve(target, "load")
+        wanted = plugin_type_of(kind)
+        if spec.plugin_type != wanted:
+            raise WrongPluginType(name or spec.name, "load", f"is a {spec.plugin_type}, not a {wanted}; load it with "
+                                  "load(), or name another plugin")
+        return expect(self._launch(spec, name or spec.name, config, transport, fidelity), kind, "load")
+
+    def _launch(self, spec: LaunchSpec, name: str, config: dict[str, Any] | None, transport: TransportKind | str,
+                fidelity: Fidelity | str | None) -> PluginClient:
+        mode = self._mode(fidelity)
+        kind = transport_kind(transport, name, "load")
+        if kind is not TransportKind.SUBPROCESS:
+            if spec.provider_class is None:
+                raise InvalidInput(name, "load", f"a plugin executable runs as a subprocess; to run a provider "
+                                   f"{kind}, pass its object to session.add(name, provider), or load "
+                                   "builtin:NAME or MODULE:CLASS")
+            return self.add(name, spec.provider_class(), transport=kind, config=config, fidelity=mode)
+        assert spec.manifest is not None and spec.plugin_type is not None  # resolved strictly
+        # hector_nb's SDK servicer applies a provider class's config_defaults itself: no warning for those.
+        applies_defaults = spec.provider_class is not None or serves_with_sdk(spec.command[-1])
+        texts = _initialize_config(spec.manifest, config, name, mode, plugin_applies_defaults=applies_defaults)
         with self._reserved(name):
-            transport = SubprocessTransport(name, manifest.type, command, self.start_timeout,
-                                            strict_stdout=mode == hector.HECTOR)
-            return self._register(transport, texts, manifest, mode)
+            channel = SubprocessTransport(name, spec.plugin_type, spec.command, self.start_timeout, env=spec.env,
+                                          strict_stdout=mode == hector.HECTOR)
+            return self._register(channel, texts, spec.manifest, mode)
 
     # The client's type follows the provider's, so `session.add("x", MyLLM()).stream(...)` type-checks.
     @overload
-    def add(self, name: str, provider: sdk.LLMProvider, transport: str = ...,
-            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> LLMClient: ...
+    def add(self, name: str, provider: sdk.LLMProvider, transport: TransportKind | str = ...,
+            config: dict[str, Any] | None = ..., fidelity: Fidelity | str | None = ...) -> LLMClient: ...
 
     @overload
-    def add(self, name: str, provider: sdk.DatabaseProvider, transport: str = ...,
-            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> DatabaseClient: ...
+    def add(self, name: str, provider: sdk.DatabaseProvider, transport: TransportKind | str = ...,
+            config: dict[str, Any] | None = ..., fidelity: Fidelity | str | None = ...) -> DatabaseClient: ...
 
     @overload
-    def add(self, name: str, provider: sdk.EmbedderProvider, transport: str = ...,
-            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> EmbedderClient: ...
+    def add(self, name: str, provider: sdk.EmbedderProvider, transport: TransportKind | str = ...,
+            config: dict[str, Any] | None = ..., fidelity: Fidelity | str | None = ...) -> EmbedderClient: ...
 
     @overload
-    def add(self, name: str, provider: sdk.Provider, transport: str = ...,
-            config: dict[str, Any] | None = ..., fidelity: str | None = ...) -> PluginClient: ...
+    def add(self, name: str, provider: sdk.Provider, transport: TransportKind | str = ...,
+            config: dict[str, Any] | None = ..., fidelity: Fidelity | str | None = ...) -> PluginClient: ...
 
-    def add(self, name: str, provider: sdk.Provider, transport: str = "in-kernel",
-            config: dict[str, Any] | None = None, fidelity: str | None = None) -> PluginClient:
+    def add(self, name: str, provider: sdk.Provider, transport: TransportKind | str = TransportKind.IN_KERNEL,
+            config: dict[str, Any] | None = None, fidelity: Fidelity | str | None = None) -> PluginClient:
         """Register a provider object under ``name``: ``in-kernel`` (direct calls), ``in-process``
         (the SDK server in a thread, real stubs) or ``subprocess`` (its class served as a plugin).
 
         ``config`` and ``fidelity`` as for :meth:`load`."""
         mode = self._mode(fidelity)
-        if not isinstance(provider, sdk.Provider):
-            raise PluginError(name, "add", f"{type(provider).__name__} is not a provider; subclass "
-                              "hector_nb.sdk.LLMProvider, DatabaseProvider or EmbedderProvider")
+        require_provider(provider, name, "add")
         manifest = manifest_from_provider(provider)
         texts = _initialize_config(manifest, config, name, mode, plugin_applies_defaults=True)
-        if transport not in TRANSPORTS:
-            raise PluginError(name, "add", f"unknown transport {transport!r}; use one of {', '.join(TRANSPORTS)}")
+        kind = transport_kind(transport, name, "add")
         with self._reserved(name):
-            if transport == "in-kernel":
+            if kind is TransportKind.IN_KERNEL:
                 channel: Transport = InKernelTransport(name, provider)
-            elif transport == "in-process":
+            elif kind is TransportKind.IN_PROCESS:
                 channel = InProcessTransport(name, provider, self.start_timeout)
             else:
-                # The plugin process imports the class by name, from the same import path as this one.
-                path = os.pathsep.join(entry or os.getcwd() for entry in sys.path)
-                channel = SubprocessTransport(name, provider.plugin_type, _provider_command(provider),
-                                              self.start_timeout, env={"PYTHONPATH": path},
+                command, env = class_launch(type(provider), "add")
+                channel = SubprocessTransport(name, provider.plugin_type, command, self.start_timeout, env=env,
                                               strict_stdout=mode == hector.HECTOR)
             channel.provider = provider
             return self._register(channel, texts, manifest, mode)
-
-    def _load_builtin(self, builtin: str, name: str | None, config: dict[str, Any] | None,
-                      transport: str, mode: str) -> PluginClient:
-        from .providers import BUILTINS
-
-        if builtin not in BUILTINS:
-            raise PluginNotFound(builtin, "load", f"no built-in provider {builtin!r}; choose one of "
-                                 + ", ".join(f"builtin:{b}" for b in BUILTINS))
-        return self.add(name or builtin, BUILTINS[builtin](), transport=transport, config=config, fidelity=mode)
 
     @contextlib.contextmanager
     def _reserved(self, name: str) -> Iterator[None]:
@@ -244,7 +279,7 @@ class Session:
         self._plugins[transport.name] = client
         return client
 
-    def load_config(self, path: str | os.PathLike[str], fidelity: str | None = None) -> list[PluginClient]:
+    def load_config(self, path: str | os.PathLike[str], fidelity: Fidelity | str | None = None) -> list[PluginClient]:
         """Load every enabled plugin a ``hector.yaml`` declares (and any it discovers).
 
         In ``hector`` fidelity the file is validated as Hector does (every entry
@@ -404,6 +439,16 @@ class Session:
             raise failures[0]
 
 
+def transport_kind(value: TransportKind | str, plugin: str, operation: str) -> TransportKind:
+    """``value`` (a :class:`~hector_nb.host.transport.TransportKind` or its text) as a transport kind;
+    :class:`~hector_nb.errors.InvalidInput` naming the accepted ones otherwise."""
+    try:
+        return TransportKind(str(value).strip().lower())
+    except ValueError:
+        raise InvalidInput(plugin, operation, f"unknown transport {value!r}; use one of {', '.join(TRANSPORTS)} "
+                           "(or hector_nb.TransportKind)") from None
+
+
 def _initialize_config(manifest: PluginManifest, config: dict[str, Any] | None, name: str,
                        mode: str, plugin_applies_defaults: bool) -> dict[str, str]:
     """What ``Initialize`` receives: as Hector sends it, or (lenient) every scalar as text with the
@@ -433,17 +478,6 @@ def serves_with_sdk(executable: str | os.PathLike[str]) -> bool:
     except OSError:
         return False
     return head.startswith(b"#!") and b"python" in head.split(b"\n", 1)[0] and bool(_SDK_SERVE.search(head))
-
-
-def _provider_command(provider: sdk.Provider) -> list[str]:
-    """How to run a provider object's class as a plugin process with this interpreter."""
-    cls = type(provider)
-    module = sys.modules.get(cls.__module__)
-    if module is None or cls.__module__ == "__main__" or not getattr(module, "__file__", None):
-        raise PluginError(sdk.plugin_name(provider), "add", f"{cls.__qualname__} is defined in a notebook or "
-                          "script; a subprocess needs an importable class: use %%hector provider --subprocess, "
-                          "or move it into a module")
-    return [sys.executable, "-m", "hector_nb.plugin.serve", f"{cls.__module__}:{cls.__qualname__}"]
 
 
 _kernel_session: Session | None = None

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Mapping, Sequence
 
 from ..errors import PluginError
-from ..host.clients import PluginClient
 from ..sessions import Session
-
-BUILTIN_PREFIX = "builtin:"
-
-
-def load_target(session: Session, target: str, name: str | None, config: dict[str, str]) -> PluginClient:
-    """``builtin:NAME`` or ``MODULE:CLASS`` (``FILE.py:CLASS``) in this process; a plugin executable or its
-    ``.plugin.yaml`` as Hector loads it, as a subprocess (Go or Python)."""
-    if target.startswith(BUILTIN_PREFIX):
-        return session.load(target, name=name, config=config, transport="in-kernel")
-    if os.path.exists(target):
-        return session.load(target, name=name, config=config)
-    if ":" not in target:
-        raise PluginError(target, "serve", "no plugin executable or .plugin.yaml there; name a file, "
-                          "builtin:NAME or MODULE:CLASS")
-    from ..export import load_provider_class
-    from ..sdk import plugin_name
-
-    cls = load_provider_class(target)
-    return session.add(name or plugin_name(cls), cls(), config=config)
 
 
 def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.0.0.1", api_key: str | None = None,
@@ -42,7 +21,8 @@ def serve_until_stopped(targets: Sequence[str], port: int = 0, host: str = "127.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
     with Session() as session:
-        clients = [load_target(session, target, name, dict(config or {})) for target in targets]
+        # Each as a plugin process, as Session.load starts any target (hector_nb.targets says why).
+        clients = [session.load(target, name=name, config=dict(config or {})) for target in targets]
         bridge = session.serve([client.name for client in clients], port=port, host=host, api_key=api_key, tls=tls)
         print(bridge.describe(), flush=True)
         print("Ctrl-C stops the bridge and unloads the plugins.", flush=True)

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from .. import hector
-from ..errors import InvalidManifest, PluginError
+from ..errors import PluginError
 from ..host import InProcessTransport, SubprocessTransport, Transport
 from ..host.clients import PluginClient
 from ..host.instances import fresh_provider
-from ..host.process import executable_command
-from ..manifest import PluginManifest, manifest_from_provider, manifest_path, read_manifest, refuse_impossible_path
+from ..manifest import PluginManifest, manifest_from_provider
 from ..plugin import sdk
+from ..targets import LaunchSpec, resolve
 
 
 @dataclass
@@ -93,34 +93,15 @@ def target_of_provider(provider: sdk.Provider, name: str | None = None, config: 
                   transport=transport)
 
 
-def target_of_path(path: str | os.PathLike[str], config: dict[str, Any] | None = None,
+def target_of_path(target: str | os.PathLike[str] | LaunchSpec, config: dict[str, Any] | None = None,
                    name: str | None = None) -> Target:
-    """A plugin executable (or its ``.plugin.yaml``), or ``builtin:NAME``, run as Hector runs it.
+    """A plugin executable (or its ``.plugin.yaml``), ``builtin:NAME`` or ``MODULE:CLASS``, run as a process
+    as Hector runs it (:func:`hector_nb.targets.resolve`).
 
     A manifest Hector would reject does not stop the check: the manifest check
     reports it, and the rest runs when the plugin's type can still be read.
     """
-    text = str(path)
-    refuse_impossible_path(text, name or "", "check")
-    if text.startswith("builtin:"):
-        from ..providers import BUILTINS, builtin_plugin_path
-
-        builtin = text[len("builtin:"):]
-        if builtin not in BUILTINS:
-            raise PluginError(builtin, "check", "no built-in provider of that name; choose one of "
-                              + ", ".join(f"builtin:{b}" for b in BUILTINS))
-        path = builtin_plugin_path(builtin)
-    file = manifest_path(path)
-    executable = file.with_name(file.name[: -len(".plugin.yaml")])
+    spec = target if isinstance(target, LaunchSpec) else resolve(target, "check", lenient=True)
     kept, _ = hector.string_config(config)
-    try:
-        manifest: PluginManifest | None = read_manifest(file, check_executable=False)
-        error = ""
-    except InvalidManifest as exc:
-        manifest, error = None, exc.message
-    plugin_type = manifest.type if manifest and manifest.type in sdk.PLUGIN_TYPES else None
-    if manifest is not None and plugin_type is None:
-        error = f"type {manifest.type!r} is not one of {', '.join(sdk.PLUGIN_TYPES)}"
-    label = name or (manifest.name if manifest else executable.name)
-    return Target(label, plugin_type, manifest, kept, command=executable_command(executable),
-                  manifest_error=error, manifest_file=file)
+    return Target(name or spec.name, spec.plugin_type, spec.manifest, kept, command=list(spec.command),
+                  env=spec.env, manifest_error=spec.manifest_error, manifest_file=spec.manifest_file)

@@ -6,6 +6,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 
 from ..config import parse_settings
 from ..manifest import discover, discovery_table
+from ..targets import TargetKind, resolve
 from .base import MagicContext, subcommand
 
 
@@ -38,10 +39,11 @@ def load(ctx: MagicContext, args, cell):
         from IPython.core.error import UsageError
 
         raise UsageError("%hector load needs a plugin path, builtin:NAME or --config hector.yaml")
+    target = resolve(args.target, "load")
     transport = args.transport
     if transport is None:
-        transport = ctx.settings.default_transport if args.target.startswith("builtin:") else "subprocess"
-    return ctx.session.load(args.target, name=args.name, config=parse_settings(args.set), transport=transport,
+        transport = ctx.settings.default_transport if target.kind is TargetKind.BUILTIN else "subprocess"
+    return ctx.session.load(target, name=args.name, config=parse_settings(args.set), transport=transport,
                             fidelity=args.fidelity)
 
 

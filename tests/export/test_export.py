@@ -12,7 +12,7 @@ from plugin_process import wait_until
 
 import hector_nb
 from hector_nb import Session, sdk
-from hector_nb.errors import ExportError, ProviderError
+from hector_nb.errors import ExportError, ProviderError, WrongPluginType
 from hector_nb.export import export_provider
 from hector_nb.manifest import read_manifest
 
@@ -125,7 +125,7 @@ def test_classes_without_source_and_executables_cannot_be_exported(notebook, tmp
     made = type("Made", (sdk.LLMProvider,), {"__module__": "__main__"})
     with pytest.raises(ExportError, match="no source for class Made"):
         export_provider(made, tmp_path, namespace={"In": []})
-    with pytest.raises(ExportError, match="not a provider class"):
+    with pytest.raises(WrongPluginType, match="int is not a provider hector_nb runs"):
         export_provider(int, tmp_path)
     from hector_nb.providers import builtin_plugin_path
 

@@ -14,9 +14,10 @@ import pytest
 
 from hector_nb import Session
 from hector_nb.errors import ExportError, PluginCrashed
-from hector_nb.export import export_provider, load_provider_class
+from hector_nb.export import export_provider
 from hector_nb.plugin.constants import MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE
 from hector_nb.providers import builtin_plugin_path
+from hector_nb.targets import load_provider_class
 
 #: A PATH as a service's or a shell's without any virtualenv: no interpreter of this test run on it.
 HECTOR_PATH = "/usr/bin:/bin"

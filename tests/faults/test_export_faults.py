@@ -14,7 +14,8 @@ import pytest
 
 from hector_nb import Session
 from hector_nb.errors import ExportError
-from hector_nb.export import export_provider, load_provider_class
+from hector_nb.export import export_provider
+from hector_nb.targets import load_provider_class
 
 
 def provider_class(directory: Path, name_attribute: str = ""):

@@ -66,5 +66,6 @@ def test_judging_a_pair_twice_differently_is_refused_naming_both_lines(tmp_path)
 @pytest.mark.parametrize("path, words", [("", "the path is empty"), ("  ", "the path is empty"),
                                           ("plugins/x\0y", "holds a NUL character, which no file name can")])
 def test_loading_a_path_no_file_can_have_says_so(session, path, words):
-    with pytest.raises(InvalidInput, match=words + "; give the plugin's executable, its .plugin.yaml, or builtin:NAME"):
+    with pytest.raises(InvalidInput, match=words + "; give the plugin's executable, its .plugin.yaml, builtin:NAME or "
+                                        "MODULE:CLASS"):
         session.load(path)

@@ -110,8 +110,10 @@ def test_add_rejects_non_providers_and_unknown_transports(session):
     notebook_class = type("NotebookLLM", (Tally,), {"__module__": "__main__"})
     with pytest.raises(PluginError, match="defined in a notebook or script"):
         session.add("x", notebook_class(), transport="subprocess")
+    from hector_nb.providers import builtin_plugin_path
+
     with pytest.raises(PluginError, match="a plugin executable runs as a subprocess"):
-        session.load("./plugins/anything", transport="in-kernel")
+        session.load(builtin_plugin_path("echo"), transport="in-kernel")
     session.add("x", Tally())
     with pytest.raises(PluginError, match="is loaded already"):
         session.add("x", Tally())

@@ -48,7 +48,8 @@ def test_the_boundary_check_sees_an_import_that_leaves_the_subpackage():
 
 
 def test_export_carries_the_plugin_subpackage_whole(tmp_path):
-    from hector_nb.export import export_provider, load_provider_class
+    from hector_nb.export import export_provider
+    from hector_nb.targets import load_provider_class
 
     module = tmp_path / "tiny.py"
     module.write_text("from hector_nb.sdk import LLMProvider\n\n\nclass Tiny(LLMProvider):\n    name = 'tiny'\n")

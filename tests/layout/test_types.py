@@ -13,6 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 USER_CODE = """
 from hector_nb import Session
+from hector_nb.hector import Fidelity
+from hector_nb.host.transport import TransportKind
 from hector_nb.providers import EchoLLM, MemoryDatabase
 
 session = Session()
@@ -21,6 +23,9 @@ session.add("memory", MemoryDatabase()).search("docs", [1.0, 0.0])
 session.llm("echo").generate("a prompt")
 session.embedder("hashing").embed_many(["a text"])
 session.add("echo-2", EchoLLM()).search("docs", [1.0])
+session.load("builtin:echo").generate("a prompt")
+session.load("builtin:hashing", transport=TransportKind.IN_KERNEL, fidelity=Fidelity.LENIENT).embed("a text")
+session.load_database("plugins/my-db", transport="subprocess").search("docs", [1.0, 0.0])
 """
 
 
