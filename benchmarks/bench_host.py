@@ -277,16 +277,16 @@ def _timed_methods(marks: dict[str, float]) -> contextlib.ExitStack:
 
 
 def _readme_block(readme: str, path: str) -> str:
-    """The README's code block written to ``path`` (marked ``<!-- readme-test: file PATH -->``)."""
-    marker = readme.index(f"<!-- readme-test: file {path} -->")
+    """The docs' code block written to ``path`` (marked ``<!-- doc-test: file PATH -->``)."""
+    marker = readme.index(f"<!-- doc-test: file {path} -->")
     opening = readme.index("\n", readme.index("```", marker)) + 1
     return readme[opening:readme.index("\n```", opening) + 1]
 
 
 @contextlib.contextmanager
 def readme_plugin() -> Iterator[Path]:
-    """The README's ``plugins/my-llm`` and its manifest, as a user saves them."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    """The ``plugins/my-llm`` of docs/plugins.md and its manifest, as a user saves them."""
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
     with tempfile.TemporaryDirectory() as directory:
         for name in ("plugins/my-llm", "plugins/my-llm.plugin.yaml"):
             target = Path(directory, name)

@@ -1,139 +1,176 @@
-"""Every code block of the README runs as written, in order, in a fresh kernel.
+"""Every code block of README.md and docs/*.md runs as written; their Python type-checks.
 
-How the README's blocks are run (read this before adding a section to the README):
-
-- Every ```python block is a cell of one notebook, run in order in a fresh Jupyter
-  kernel (nbclient) whose working directory is an empty temporary directory. Magics
-  work; a block may use what earlier blocks defined and the files they wrote. A
-  block that raises fails this test, naming its line in the README.
-- A block right after a line ``<!-- readme-test: file PATH -->`` is not run: it is
-  written to PATH (relative to that directory; executable when it starts with ``#!``),
-  at its place in the order, for later blocks to use.
-- A block right after ``<!-- readme-test: skip REASON -->`` is left out; the reason
-  is printed. Use it only for what cannot run here, and say why.
-- A block right after ``<!-- readme-test: needs MODULE[,MODULE] -->`` uses an optional
-  extra: it runs when those modules are installed; otherwise it is left out with the
-  reason printed, outside CI only (in CI, where every extra is installed, a missing
-  module fails the test). Later blocks must not depend on such a block.
-- ```bash blocks must pass ``bash -n``, and every ``python3 -m hector_nb COMMAND``
-  they show must be a command that exists. ```yaml blocks must parse.
+How the blocks are run, and how to mark one that is a file or cannot run here, is in
+``tests/doc_pages.py``'s docstring.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+from doc_pages import LANGUAGES, MARKERS, PAGES, README, ROOT, Block, all_blocks, page_blocks, runnable, setup_pages
 from extras import extras_required, missing_modules
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.M | re.S)
-MARKER = re.compile(r"<!--\s*readme-test:\s*(\w+)\s*(.*?)\s*-->\s*$")
-
-
-@dataclass
-class Block:
-    language: str
-    source: str
-    line: int
-    marker: str = ""
-    argument: str = ""
-
-
-def readme_blocks() -> list[Block]:
-    text = README.read_text()
-    blocks = []
-    for match in FENCE.finditer(text):
-        before = text[:match.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        marker = MARKER.search(before)
-        blocks.append(Block(match.group(1), match.group(2), text.count("\n", 0, match.start()) + 1,
-                            *(marker.groups() if marker else ())))
-    return blocks
+# The README's two commands, as CI runs them: .ci/run runs each line exactly.
+README_COMMANDS = ('python3 -m pip install -e . && python3 -m hector_nb demo\n'
+                   'python3 -m pip install -e ".[dev]" && python3 -m pytest\n')
 
 
 def as_cell(block: Block):
+    """The notebook cell that runs (or writes) ``block``."""
     if block.marker == "file":
-        return new_code_cell(
-            "from pathlib import Path\n"
-            f"_path = Path({block.argument!r})\n"
-            "_path.parent.mkdir(parents=True, exist_ok=True)\n"
-            f"_path.write_text({block.source!r})\n"
-            + ("_path.chmod(0o755)\n" if block.source.startswith("#!") else ""),
-            metadata={"readme_line": block.line})
-    return new_code_cell(block.source.rstrip("\n"), metadata={"readme_line": block.line})
+        source = ("from pathlib import Path\n"
+                  f"_path = Path({block.argument!r})\n"
+                  "_path.parent.mkdir(parents=True, exist_ok=True)\n"
+                  f"_path.write_text({block.source!r})\n"
+                  + ("_path.chmod(0o755)\n" if block.source.startswith("#!") else ""))
+    elif block.language == "bash":
+        source = ("import subprocess as _subprocess\n"
+                  f"_ran = _subprocess.run(['bash', '-e', '-c', {block.source!r}], capture_output=True, text=True)\n"
+                  "print(_ran.stdout, end='')\n"
+                  f"assert _ran.returncode == 0, f'{block.where}: exit {{_ran.returncode}}: {{_ran.stderr}}'\n")
+    else:
+        source = block.source.rstrip("\n")
+    return new_code_cell(source, metadata={"doc_line": block.where})
 
 
-@pytest.mark.timeout(600)
-def test_python_blocks_run_in_order_in_a_fresh_kernel(tmp_path):
-    blocks = [b for b in readme_blocks() if b.language == "python" or b.marker == "file"]
-    skipped = [b for b in blocks if b.marker == "skip"]
+def left_out(blocks: list[Block]) -> list[Block]:
+    """The blocks not run here, each with its reason in ``argument``, printed."""
+    out = [b for b in blocks if b.marker == "skip"]
     for block in blocks:
         if block.marker == "needs" and (missing := missing_modules(*block.argument.split(","))):
             if extras_required():
-                pytest.fail(f"README line {block.line} needs {', '.join(missing)}, which every CI run installs")
-            skipped.append(block)
+                pytest.fail(f"{block.where} needs {', '.join(missing)}, which every CI run installs")
+            out.append(block)
             block.argument = f"needs {', '.join(missing)}: pip install -e '.[all]'"
-    for block in skipped:
-        print(f"README line {block.line}: not run ({block.argument})")
+    for block in out:
+        print(f"{block.where}: not run ({block.argument})")
+    return out
+
+
+def pages_with_runnable_blocks() -> list[Path]:
+    return [page for page in PAGES if any(runnable(b) for b in page_blocks(page))]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("page", pages_with_runnable_blocks(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_blocks_run_in_order_in_a_fresh_kernel(page, tmp_path):
+    blocks = [b for p in [*setup_pages(page), page] for b in page_blocks(p) if runnable(b)]
+    skipped = left_out(blocks)
     cells = [as_cell(b) for b in blocks if b not in skipped]
-    assert cells, "the README has no python blocks"
+    assert cells, f"{page.relative_to(ROOT)}: every block is left out"
     notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
                                                                   "language": "python"}})
     try:
         NotebookClient(notebook, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
     except CellExecutionError as error:
-        ran = [c.metadata["readme_line"] for c in notebook.cells if c.get("execution_count")]
-        pytest.fail(f"the README block at line {ran[-1] if ran else '?'} fails:\n{error}", pytrace=False)
-    errors = [c.metadata["readme_line"] for c in notebook.cells
-              if any(o.output_type == "error" for o in c.outputs)]
-    assert not errors, f"README blocks at lines {errors} show an error"
+        ran = [c.metadata["doc_line"] for c in notebook.cells if c.get("execution_count")]
+        pytest.fail(f"the block at {ran[-1] if ran else '?'} fails:\n{error}", pytrace=False)
+    errors = [c.metadata["doc_line"] for c in notebook.cells if any(o.output_type == "error" for o in c.outputs)]
+    assert not errors, f"blocks at {errors} show an error"
     # A newcomer copies these blocks: none may print a warning (a HectorFidelityWarning means the example
     # does what Hector would not; a DeprecationWarning, code that will break).
-    warned = {c.metadata["readme_line"]: o.text for c in notebook.cells for o in c.outputs
+    warned = {c.metadata["doc_line"]: o.text for c in notebook.cells for o in c.outputs
               if o.output_type == "stream" and o.name == "stderr" and "Warning" in o.text}
-    assert not warned, f"README blocks print warnings: {warned}"
+    assert not warned, f"blocks print warnings: {warned}"
+
+
+def test_every_block_has_a_known_language_and_marker():
+    for block in all_blocks():
+        assert block.language in LANGUAGES, f"{block.where}: a ```{block.language} block (known: {LANGUAGES})"
+        assert not block.marker or block.marker in MARKERS, f"{block.where}: doc-test marker {block.marker!r}"
+        assert block.marker != "skip" or block.argument, f"{block.where}: a skipped block must say why"
+    for page in PAGES:
+        for setup in setup_pages(page):
+            assert setup.exists(), f"{page.relative_to(ROOT)}: 'after' names {setup}, which does not exist"
+
+
+def test_the_readme_opens_with_the_two_commands_ci_runs():
+    first = page_blocks(README)[0]
+    assert (first.language, first.source) == ("bash", README_COMMANDS), "the README's first block changed"
+    ci = (ROOT / ".ci" / "run").read_text()
+    for command in README_COMMANDS.splitlines():
+        assert command in ci, f".ci/run no longer runs the README's {command!r}"
 
 
 def test_bash_blocks_parse_and_name_real_commands():
-    for block in readme_blocks():
+    for block in all_blocks():
         if block.language != "bash":
             continue
         checked = subprocess.run(["bash", "-n"], input=block.source, text=True, capture_output=True, timeout=30)
-        assert checked.returncode == 0, f"README line {block.line}: {checked.stderr}"
+        assert checked.returncode == 0, f"{block.where}: {checked.stderr}"
         for command in re.findall(r"python3? -m hector_nb (\w+)", block.source):
             shown = subprocess.run([sys.executable, "-m", "hector_nb", command, "--help"], capture_output=True,
                                    text=True, timeout=60)
-            assert shown.returncode == 0, f"README line {block.line}: python3 -m hector_nb {command}: {shown.stderr}"
+            assert shown.returncode == 0, f"{block.where}: python3 -m hector_nb {command}: {shown.stderr}"
 
 
 def test_yaml_blocks_parse():
-    for block in readme_blocks():
+    for block in all_blocks():
         if block.language == "yaml":
-            assert isinstance(yaml.safe_load(block.source), dict), f"README line {block.line}"
+            assert isinstance(yaml.safe_load(block.source), dict), block.where
 
 
-def readme_provider_classes() -> list[tuple[int, type]]:
-    """Every provider class a README block defines: a ``%%hector provider`` cell or a plugin file."""
+def as_python(block: Block) -> str:
+    """The block as plain Python for mypy: magic lines become comments; a cell magic whose body is not
+    Python (every one but ``%%hector provider``) becomes a comment whole."""
+    lines = block.source.splitlines()
+    if lines and lines[0].startswith("%%") and not lines[0].startswith("%%hector provider"):
+        return "\n".join(f"# {line}" for line in lines)
+    return "\n".join(f"# {line}" if line.lstrip().startswith("%") else line for line in lines)
+
+
+def module_name(page: Path, suffix: str = "") -> str:
+    return re.sub(r"\W", "_", f"{page.relative_to(ROOT).with_suffix('')}{suffix}")
+
+
+@pytest.mark.timeout(600)
+def test_mypy_passes_over_the_python_blocks(tmp_path):
+    """Each page's Python blocks as one module (later blocks use earlier names), each Python file a page
+    writes as one module of its own, checked with the project's mypy settings."""
+    modules: dict[str, str] = {}
+    for page in PAGES:
+        blocks = [b for b in page_blocks(page) if b.language == "python" and b.marker != "skip"]
+        cells = [as_python(b) for b in blocks if b.marker != "file"]
+        if cells:
+            modules[module_name(page)] = "\n\n".join(cells)
+        for block in blocks:
+            if block.marker == "file":
+                modules[module_name(page, f"_{block.argument}")] = block.source
+    assert len(modules) > 5, modules.keys()
+    for name, source in modules.items():
+        (tmp_path / f"{name}.py").write_text(source + "\n")
+    # MYPYPATH: this checkout's hector_nb, whichever one is installed.
+    checked = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
+                              "--cache-dir", str(tmp_path / ".mypy_cache"), *sorted(f"{n}.py" for n in modules)],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=540,
+                             env={**os.environ, "MYPYPATH": str(ROOT)})
+    assert checked.returncode == 0, f"mypy over the docs' blocks (module = page):\n{checked.stdout}{checked.stderr}"
+
+
+def readme_provider_classes() -> list[tuple[str, type]]:
+    """Every provider class a page's block defines: a ``%%hector provider`` cell or a plugin file."""
     from hector_nb import sdk
 
     bases = (sdk.LLMProvider, sdk.DatabaseProvider, sdk.EmbedderProvider)
     found = []
-    for block in readme_blocks():
+    for block in all_blocks():
         if block.language != "python" or "Provider)" not in block.source:
             continue
         source = block.source.split("\n", 1)[1] if block.source.startswith("%%hector provider") else block.source
-        namespace: dict = {"__name__": f"readme_line_{block.line}"}
-        exec(compile(source, f"README.md line {block.line}", "exec"), namespace)  # noqa: S102 - the README's own code
-        found += [(block.line, value) for value in namespace.values()
+        namespace: dict = {"__name__": module_name(block.page, f"_line_{block.line}")}
+        exec(compile(source, block.where, "exec"), namespace)  # noqa: S102 - the docs' own code
+        found += [(block.where, value) for value in namespace.values()
                   if isinstance(value, type) and issubclass(value, bases) and value not in bases
                   and value.__module__ == namespace["__name__"]]
     return found
@@ -144,21 +181,24 @@ def _checked(report, where: str) -> None:
     assert shown.empty, f"{where}:\n{shown[['check', 'verdict', 'happened']].to_string()}"
 
 
-def test_the_readme_providers_pass_check_with_no_warning(tmp_path):
+def test_the_docs_providers_pass_check_with_no_warning(tmp_path):
     import warnings
 
     import hector_nb
 
     classes = readme_provider_classes()
     assert {cls.__name__ for _, cls in classes} >= {"Shout", "MyLLM"}, classes
-    for line, cls in classes:
+    for where, cls in classes:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            _checked(hector_nb.check(cls()), f"README line {line}, {cls.__name__}")
-        assert not caught, f"README line {line}, {cls.__name__}: {[str(w.message) for w in caught]}"
-    # The plugin files the README writes, checked as Hector runs them, with the config its hector.yaml gives.
-    files = [b for b in readme_blocks() if b.marker == "file"]
+            _checked(hector_nb.check(cls()), f"{where}, {cls.__name__}")
+        assert not caught, f"{where}, {cls.__name__}: {[str(w.message) for w in caught]}"
+    # The plugin files the docs write, checked as Hector runs them, with the config their hector.yaml gives.
+    files = [b for b in all_blocks() if b.marker == "file"]
+    written: dict[str, str] = {}
     for block in files:
+        assert written.setdefault(block.argument, block.where) == block.where, \
+            f"{block.where} and {written[block.argument]} both write {block.argument}: give one another name"
         (tmp_path / block.argument).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / block.argument).write_text(block.source)
         if block.source.startswith("#!"):
@@ -167,7 +207,8 @@ def test_the_readme_providers_pass_check_with_no_warning(tmp_path):
                for section in yaml.safe_load((tmp_path / "hector.yaml").read_text())["plugins"].values()
                for entry in section.values()}
     executables = [b for b in files if b.source.startswith("#!") and (tmp_path / f"{b.argument}.plugin.yaml").exists()]
-    assert executables, "the README writes a plugin executable and its manifest"
+    assert executables, "the docs write a plugin executable and its manifest"
     for block in executables:
         _checked(hector_nb.check(tmp_path / block.argument, config=configs.get(block.argument, {})),
-                 f"README line {block.line}, {block.argument} run as Hector runs it")
+                 f"{block.where}, {block.argument} run as Hector runs it")
+
