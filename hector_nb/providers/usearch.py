@@ -7,7 +7,7 @@ imported when the provider is initialized, so hector_nb imports without it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,9 @@ class _Collection:
     index: Any
     #: USearch keys are integers: each id gets the next one, and the hit maps back.
     keys: dict[str, int] = field(default_factory=dict)
-    entries: dict[int, tuple[str, dict[str, str]]] = field(default_factory=dict)
+    #: Each key's hit without its score, serialized: parsing it back and setting the score costs about a
+    #: third of building the message from its id and metadata, which was as long as USearch's own search.
+    hits: dict[int, bytes] = field(default_factory=dict)
     next_key: int = 0
 
 
@@ -103,12 +105,12 @@ class USearchDatabase(sdk.DatabaseProvider):
             old = store.keys.get(id)
             if old is not None:  # the high-level index refuses duplicate keys: replace = remove + add
                 store.index.remove(old)
-                del store.entries[old]
+                del store.hits[old]
             key = store.next_key
             store.next_key += 1
             store.index.add(key, row)
             store.keys[id] = key
-            store.entries[key] = (id, dict(metadata))
+            store.hits[key] = _unscored_hit(id, metadata)
 
     def upsert_many(self, collection: str, ids: list[str], vectors: Any, metadata: list[dict[str, str]]) -> None:
         """One USearch ``add`` for many rows, as the engine's own bulk insert (the last of a repeated id wins)."""
@@ -131,12 +133,12 @@ class USearchDatabase(sdk.DatabaseProvider):
             if replaced:  # the index refuses duplicate keys: replace = remove + add, as upsert does
                 store.index.remove(replaced)
                 for key in replaced:
-                    del store.entries[key]
+                    del store.hits[key]
             keys = list(range(store.next_key, store.next_key + len(ids)))
             store.next_key += len(ids)
             store.index.add(np.asarray(keys, dtype=np.uint64), rows)
             store.keys.update(zip(ids, keys, strict=True))
-            store.entries.update(zip(keys, zip(ids, map(dict, metadata), strict=True), strict=True))
+            store.hits.update(zip(keys, map(_unscored_hit, ids, metadata), strict=True))
 
     def delete(self, collection: str, id: str) -> None:
         """Remove ``id``; a missing id or collection is nothing to do (Hector counts an error as a failure)."""
@@ -146,7 +148,7 @@ class USearchDatabase(sdk.DatabaseProvider):
                 return
             key = store.keys.pop(id)
             store.index.remove(key)
-            del store.entries[key]
+            del store.hits[key]
 
     def _score(self, distance: float) -> float:
         # USearch's distances: cos = 1 - cosine, ip = 1 - dot, l2sq = squared euclidean.
@@ -164,6 +166,17 @@ class USearchDatabase(sdk.DatabaseProvider):
                 return []
             matches = store.index.search(query, min(top_k, len(store.keys)))
             # As Python numbers first: a numpy scalar per hit costs more than the lookups.
-            hits = [(store.entries[key], self._score(distance))
-                    for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
-        return [search_result(id, score, metadata) for (id, metadata), score in hits]
+            found = [(store.hits[key], self._score(distance))
+                     for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
+        return [_scored(hit, score) for hit, score in found]
+
+
+def _unscored_hit(id: str, metadata: Mapping[str, str]) -> bytes:
+    """The hit ``id`` would be (its text where Hector reads it), without a score, serialized."""
+    return search_result(id, 0.0, metadata).SerializeToString()
+
+
+def _scored(hit: bytes, score: float) -> sdk.SearchResult:
+    result = sdk.SearchResult.FromString(hit)
+    result.score = score
+    return result
