@@ -22,6 +22,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from . import hector, sdk
@@ -32,7 +33,7 @@ from .host import InKernelTransport, InProcessTransport, RestartPolicy, Subproce
 from .host.clients import CLIENTS, DatabaseClient, EmbedderClient, LLMClient, PluginClient, expect, plugin_type_of
 from .host.deadlines import deadline
 from .host.transport import TransportKind
-from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, manifest_path, read_manifest
+from .manifest import PluginManifest, apply_config_schema, manifest_from_provider, manifest_path
 from .targets import (
     DatabaseBuiltin,
     EmbedderBuiltin,
@@ -327,13 +328,14 @@ class Session:
         kept = self._kept(spec.name, spec.path)
         if kept is not None:
             return kept
-        manifest = read_manifest(spec.path)
-        if manifest.type != spec.plugin_type:
+        # A hector.yaml names files only: resolved as a path, never as builtin:NAME or MODULE:CLASS.
+        target = resolve(Path(spec.path), "load")
+        if target.plugin_type != spec.plugin_type:
             raise InvalidConfig(spec.name, "load", f"{spec.source}: listed as a {spec.plugin_type} but its "
-                                f"manifest says {manifest.type}; move it to the right section")
-        if mode == hector.HECTOR and spec.name != manifest.name:
-            hector.warn_config_key_differs(spec.name, manifest.name)
-        return self.load(spec.path, name=spec.name, config=spec.config, fidelity=mode)
+                                f"manifest says {target.plugin_type}; move it to the right section")
+        if mode == hector.HECTOR and spec.name != target.name:
+            hector.warn_config_key_differs(spec.name, target.name)
+        return self.load(target, name=spec.name, config=spec.config, fidelity=mode)
 
     def _kept(self, name: str, path: str | os.PathLike[str]) -> PluginClient | None:
         """The plugin loaded as ``name`` from the executable ``path`` (or its manifest), if there is one."""

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
@@ -17,7 +18,16 @@ from hector_nb.hector import Fidelity
 from hector_nb.host.transport import TransportKind
 from hector_nb.manifest import PluginManifest, manifest_from_provider, write_manifest
 from hector_nb.providers import BUILTIN_NAMES, EchoLLM, builtin_class, builtin_plugin_path
-from hector_nb.targets import LaunchSpec, TargetKind, load_provider_class, require_provider, resolve
+from hector_nb.targets import (
+    DatabaseBuiltin,
+    EmbedderBuiltin,
+    LaunchSpec,
+    LLMBuiltin,
+    TargetKind,
+    load_provider_class,
+    require_provider,
+    resolve,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -164,3 +174,11 @@ def test_a_launch_spec_is_what_load_takes(session):
     spec = resolve("builtin:hashing")
     assert isinstance(spec, LaunchSpec)
     assert session.load(spec, name="h").embed("x").shape[0] > 0
+
+
+def test_the_typed_builtin_names_are_every_builtin_of_its_type():
+    typed = {"llm_provider": LLMBuiltin, "database_provider": DatabaseBuiltin, "embedder_provider": EmbedderBuiltin}
+    for plugin_type, names in typed.items():
+        assert {resolve(name).plugin_type for name in get_args(names)} == {plugin_type}
+    assert sorted(name for names in typed.values() for name in get_args(names)) == sorted(
+        f"builtin:{name}" for name in BUILTIN_NAMES)
