@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from .options import EXPORT, ONLY, SERVE, SET, Options, add_options, option
+
 
 class PathRefused(Exception):
     """A path given on the command line cannot be written; the message says why and what to do."""
@@ -39,22 +41,6 @@ def writable_file(file: Path, option: str) -> None:
         raise PathRefused(f"{option} {file}: the directory {file.parent} does not exist; create it first "
                           f"(mkdir -p {file.parent}) or choose another {option}")
     writable_directory(file.parent, option)
-
-
-def subcommand(subcommands: argparse._SubParsersAction, run: Callable[[argparse.Namespace], int]
-               ) -> argparse.ArgumentParser:
-    """The parser of the subcommand named after ``run(args) -> exit code``, whose docstring is its help."""
-    doc = run.__doc__ or ""
-    parser = subcommands.add_parser(run.__name__, help=doc.splitlines()[0] if doc else None, description=doc)
-    parser.set_defaults(run=run)
-    return parser
-
-
-def add_demo(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommand(subcommands, demo)
-    parser.add_argument("--query", default="copy a file to another directory", help="the search query")
-    parser.add_argument("--subprocess", action="store_true",
-                        help="run the built-in providers as plugin processes (as Hector would)")
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -99,24 +85,6 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_export(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommand(subcommands, export)
-    parser.add_argument("target", metavar="MODULE:CLASS",
-                        help="an importable provider class, FILE.py:CLASS, or builtin:NAME")
-    parser.add_argument("--out", required=True, help="directory to write the plugin into")
-    parser.add_argument("--name", help="plugin name (default: the class's manifest name)")
-    parser.add_argument("--version", help="manifest version (default: the class's)")
-    parser.add_argument("--author")
-    parser.add_argument("--description")
-    parser.add_argument("--requirement", action="append", default=[], metavar="PKG",
-                        help="extra requirement for requirements.txt (repeatable)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--python", help="the launcher's interpreter line (default: this Python, which has the "
-                                        "provider's packages; Hector's PATH may not lead to it)")
-    where.add_argument("--venv", action="store_true", help="create NAME.venv beside the launcher with the "
-                                                          "requirements installed, and name its Python")
-
-
 def export(args: argparse.Namespace) -> int:
     """Export a provider class as a plugin Hector loads: executable, .plugin.yaml, requirements.txt."""
     from .export import export_provider
@@ -128,12 +96,6 @@ def export(args: argparse.Namespace) -> int:
                              python=args.python, venv=args.venv)
     print(f"wrote {result.executable}\n      {result.manifest}\n      {result.requirements}")
     return 0
-
-
-def add_notebook(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommand(subcommands, notebook)
-    parser.add_argument("name", nargs="?", default="quickstart", help="quickstart (default) or export")
-    parser.add_argument("--port", type=int, help="the port to listen on (default: a free one)")
 
 
 def notebook(args: argparse.Namespace) -> int:
@@ -165,16 +127,6 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def add_check(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommand(subcommands, check)
-    parser.add_argument("path", metavar="PATH", help="a plugin executable, its .plugin.yaml, or builtin:NAME")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a config value passed to Initialize, as text (repeatable)")
-    parser.add_argument("--only", action="append", metavar="CHECK", help="run only this check (repeatable)")
-    parser.add_argument("--junit", metavar="FILE", help="also write the report as JUnit XML")
-    parser.add_argument("--timeout", type=float, default=5.0, help="deadline of each call, in seconds (default 5)")
-
-
 def check(args: argparse.Namespace) -> int:
     """Check a plugin against what Hector needs; exit code 1 when any check fails."""
     from .config import parse_settings
@@ -190,21 +142,6 @@ def check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def add_serve(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommand(subcommands, serve)
-    parser.add_argument("targets", nargs="+", metavar="TARGET",
-                        help="builtin:NAME, a plugin executable or its .plugin.yaml (Go or Python), or MODULE:CLASS")
-    parser.add_argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
-    parser.add_argument("--host", default="127.0.0.1", help="the address (default 127.0.0.1; any other needs "
-                                                             "--api-key)")
-    parser.add_argument("--api-key", help="a key every request must send as 'Authorization: Bearer KEY'")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a config value passed to every target's Initialize, as text (repeatable)")
-    parser.add_argument("--name", help="the model name of the one target (default: the provider's name)")
-    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate made on the fly (Hector "
-                                                           "v1's vector store works only over TLS)")
-
-
 def serve(args: argparse.Namespace) -> int:
     """Serve providers over the Ollama and OpenAI APIs for stock Hector, until interrupted."""
     from .bridge.command import serve_until_stopped
@@ -214,18 +151,59 @@ def serve(args: argparse.Namespace) -> int:
                                config=parse_settings(args.set), name=args.name, tls=args.tls)
 
 
+#: Each subcommand: its run function (named like it, its docstring the help) and its options (hector_nb.options,
+#: shared with the %hector magic where both have the command). A new subcommand is a function and a row here.
+COMMANDS: tuple[tuple[Callable[[argparse.Namespace], int], Options], ...] = (
+    (demo, (
+        option("--query", default="copy a file to another directory", help="the search query"),
+        option("--subprocess", action="store_true",
+               help="run the built-in providers as plugin processes (as Hector would)"),
+    )),
+    (export, (
+        option("target", metavar="MODULE:CLASS", help="an importable provider class, FILE.py:CLASS, or builtin:NAME"),
+        option("--name", help="plugin name (default: the class's manifest name)"),
+        *EXPORT,
+    )),
+    (notebook, (
+        option("name", nargs="?", default="quickstart", help="quickstart (default) or export"),
+        option("--port", type=int, help="the port to listen on (default: a free one)"),
+    )),
+    (check, (
+        option("path", metavar="PATH", help="a plugin executable, its .plugin.yaml, or builtin:NAME"),
+        SET,
+        ONLY,
+        option("--junit", metavar="FILE", help="also write the report as JUnit XML"),
+        option("--timeout", type=float, default=5.0, help="deadline of each call, in seconds (default 5)"),
+    )),
+    (serve, (
+        option("targets", nargs="+", metavar="TARGET",
+               help="builtin:NAME, a plugin executable or its .plugin.yaml (Go or Python), or MODULE:CLASS"),
+        *SERVE,
+        SET,
+        option("--name", help="the model name of the one target (default: the provider's name)"),
+    )),
+)
+
+
+def parser() -> argparse.ArgumentParser:
+    """``python -m hector_nb``'s parser: a subparser per row of :data:`COMMANDS`."""
+    main_parser = argparse.ArgumentParser(prog="python -m hector_nb",
+                                          description="Build, run, compare and export Hector plugins.")
+    subcommands = main_parser.add_subparsers(dest="command", required=True)
+    for run, options in COMMANDS:
+        doc = run.__doc__ or ""
+        sub = subcommands.add_parser(run.__name__, help=doc.splitlines()[0] if doc else None, description=doc)
+        add_options(sub, options).set_defaults(run=run)
+    return main_parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hector_nb",
-                                     description="Build, run, compare and export Hector plugins.")
-    subcommands = parser.add_subparsers(dest="command", required=True)
-    # One add_NAME function per subcommand: a new subcommand is its run function, its add_NAME, and a name here.
-    for add in (add_demo, add_export, add_notebook, add_check, add_serve):
-        add(subcommands)
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     from .errors import HectorError
 
     try:
-        return args.run(args)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
     except (HectorError, PathRefused) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

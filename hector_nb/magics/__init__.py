@@ -6,24 +6,26 @@ are traitlets, e.g. ``%config HectorMagics.timeout = 60``.
 
 from __future__ import annotations
 
+import argparse
 import math
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.utils.text import dedent
 from traitlets import Enum, Float, TraitError, validate
 
 from ..errors import HectorError, PluginTimeout, ProviderError
 from ..hector import FIDELITY_MODES, HECTOR
 from ..plugin.servicers import error_text
+from ..sessions import Session
 from . import check, evaluate, export, generate, plugins, provider, serve, vectors  # noqa: F401 - importing registers the subcommands
 from .arguments import expand_variables, split_arguments
 from .base import SUBCOMMANDS, MagicContext, did_you_mean
 
 
-def _unknown_options(parser, argv: list[str]) -> str:
+def _unknown_options(parser: argparse.ArgumentParser, argv: list[str]) -> str:
     """Did-you-mean hints for the ``--options`` in ``argv`` that ``parser`` does not know."""
     known = [option for action in parser._actions for option in action.option_strings]
     hints = []
@@ -40,7 +42,7 @@ def _unknown_options(parser, argv: list[str]) -> str:
 _TEXT_ARGUMENTS = {"prompt", "text", "query"}
 
 
-def _quote_hint(name: str, parser, argv: list[str], error: str) -> str:
+def _quote_hint(name: str, parser: argparse.ArgumentParser, argv: list[str], error: str) -> str:
     """For words left over after the arguments (an unquoted prompt), the same line with them quoted."""
     _, found, rest = error.partition("unrecognized arguments: ")
     extra = rest.split()
@@ -66,20 +68,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _help(name: str) -> str:
-    function, _ = SUBCOMMANDS[name]
-    text = dedent(function.__doc__ or "").replace(f"%{function.__name__}", f"%hector {name}", 1).strip()
-    # magic_arguments writes the usage as a reST literal block ("::" then the indented usage).
-    return text.removeprefix("::").strip()
-
-
 def overview() -> str:
     lines = ["%hector SUBCOMMAND [options]   (%hector SUBCOMMAND --help for its options)", ""]
-    for name, (function, cell) in SUBCOMMANDS.items():
-        summary = (function.parser.description or "").strip().splitlines()[0]
-        lines.append(f"  {name:<10} {summary}{'  [also %%hector]' if cell else ''}")
+    for name, command in SUBCOMMANDS.items():
+        lines.append(f"  {name:<10} {command.summary}{'  [also %%hector]' if command.takes_cell else ''}")
     return "\n".join(lines)
 
+
+#: IPython's decorators and Magics.__init__, which it leaves unannotated, with the types they have here.
+_Method = Callable[["HectorMagics", str, "str | None"], Any]
+_line_cell_magic = cast("Callable[[_Method], _Method]", line_cell_magic)
+_no_var_expand = cast("Callable[[_Method], _Method]", no_var_expand)
+_magics_init = cast("Callable[[Magics, Any], None]", Magics.__init__)
 
 #: What each numeric setting counts, for its error message.
 _UNITS = {"timeout": "seconds", "stream_fps": "redraws per second"}
@@ -111,17 +111,17 @@ class HectorMagics(Magics):
                              f"e.g. %config HectorMagics.{name} = {proposal['trait'].default_value:g}")
         return value
 
-    def __init__(self, shell, session) -> None:
-        super().__init__(shell)
+    def __init__(self, shell: Any, session: Session) -> None:
+        _magics_init(self, shell)
         self.session = session
         self.session.timeout = self.timeout
         self.observe(lambda change: setattr(self.session, "timeout", change["new"]), names="timeout")
         self.session.fidelity = self.fidelity
         self.observe(lambda change: setattr(self.session, "fidelity", change["new"]), names="fidelity")
 
-    @no_var_expand
-    @line_cell_magic
-    def hector(self, line: str, cell: str | None = None):
+    @_no_var_expand
+    @_line_cell_magic
+    def hector(self, line: str, cell: str | None = None) -> Any:
         """Build, run and compare Hector plugins: %hector --help lists the subcommands."""
         name, _, rest = line.strip().partition(" ")
         if name in ("", "-h", "--help", "help"):
@@ -130,11 +130,11 @@ class HectorMagics(Magics):
         if name not in SUBCOMMANDS:
             raise UsageError(f"unknown subcommand {name!r}{did_you_mean(name, SUBCOMMANDS)}; "
                              "%hector --help lists them")
-        function, takes_cell = SUBCOMMANDS[name]
-        if cell is not None and not takes_cell:
+        command = SUBCOMMANDS[name]
+        if cell is not None and not command.takes_cell:
             raise UsageError(f"%%hector {name} takes no cell body; use the line magic %hector {name}")
         if rest.split(maxsplit=1)[:1] in (["-h"], ["--help"]):  # maxsplit: the rest may be a 2 MB prompt
-            print(_help(name))
+            print(command.parser.format_help().strip())
             return None
         assert self.shell is not None  # magics run inside an IPython shell
         rest = expand_variables(rest, self.shell.user_ns, f"%hector {name}")
@@ -143,13 +143,13 @@ class HectorMagics(Magics):
         except ValueError as exc:
             raise UsageError(f"%hector {name}: {exc} (check the quotes)") from None
         try:
-            args = function.parser.parse_args(argv)
+            args = command.parser.parse_args(argv)
         except UsageError as exc:
-            hints = _unknown_options(function.parser, argv)
+            hints = _unknown_options(command.parser, argv)
             raise UsageError(f"%hector {name}: {hints}; %hector {name} --help lists the options" if hints
-                             else str(exc) + _quote_hint(name, function.parser, argv, str(exc))) from None
+                             else str(exc) + _quote_hint(name, command.parser, argv, str(exc))) from None
         try:
-            return function(MagicContext(self.session, self.shell, self), args, cell)
+            return command.run(MagicContext(self.session, self.shell, self), args, cell)
         except HectorError as exc:
             if isinstance(exc, PluginTimeout) and exc.deadline is not None:  # a call's deadline: the magic's fixes
                 raise UsageError(
@@ -178,7 +178,7 @@ class HectorMagics(Magics):
         return ""
 
 
-def remember_cause(result) -> None:
+def remember_cause(result: object) -> None:
     """After a cell whose %hector failed, make the underlying exception the shell's last one.
 
     IPython shows a UsageError as one line and records it as the last error, so

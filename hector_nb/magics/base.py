@@ -6,35 +6,69 @@ import argparse
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast
+from inspect import cleandoc
+from typing import Any, NoReturn, TypeVar, cast
 
+from IPython.core.display import Image as IPythonImage
+from IPython.core.display_functions import display as ipython_display
 from IPython.core.error import UsageError
 
 from ..errors import WrongPluginType
 from ..host.clients import ClientType, plugin_type_of
+from ..options import Options, add_options
 from ..sessions import Session
 
+#: IPython's display() and Image, which it leaves unannotated, with the types they are called with here.
+display = cast("Callable[[object], None]", ipython_display)
+Image = cast("Callable[..., object]", IPythonImage)
+Stored = TypeVar("Stored")
 
-class Subcommand(Protocol):
-    """A ``%hector`` subcommand: ``function(ctx, args, cell)``, with the parser ``magic_arguments`` attached."""
-
-    parser: argparse.ArgumentParser
-    __name__: str
-
-    def __call__(self, ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> Any: ...
-
-
-#: name -> (function, takes a cell body)
-SUBCOMMANDS: dict[str, tuple[Subcommand, bool]] = {}
-Function = TypeVar("Function", bound=Callable[..., Any])
+#: A subcommand's function: ``run(ctx, args, cell)``, its result shown as the cell's output.
+Run = Callable[["MagicContext", argparse.Namespace, "str | None"], Any]
 
 
-def subcommand(name: str, cell: bool = False) -> Callable[[Function], Function]:
-    """Register ``function(ctx, args, cell)`` as ``%hector NAME`` (and ``%%hector NAME`` when ``cell``)."""
+class MagicParser(argparse.ArgumentParser):
+    """A subcommand's parser: a mistake is a UsageError (one line in the notebook), never a SystemExit."""
 
-    def register(function: Function) -> Function:
-        SUBCOMMANDS[name] = (cast(Subcommand, function), cell)
-        return function
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+class _UsageFirst(argparse.RawDescriptionHelpFormatter):
+    """Help that starts with the usage line itself (``%hector search [--embedder EMBEDDER] ...``)."""
+
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, prefix="")
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """A ``%hector NAME`` subcommand: its function, its parser, and whether ``%%hector NAME`` takes a cell."""
+
+    run: Run
+    parser: MagicParser
+    takes_cell: bool
+
+    @property
+    def summary(self) -> str:
+        """The first line of its description."""
+        return (self.parser.description or "").strip().splitlines()[0]
+
+
+#: name -> subcommand, in the order they registered (the order of ``%hector --help``)
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def subcommand(name: str, options: Options = (), cell: bool = False) -> Callable[[Run], Run]:
+    """Register ``run(ctx, args, cell)`` as ``%hector NAME`` (and ``%%hector NAME`` when ``cell``), its arguments
+    parsed by ``options`` (a table of :mod:`hector_nb.options`) and its help the function's docstring."""
+
+    def register(run: Run) -> Run:
+        parser = MagicParser(prog=f"%hector {name}", description=cleandoc(run.__doc__ or ""),
+                             formatter_class=_UsageFirst, add_help=False)
+        SUBCOMMANDS[name] = Subcommand(run, add_options(parser, options), cell)
+        return run
 
     return register
 
@@ -60,7 +94,8 @@ class MagicContext:
             value = getattr(value, attribute)
         return value
 
-    def store(self, name: str | None, value: Any) -> Any:
+    def store(self, name: str | None, value: Stored) -> Stored:
+        """``value``, also put in the notebook's variable ``name`` when one is given."""
         if name:
             self.shell.user_ns[name] = value
         return value

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from IPython.core.magic_arguments import argument, magic_arguments
+import argparse
+from typing import TYPE_CHECKING
 
+from ..options import ONLY, option
 from .base import MagicContext, subcommand
 
+if TYPE_CHECKING:
+    import pandas
 
-@subcommand("check")
-@magic_arguments()
-@argument("name", help="a loaded plugin (any transport)")
-@argument("--only", action="append", metavar="CHECK", help="run only this check (repeatable)")
-@argument("--out", help="store the report (a DataFrame) in this variable too")
-def check(ctx: MagicContext, args, cell):
+
+@subcommand("check", [
+    option("name", help="a loaded plugin (any transport)"),
+    ONLY,
+    option("--out", help="store the report (a DataFrame) in this variable too"),
+])
+def check(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
     """Check a loaded plugin against what Hector needs: one row per check, verdict, what happened, the fix."""
     return ctx.store(args.out, ctx.session.check(args.name, only=args.only))

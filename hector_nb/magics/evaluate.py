@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import io
+from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.display import Image, display
 
 from ..datasets import Dataset
 from ..evaluation import evaluate, plot
-from .base import MagicContext, subcommand
-from .vectors import report_dropped, threshold_argument
+from ..options import option
+from .base import Image, MagicContext, display, subcommand
+from .vectors import THRESHOLD, report_dropped
+
+if TYPE_CHECKING:
+    import pandas
+    from matplotlib.figure import Figure
 
 
 def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
@@ -25,24 +30,24 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
     return {key.strip(): settings}
 
 
-@subcommand("eval")
-@magic_arguments()
-@argument("dbs", help="database plugins, comma-separated: DB1[,DB2,...]")
-@argument("collection", help="the collection holding the dataset's corpus")
-@argument("--dataset", required=True, metavar="VAR", help="a dataset variable (hector_nb.datasets.load_beir)")
-@argument("--embedder", required=True, help="the embedder the corpus was upserted with")
-@argument("--k", type=int, default=10, help="rank cutoff of every measure (default 10)")
-@argument("--reference", help="an exact database to measure recall against (gets its own row)")
-@argument("--sweep", metavar="KEY=V1,V2,...",
-          help="evaluate each database once per value of a config key (re-initialized, its collection rebuilt "
-               "from the dataset's corpus)")
-@argument("--at-recall", type=float, metavar="X", help="mark the fastest row whose recall reaches X")
-@argument("--repeat", type=int, metavar="N",
-          help="search each query N times, keep its fastest time (default 1; 3 with --at-recall, whose pick "
-               "compares speeds)")
-@argument("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot")
-@threshold_argument
-def evaluate_databases(ctx: MagicContext, args, cell):
+@subcommand("eval", [
+    option("dbs", help="database plugins, comma-separated: DB1[,DB2,...]"),
+    option("collection", help="the collection holding the dataset's corpus"),
+    option("--dataset", required=True, metavar="VAR", help="a dataset variable (hector_nb.datasets.load_beir)"),
+    option("--embedder", required=True, help="the embedder the corpus was upserted with"),
+    option("--k", type=int, default=10, help="rank cutoff of every measure (default 10)"),
+    option("--reference", help="an exact database to measure recall against (gets its own row)"),
+    option("--sweep", metavar="KEY=V1,V2,...",
+           help="evaluate each database once per value of a config key (re-initialized, its collection rebuilt "
+                "from the dataset's corpus)"),
+    option("--at-recall", type=float, metavar="X", help="mark the fastest row whose recall reaches X"),
+    option("--repeat", type=int, metavar="N",
+           help="search each query N times, keep its fastest time (default 1; 3 with --at-recall, whose pick "
+                "compares speeds)"),
+    option("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot"),
+    THRESHOLD,
+])
+def evaluate_databases(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
     """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS,
     and the same measures as Hector sees them (``hector_*``: hits below ``--threshold`` dropped).
 
@@ -74,12 +79,12 @@ def evaluate_databases(ctx: MagicContext, args, cell):
     return frame
 
 
-def _repeat(args) -> int:
+def _repeat(args: argparse.Namespace) -> int:
     """--repeat, else 3 passes when --at-recall picks the fastest (one pass cannot tell speed from noise)."""
     return args.repeat if args.repeat is not None else 3 if args.at_recall is not None else 1
 
 
-def figure_png(figure) -> bytes:
+def figure_png(figure: Figure) -> bytes:
     """The figure as PNG bytes: a static image that survives in a saved notebook."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)

@@ -2,27 +2,20 @@
 
 from __future__ import annotations
 
-from IPython.core.magic_arguments import argument, magic_arguments
+import argparse
 
 from .. import sdk
 from ..errors import ExportError
-from ..export import export_provider
+from ..export import ExportResult, export_provider
+from ..options import EXPORT, option
 from .base import MagicContext, subcommand
 
 
-@subcommand("export")
-@magic_arguments()
-@argument("name", help="a loaded provider (by plugin name) or a provider class of the notebook")
-@argument("--out", required=True, help="directory to write the plugin into")
-@argument("--version", help="manifest version (default: the class's)")
-@argument("--author")
-@argument("--description")
-@argument("--requirement", action="append", default=[], metavar="PKG", help="extra requirement (repeatable)")
-@argument("--python", help="the launcher's interpreter line (default: this kernel's Python, which has the "
-                           "provider's packages)")
-@argument("--venv", action="store_true",
-          help="create NAME.venv beside the launcher with the requirements installed, and name its Python")
-def export(ctx: MagicContext, args, cell):
+@subcommand("export", [
+    option("name", help="a loaded provider (by plugin name) or a provider class of the notebook"),
+    *EXPORT,
+])
+def export(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> ExportResult:
     """Export a provider as a plugin: executable, .plugin.yaml and requirements.txt (no config values)."""
     if args.name in ctx.session:
         provider = ctx.session.get(args.name).provider

@@ -2,39 +2,42 @@
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
+import argparse
 
-from ..display import TextView, WidgetView, run_stream
+from IPython.core.error import UsageError
+
+from .. import sdk
+from ..display import Generation, TextView, WidgetView, run_stream
 from ..errors import ProviderError
 from ..host.clients import LLMClient
+from ..options import option
 from .arguments import expand_variables
 from .base import MagicContext, subcommand
 
 
-def stream_view(ctx: MagicContext):
+def stream_view(ctx: MagicContext) -> TextView | WidgetView:
     """A widget where a widget frontend can exist (a kernel), progressive text elsewhere."""
     mode = ctx.settings.widgets
     in_kernel = type(ctx.shell).__name__ == "ZMQInteractiveShell"
     return WidgetView() if mode == "always" or (mode == "auto" and in_kernel) else TextView()
 
 
-@subcommand("generate", cell=True)
-@magic_arguments()
-@argument("name", help="an LLM plugin")
-@argument("prompt", nargs="?", help='the prompt, quoted; {var} takes a variable (the cell body in %%%%hector)')
-@argument("--system", help="a system message before the prompt (sent as Hector does: ROLE_UNSPECIFIED)")
-@argument("--as-agent", action="store_true",
-          help="send what a default Hector agent sends: its ~19,600-character system prompt (or --system) "
-               "and tool list, the prompt, and its ten tool definitions (unless --tools)")
-@argument("--tool-result", metavar="TEXT",
-          help="with --as-agent: the agent's next turn, after the model called a tool and the tool answered "
-               "TEXT (five messages; Hector passes the result as an empty ROLE_AGENT message, so TEXT reaches "
-               "the plugin only in lenient fidelity)")
-@argument("--tools", metavar="VAR", help="a variable holding tool definitions (ToolDefinition or dicts)")
-@argument("--no-stream", action="store_true", help="one Generate call instead of a live stream")
-@argument("--out", metavar="VAR", help="store the result in this variable")
-def generate(ctx: MagicContext, args, cell):
+@subcommand("generate", [
+    option("name", help="an LLM plugin"),
+    option("prompt", nargs="?", help='the prompt, quoted; {var} takes a variable (the cell body in %%%%hector)'),
+    option("--system", help="a system message before the prompt (sent as Hector does: ROLE_UNSPECIFIED)"),
+    option("--as-agent", action="store_true",
+           help="send what a default Hector agent sends: its ~19,600-character system prompt (or --system) "
+                "and tool list, the prompt, and its ten tool definitions (unless --tools)"),
+    option("--tool-result", metavar="TEXT",
+           help="with --as-agent: the agent's next turn, after the model called a tool and the tool answered "
+                "TEXT (five messages; Hector passes the result as an empty ROLE_AGENT message, so TEXT reaches "
+                "the plugin only in lenient fidelity)"),
+    option("--tools", metavar="VAR", help="a variable holding tool definitions (ToolDefinition or dicts)"),
+    option("--no-stream", action="store_true", help="one Generate call instead of a live stream"),
+    option("--out", metavar="VAR", help="store the result in this variable"),
+], cell=True)
+def generate(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> sdk.GenerateResponse | Generation | None:
     """Generate with an LLM plugin, streamed live (tokens, time and tokens/s shown)."""
     prompt = expand_variables(cell.strip(), ctx.shell.user_ns, "the cell") if cell is not None else args.prompt
     if not prompt:

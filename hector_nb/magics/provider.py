@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 import atexit
 import importlib
@@ -9,12 +10,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import sdk
 from ..config import parse_settings
+from ..host.clients import PluginClient
+from ..options import SET, option
 from .base import MagicContext, subcommand
 
 _cell_modules: Path | None = None
@@ -41,16 +44,16 @@ def _provider_class_names(cell: str) -> list[str]:
     return [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
 
 
-def _pick(namespace: dict, names: list[str]) -> type[sdk.Provider]:
-    providers = [namespace[n] for n in names if isinstance(namespace.get(n), type)
-                 and issubclass(namespace[n], sdk.Provider) and namespace[n].plugin_type]
+def _pick(namespace: dict[str, object], names: list[str]) -> type[sdk.Provider]:
+    providers = [value for value in map(namespace.get, names)
+                 if isinstance(value, type) and issubclass(value, sdk.Provider) and value.plugin_type]
     if not providers:
         raise UsageError("the cell defines no provider class: subclass hector_nb.sdk.LLMProvider, "
                          "DatabaseProvider or EmbedderProvider")
     return providers[-1]
 
 
-def _cell_module(name: str, cell: str):
+def _cell_module(name: str, cell: str) -> ModuleType:
     """The cell as an importable module, so a plugin process can import the class too."""
     # One module per name: every character a module name cannot hold is spelled out (bot-1 and bot_1 differ).
     module_name = "hector_nb_cell_" + "".join(c if c.isascii() and c.isalnum() else f"_{ord(c):x}_" for c in name)
@@ -65,13 +68,12 @@ def _cell_module(name: str, cell: str):
                          "put the imports and helpers it needs inside the cell") from None
 
 
-@subcommand("provider", cell=True)
-@magic_arguments()
-@argument("--name", help="register it under this name (default: the class's manifest name)")
-@argument("--subprocess", action="store_true", help="serve it as a real plugin process")
-@argument("--set", action="append", default=[], metavar="KEY=VALUE",
-          help="a config value passed to Initialize, as text (repeatable)")
-def provider(ctx: MagicContext, args, cell):
+@subcommand("provider", [
+    option("--name", help="register it under this name (default: the class's manifest name)"),
+    option("--subprocess", action="store_true", help="serve it as a real plugin process"),
+    SET,
+], cell=True)
+def provider(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> PluginClient:
     """Define a provider class in the cell and register it; running the cell again replaces it."""
     if cell is None or not cell.strip():
         raise UsageError("%%hector provider takes the provider's class in the cell body")

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
+import argparse
+from typing import TYPE_CHECKING
 
+from IPython.core.error import UsageError
+
+from ..options import SERVE, option
 from .base import MagicContext, subcommand
 
+if TYPE_CHECKING:
+    import pandas
 
-@subcommand("serve")
-@magic_arguments()
-@argument("names", nargs="?", help="comma-separated plugin names, e.g. shout,minilm (default: every plugin, "
-                                   "as they are loaded)")
-@argument("--port", type=int, default=0, help="the port to listen on (default: a free one)")
-@argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1; any other needs "
-                                               "--api-key)")
-@argument("--api-key", help="a key every request must send as 'Authorization: Bearer KEY'")
-@argument("--tls", action="store_true", help="serve HTTPS with a certificate made on the fly (Hector v1's vector "
-                                            "store works only over TLS); prints the certificate's path")
-@argument("--log", action="store_true", help="show the requests the running bridge answered, as a DataFrame")
-@argument("--stop", action="store_true", help="stop the running bridges")
-def serve(ctx: MagicContext, args, cell):
+
+@subcommand("serve", [
+    option("names", nargs="?", help="comma-separated plugin names, e.g. shout,minilm (default: every plugin, "
+                                    "as they are loaded)"),
+    *SERVE,
+    option("--log", action="store_true", help="show the requests the running bridge answered, as a DataFrame"),
+    option("--stop", action="store_true", help="stop the running bridges"),
+])
+def serve(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame | None:
     """Serve providers over the Ollama and OpenAI APIs (databases as Hector's vector store), so stock Hector
     (v1 or v2) uses them.
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.display import display
 
 from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
@@ -14,17 +15,20 @@ from ..errors import ProviderError, says_missing
 from ..hector import SEARCH_THRESHOLD
 from ..host.clients import DatabaseClient, EmbedderClient
 from ..ingest import upsert_frame
-from .base import MagicContext, subcommand
+from ..options import option
+from .base import MagicContext, display, subcommand
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas
+
+#: ``--threshold X``: Hector's ``search.threshold``, 0.5 by default; 0 shows every hit as kept.
+THRESHOLD = option("--threshold", type=float, default=SEARCH_THRESHOLD, metavar="X",
+                   help=f"Hector's search.threshold: its document store drops hits scoring below it (default "
+                        f"{SEARCH_THRESHOLD:g}, as Hector's; 0 to disable)")
 
 
-def threshold_argument(magic):
-    """``--threshold X``: Hector's ``search.threshold``, 0.5 by default; 0 shows every hit as kept."""
-    return argument("--threshold", type=float, default=SEARCH_THRESHOLD, metavar="X",
-                    help=f"Hector's search.threshold: its document store drops hits scoring below it (default "
-                         f"{SEARCH_THRESHOLD:g}, as Hector's; 0 to disable)")(magic)
-
-
-def report_dropped(dropped, threshold: float) -> None:
+def report_dropped(dropped: Mapping[str, int], threshold: float) -> None:
     """One line per database whose hits Hector would drop."""
     for name, count in dict(dropped).items():
         if count:
@@ -32,28 +36,28 @@ def report_dropped(dropped, threshold: float) -> None:
                   "(--threshold 0 to show them as kept)")
 
 
-@subcommand("embed")
-@magic_arguments()
-@argument("name", help="an embedder plugin")
-@argument("text", help="the text, quoted")
-@argument("--out", metavar="VAR", help="store the vector in this variable")
-def embed(ctx: MagicContext, args, cell):
+@subcommand("embed", [
+    option("name", help="an embedder plugin"),
+    option("text", help="the text, quoted"),
+    option("--out", metavar="VAR", help="store the vector in this variable"),
+])
+def embed(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> np.ndarray:
     """Embed a text; the vector is a numpy array."""
     return ctx.store(args.out, ctx.client(args.name, EmbedderClient).embed(args.text))
 
 
-@subcommand("upsert")
-@magic_arguments()
-@argument("db", help="a database plugin")
-@argument("collection")
-@argument("--from", dest="frame", metavar="DF_VAR", required=True, help="a DataFrame variable")
-@argument("--text-column", required=True, help="the column to embed")
-@argument("--id-column", help="the column of ids (default: a column named id, else the index)")
-@argument("--embedder", required=True, help="an embedder plugin")
-@argument("--create", action="store_true",
-          help="call CreateCollection first; Hector's document store never does, so by default the plugin "
-               "must create the collection on the first upsert, as under Hector")
-def upsert(ctx: MagicContext, args, cell):
+@subcommand("upsert", [
+    option("db", help="a database plugin"),
+    option("collection"),
+    option("--from", dest="frame", metavar="DF_VAR", required=True, help="a DataFrame variable"),
+    option("--text-column", required=True, help="the column to embed"),
+    option("--id-column", help="the column of ids (default: a column named id, else the index)"),
+    option("--embedder", required=True, help="an embedder plugin"),
+    option("--create", action="store_true",
+           help="call CreateCollection first; Hector's document store never does, so by default the plugin "
+                "must create the collection on the first upsert, as under Hector"),
+])
+def upsert(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> int:
     """Embed a DataFrame's text column and upsert it; other columns become metadata.
 
     As Hector's document store does, no CreateCollection is sent (unless --create):
@@ -77,7 +81,7 @@ def upsert(ctx: MagicContext, args, cell):
     return count
 
 
-def query_vector(ctx: MagicContext, args):
+def query_vector(ctx: MagicContext, args: argparse.Namespace) -> Any:
     """The vector to search with: ``--vector VAR``, or the quoted query embedded by ``--embedder``."""
     if not args.vector and not args.embedder:
         raise UsageError("give --embedder E to embed the query (or --vector VAR)")
@@ -88,16 +92,19 @@ def query_vector(ctx: MagicContext, args):
     return ctx.client(args.embedder, EmbedderClient).embed(args.query)
 
 
-@subcommand("search")
-@magic_arguments()
-@argument("db", help="a database plugin")
-@argument("collection")
-@argument("query", nargs="?", help="the query text, quoted")
-@argument("--embedder", help="the embedder that embeds the query")
-@argument("--top-k", type=int, default=5)
-@argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
-@threshold_argument
-def search(ctx: MagicContext, args, cell):
+#: What a search takes after its database(s): the collection, the query (or its vector), and the cut-offs.
+QUERY = (
+    option("collection"),
+    option("query", nargs="?", help="the query text, quoted"),
+    option("--embedder", help="the embedder that embeds the query"),
+    option("--top-k", type=int, default=5),
+    option("--vector", metavar="VAR", help="search with this vector instead of embedding a query"),
+    THRESHOLD,
+)
+
+
+@subcommand("search", [option("db", help="a database plugin"), *QUERY])
+def search(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
     """Search a collection: a table of rank, id, score, hector_keeps, content and metadata.
 
     ``hector_keeps`` says which hits Hector's document store would keep (score
@@ -113,9 +120,8 @@ def search(ctx: MagicContext, args, cell):
     return frame
 
 
-
 @contextlib.contextmanager
-def creating_hint(collection: str):
+def creating_hint(collection: str) -> Iterator[None]:
     """A search of a collection that does not exist says which magic creates it."""
     try:
         yield
@@ -127,17 +133,12 @@ def creating_hint(collection: str):
         raise
 
 
-@subcommand("compare")
-@magic_arguments()
-@argument("dbs", help="database plugins, comma-separated: DB1,DB2[,...]")
-@argument("collection")
-@argument("query", nargs="?", help="the query text, quoted")
-@argument("--embedder", help="the embedder that embeds the query")
-@argument("--top-k", type=int, default=5)
-@argument("--reference", help="a database to measure recall@k against")
-@argument("--vector", metavar="VAR", help="search with this vector instead of embedding a query")
-@threshold_argument
-def compare(ctx: MagicContext, args, cell):
+@subcommand("compare", [
+    option("dbs", help="database plugins, comma-separated: DB1,DB2[,...]"),
+    *QUERY,
+    option("--reference", help="a database to measure recall@k against"),
+])
+def compare(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
     """Search several databases with one query: results side by side, overlap@k and recall@k."""
     names = [n.strip() for n in args.dbs.split(",") if n.strip()]
     if len(names) < 2:
