@@ -2,40 +2,116 @@
 
 ``%load_ext hector_nb`` registers the ``%hector`` magics. A :class:`Session`
 holds named plugins; :func:`session` returns the kernel's one Session, shared by
-the magics and code (both live in :mod:`hector_nb.sessions`). Plugin authors
-import :mod:`hector_nb.sdk`. The public API is imported lazily, so a plugin
-process importing ``hector_nb.sdk`` does not pay for the notebook side (pandas,
-widgets).
+the magics and code. Plugin authors import :mod:`hector_nb.sdk`.
+
+What is public
+--------------
+Three modules are public, and only these:
+
+- ``hector_nb``: the names in its ``__all__`` (sessions, clients, the check,
+  evaluation and comparison, typed results, enums, errors, datasets, export);
+- ``hector_nb.sdk``: what a plugin author writes providers with;
+- ``hector_nb.providers``: the built-in providers.
+
+Every other module (``hector_nb.sessions``, ``hector_nb.host.*``,
+``hector_nb.conformance.*``...) is internal: its names may move or change
+without notice; import them from ``hector_nb`` instead. The pytest plugin
+(``hector_nb.conformance.pytest_plugin``) is loaded by pytest through its
+``pytest11`` entry point, not imported. ``tests/layout/test_public_api.py``
+holds the package to this: every public name resolves and ``__all__`` is complete.
+
+The names are imported lazily, on first use, so a plugin process importing
+``hector_nb.sdk`` does not pay for the notebook side (pandas, widgets).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["Session", "check", "evaluate", "session", "load_ipython_extension", "unload_ipython_extension",
-           "__version__"]
+
+#: Public name -> the internal module (relative to hector_nb) that defines it.
+_PUBLIC = {
+    "Session": "sessions",
+    "evaluate": "evaluation",
+    "compare_search": "compare", "Comparison": "compare",
+    "SearchResults": "display", "Generation": "display",
+    "CheckReport": "conformance.report",
+    "PluginClient": "host.clients", "LLMClient": "host.clients", "DatabaseClient": "host.clients",
+    "EmbedderClient": "host.clients",
+    "Fidelity": "hector", "HectorFidelityWarning": "hector",
+    "TransportKind": "host.transport",
+    "load_corpus": "data", "STDLIB_QRELS": "data",
+    "Dataset": "datasets", "load_beir": "datasets",
+    "export_provider": "export",
+    **dict.fromkeys(["HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
+                     "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError",
+                     "InvalidInput", "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError",
+                     "ExportError", "DatasetError"], "errors"),
+}
+
+# Spelled out, not built from _PUBLIC: type checkers and linters read a literal list (the test keeps the two equal).
+__all__ = [
+    "check", "session", "load_ipython_extension", "unload_ipython_extension", "__version__",
+    "Session", "evaluate", "compare_search", "Comparison", "SearchResults", "Generation", "CheckReport",
+    "PluginClient", "LLMClient", "DatabaseClient", "EmbedderClient", "Fidelity", "HectorFidelityWarning",
+    "TransportKind", "load_corpus", "STDLIB_QRELS", "Dataset", "load_beir", "export_provider",
+    "HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
+    "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError", "InvalidInput",
+    "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError", "ExportError", "DatasetError",
+]
 
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterable
 
-    from .conformance import CheckReport
+    from .compare import Comparison, compare_search
+    from .conformance.report import CheckReport
+    from .data import STDLIB_QRELS, load_corpus
+    from .datasets import Dataset, load_beir
+    from .display import Generation, SearchResults
+    from .errors import (
+        CallCancelled,
+        ConfigError,
+        DatasetError,
+        ExportError,
+        HandshakeError,
+        HectorError,
+        InvalidInput,
+        ManifestError,
+        OperationError,
+        PartialLoad,
+        PluginCrashed,
+        PluginError,
+        PluginGaveUp,
+        PluginNotAnswering,
+        PluginNotFound,
+        PluginTimeout,
+        ProviderError,
+        SettingsError,
+        WrongPluginType,
+    )
     from .evaluation import evaluate
-    from .host.clients import PluginClient
+    from .export import export_provider
+    from .hector import Fidelity, HectorFidelityWarning
+    from .host.clients import DatabaseClient, EmbedderClient, LLMClient, PluginClient
+    from .host.transport import TransportKind
     from .plugin.sdk import Provider
     from .sessions import Session
 
+
 def __getattr__(name: str) -> Any:
-    if name == "Session":
-        from .sessions import Session
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # looked up once: the next access is a plain attribute
+    return value
 
-        return Session
-    if name == "evaluate":
-        from .evaluation import evaluate
 
-        return evaluate
-    raise AttributeError(f"module 'hector_nb' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def check(plugin: PluginClient | Provider | str | os.PathLike[str], *, config: dict[str, Any] | None = None,

@@ -80,7 +80,7 @@ def demo(args: argparse.Namespace) -> int:
         print(f"\n== cosine ({cosine.transport}) beside euclidean ({euclidean.transport}): the ids per rank")
         print(frame.xs("id", axis=1, level="field").to_string())
         print(f"\nrecall@5 against cosine: {RECALL_DEFINITION}")
-        print(frame.attrs["recall@k"].to_frame().to_string())
+        print(frame.recall.to_frame().to_string())
         print("\n", session.list().to_string(index=False))
     return 0
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import html
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
+
+import pandas
 
 from . import sdk
 from .hector import STREAM_TOOL_CALL_NOTE, hector_keeps
-
-if TYPE_CHECKING:
-    import pandas
 
 #: Frontend updates per second at most, however fast chunks arrive.
 DEFAULT_FPS = 20.0
@@ -69,12 +68,8 @@ class Generation:
     def _ipython_display_(self) -> None:
         # The live view already shows this generation in the cell that streamed it: an unassigned
         # `%hector generate` would otherwise print this object's repr under the widget.
-        from IPython import get_ipython
-        from IPython.display import display
-
-        shell = get_ipython()
-        if self.shown_in_cell is None or shell is None or shell.execution_count != self.shown_in_cell:
-            display({"text/plain": _plain(self)}, raw=True)
+        if self.shown_in_cell is None or _execution_count() != self.shown_in_cell:
+            _show({"text/plain": _plain(self)})
 
     def add(self, chunk: sdk.StreamChunk) -> None:
         """Take one chunk into account.
@@ -111,13 +106,12 @@ class WidgetView:
 
     def __init__(self) -> None:
         import ipywidgets as widgets
-        from IPython.display import display
 
         self.text = widgets.HTML()  # wrapping comes with the text: a <pre> styled pre-wrap
         self.tools = widgets.HTML()
         self.status = widgets.HTML()
         self.widget = widgets.VBox([self.text, self.tools, self.status])
-        self.handle = display(self._bundle("(streaming…)"), raw=True, display_id=True)
+        self.handle = _show(self._bundle("(streaming…)"), display_id=True)
 
     def _bundle(self, text: str) -> dict[str, Any]:
         view = {"model_id": self.widget.model_id, "version_major": 2, "version_minor": 0}
@@ -133,6 +127,23 @@ class WidgetView:
         self.status.value = _status_html(generation, final)
         if final:
             self.handle.update(self._bundle(_plain(generation)), raw=True)
+
+
+def _show(bundle: dict[str, Any], **options: Any) -> Any:
+    """IPython's ``display`` of a raw mime bundle; its handle with ``display_id=True``."""
+    from IPython.display import display
+
+    show: Callable[..., Any] = display  # named with a type: IPython's functions are untyped
+    return show(bundle, raw=True, **options)
+
+
+def _execution_count() -> int | None:
+    """The running IPython's execution count; None outside IPython."""
+    from IPython.core.getipython import get_ipython
+
+    shell_of: Callable[[], Any] = get_ipython  # named with a type: IPython's functions are untyped
+    shell = shell_of()
+    return None if shell is None else int(shell.execution_count)
 
 
 def _plain(generation: Generation) -> str:
@@ -243,17 +254,32 @@ def metadata_columns(result: sdk.SearchResult) -> dict[str, str]:
     return columns
 
 
-def results_frame(results: Iterable[sdk.SearchResult], threshold: float | None = None) -> pandas.DataFrame:
+class SearchResults(pandas.DataFrame):  # type: ignore[misc, unused-ignore]  # pandas has no type information here
+    """A database's hits as a table: ``rank``, ``id``, ``score``, (``hector_keeps``), ``content``, then one column
+    per metadata key (see :func:`results_frame`)."""
+
+    @property
+    def _constructor(self) -> type[SearchResults]:
+        return SearchResults
+
+    @property
+    def hector_dropped(self) -> int | None:
+        """How many of these hits Hector's document store would drop (their score is below its threshold);
+        None when the table has no ``hector_keeps`` column (no threshold was given)."""
+        if KEEPS_COLUMN not in self.columns:
+            return None
+        return int((~self[KEEPS_COLUMN].astype(bool)).sum())
+
+
+def results_frame(results: Iterable[sdk.SearchResult], threshold: float | None = None) -> SearchResults:
     """Search results as a table: rank, id, score, content, then one column per metadata key.
 
     A metadata key that collides with one of those four is shown as ``meta.KEY``
     (see :func:`metadata_columns`). With a ``threshold`` above 0 (Hector's
     ``search.threshold``, :data:`hector_nb.hector.SEARCH_THRESHOLD`), a
     ``hector_keeps`` column after ``score`` says which hits Hector's document
-    store would keep, and ``frame.attrs["hector_dropped"]`` how many it would drop.
+    store would keep, and :attr:`SearchResults.hector_dropped` how many it would drop.
     """
-    import pandas
-
     results = list(results)
     rows = [
         {**metadata_columns(r), "rank": rank, "id": r.id, "score": r.score, "content": r.content}
@@ -264,8 +290,6 @@ def results_frame(results: Iterable[sdk.SearchResult], threshold: float | None =
         fields.insert(fields.index("score") + 1, KEEPS_COLUMN)
         for row, result in zip(rows, results, strict=True):
             row[KEEPS_COLUMN] = hector_keeps(result.score, threshold)
-    frame = pandas.DataFrame(rows, columns=fields) if not rows else pandas.DataFrame(rows)
-    frame = frame[fields + [c for c in frame.columns if c not in fields]]
-    if KEEPS_COLUMN in fields:
-        frame.attrs["hector_dropped"] = int((~frame[KEEPS_COLUMN].astype(bool)).sum())
-    return frame
+    frame = SearchResults(rows, columns=fields) if not rows else SearchResults(rows)
+    ordered: SearchResults = frame[fields + [c for c in frame.columns if c not in fields]]
+    return ordered

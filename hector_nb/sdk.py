@@ -9,4 +9,9 @@ plugin carries) and is re-exported under this stable name::
 from __future__ import annotations
 
 from .plugin.sdk import *  # noqa: F403 - this module is the public name of plugin.sdk
-from .plugin.sdk import ChunkLike, HealthResult, __all__  # noqa: F401 - the aliases are not in __all__
+
+# The aliases are not in __all__: named `as` themselves so a type checker sees them re-exported.
+from .plugin.sdk import ChunkLike as ChunkLike
+from .plugin.sdk import HealthResult as HealthResult
+from .plugin.sdk import VectorLike as VectorLike
+from .plugin.sdk import __all__ as __all__

@@ -116,7 +116,7 @@ def search(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pan
     with creating_hint(args.collection):
         # The frame's hector_keeps column and the line below say what Hector drops: no warning on top.
         frame = results_frame(db.search(args.collection, vector, args.top_k, threshold=0), args.threshold)
-    report_dropped({args.db: frame.attrs.get("hector_dropped", 0)}, args.threshold)
+    report_dropped({args.db: frame.hector_dropped or 0}, args.threshold)
     return frame
 
 
@@ -149,10 +149,11 @@ def compare(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pa
     vector = query_vector(ctx, args)
     with creating_hint(args.collection):
         frame = compare_search(databases, args.collection, vector, args.top_k, args.reference, args.threshold)
-    report_dropped(frame.attrs.get("hector_dropped", {}), args.threshold)
+    if frame.hector_dropped is not None:
+        report_dropped(frame.hector_dropped, args.threshold)
     print(f"overlap@{args.top_k} between the databases: {OVERLAP_DEFINITION}")
-    display(frame.attrs["overlap@k"].round(2))
+    display(frame.overlap.round(2))
     if args.reference:
         print(f"recall@{args.top_k} against {args.reference}: {RECALL_DEFINITION}")
-        display(frame.attrs["recall@k"].round(2).to_frame())
+        display(frame.recall.round(2).to_frame())
     return frame

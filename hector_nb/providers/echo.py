@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from .. import sdk
@@ -57,7 +58,8 @@ class EchoLLM(sdk.LLMProvider):
         calls = self._tool_calls(messages, tools)
         return sdk.GenerateResponse(text=text, tool_calls=calls, tokens_used=len(text.split()))
 
-    def generate_streaming(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]):
+    def generate_streaming(self, messages: list[sdk.Message], tools: list[sdk.ToolDefinition]
+                           ) -> Iterator[sdk.ChunkLike]:
         text = self._answer(messages)
         for index, word in enumerate(re.findall(r"\S+\s*|\s+", text)):
             if index and self.delay:

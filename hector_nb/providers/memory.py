@@ -12,6 +12,7 @@ import math
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -140,7 +141,8 @@ class _Collection:
     def products(self, count: int, query: np.ndarray) -> np.ndarray:
         """The dot product of ``query`` with each of the first ``count`` rows: one matrix product per block."""
         if count <= len(self.blocks[0]):
-            return self.blocks[0][:count] @ query
+            in_one_block: np.ndarray = self.blocks[0][:count] @ query
+            return in_one_block
         products = np.empty(count, dtype=np.float32)
         for block, first, end, at in self._spans(0, count):
             np.matmul(block[first:end], query, out=products[at:at + end - first])
@@ -178,14 +180,14 @@ def _grown(array: np.ndarray, capacity: int) -> np.ndarray:
     return array
 
 
-def _checked(vector, store: _Collection, collection: str, what: str) -> np.ndarray:
+def _checked(vector: sdk.VectorLike, store: _Collection, collection: str, what: str) -> np.ndarray:
     row = np.asarray(vector, dtype=np.float32)
     if row.shape != (store.dimension,):
         raise ValueError(f"collection {collection!r} holds {store.dimension}-dimensional vectors, {what} {row.size}")
     return _finite(row, "the query vector" if "query" in what else "the vector")
 
 
-def _checked_rows(vectors, count: int, store: _Collection, collection: str) -> np.ndarray:
+def _checked_rows(vectors: Any, count: int, store: _Collection, collection: str) -> np.ndarray:
     rows = np.asarray(vectors, dtype=np.float32)
     if rows.ndim != 2 or rows.shape != (count, store.dimension):
         got = rows.shape[1] if rows.ndim == 2 else "ragged"
@@ -262,7 +264,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
     def _keep(self, collection: str, store: _Collection) -> None:
         self._collections.setdefault(collection, store)
 
-    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+    def upsert(self, collection: str, id: str, vector: sdk.VectorLike, metadata: dict[str, str]) -> None:
         with self._lock:
             vector = np.asarray(vector, dtype=np.float32)  # converted once: a list costs more than the write
             store = self._target(collection, vector.size)
@@ -271,7 +273,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
             store.reserve(len(store.ids) + 1)
             store.write_one(store.place(id, dict(metadata)), row)
 
-    def upsert_many(self, collection: str, ids: Sequence[str], vectors, metadata: Sequence[dict[str, str]]
+    def upsert_many(self, collection: str, ids: Sequence[str], vectors: Any, metadata: Sequence[dict[str, str]]
                     ) -> None:
         """All rows at once: checked first (nothing is written when one is wrong), the last of a repeated id wins."""
         with self._lock:
@@ -340,7 +342,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
         order = np.argsort(distances, kind="stable")[:k]
         return candidates[order], euclidean_similarity(distances[order])
 
-    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+    def search(self, collection: str, vector: sdk.VectorLike, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
             store = self._get(collection)
             query = _checked(vector, store, collection, "the query has")

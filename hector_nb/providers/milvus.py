@@ -137,10 +137,10 @@ class MilvusDatabase(sdk.DatabaseProvider):
         self._client.drop_collection(name)
         self._dimensions.pop(name, None)
 
-    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+    def upsert(self, collection: str, id: str, vector: sdk.VectorLike, metadata: dict[str, str]) -> None:
         self.upsert_many(collection, [id], [vector], [metadata])
 
-    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+    def upsert_many(self, collection: str, ids: list[str], vectors: Any, metadata: list[dict[str, str]]) -> None:
         """One Milvus upsert for many rows (the last of a repeated id wins)."""
         rows = {}
         for id, vector, meta in zip(ids, vectors, metadata, strict=True):
@@ -160,7 +160,7 @@ class MilvusDatabase(sdk.DatabaseProvider):
         if self._dimension(collection) is not None:
             self._client.delete(collection_name(collection), ids=[id])
 
-    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+    def search(self, collection: str, vector: sdk.VectorLike, top_k: int) -> list[sdk.SearchResult]:
         vector = floats(vector)
         if self._dimension(collection) is None:
             return []  # nothing written yet: Hector's document store may search before its first upsert

@@ -125,7 +125,8 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
         mask = feeds["attention_mask"][:, :, None].astype(np.float32)
         pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        unit: np.ndarray = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return unit
 
     def embed_many(self, texts: list[str]) -> np.ndarray:
         """Embeddings of ``texts`` (one row each), ``batch_size`` texts per ONNX run.
@@ -175,7 +176,8 @@ class MiniLMEmbedder(sdk.EmbedderProvider):
     def _answer(slot: list[Any]) -> np.ndarray:
         if isinstance(slot[0], Exception):
             raise slot[0]
-        return slot[0]
+        vectors: np.ndarray = slot[0]
+        return vectors
 
     def get_embedder_info(self) -> sdk.EmbedderInfo:
         if self._session is None:

@@ -134,10 +134,10 @@ class QdrantDatabase(sdk.DatabaseProvider):
             self._client.delete_collection(collection)
             self._dimensions.pop(collection, None)
 
-    def upsert(self, collection: str, id: str, vector, metadata: dict[str, str]) -> None:
+    def upsert(self, collection: str, id: str, vector: sdk.VectorLike, metadata: dict[str, str]) -> None:
         self.upsert_many(collection, [id], [vector], [metadata])
 
-    def upsert_many(self, collection: str, ids: list[str], vectors, metadata: list[dict[str, str]]) -> None:
+    def upsert_many(self, collection: str, ids: list[str], vectors: Any, metadata: list[dict[str, str]]) -> None:
         """One Qdrant upsert for many points (the last of a repeated id wins)."""
         points = {}
         rows: dict[str, list[float]] = {}
@@ -161,7 +161,7 @@ class QdrantDatabase(sdk.DatabaseProvider):
             if self._dimension(collection) is not None:
                 self._client.delete(collection, points_selector=self._models.PointIdsList(points=[point_id(id)]))
 
-    def search(self, collection: str, vector, top_k: int) -> list[sdk.SearchResult]:
+    def search(self, collection: str, vector: sdk.VectorLike, top_k: int) -> list[sdk.SearchResult]:
         query = floats(vector)
         with self._lock:
             if self._dimension(collection) is None:

@@ -12,9 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 USER_CODE = """
-from hector_nb import Session
-from hector_nb.hector import Fidelity
-from hector_nb.host.transport import TransportKind
+import hector_nb
+from hector_nb import Comparison, Fidelity, Session, TransportKind, compare_search
 from hector_nb.providers import EchoLLM, MemoryDatabase
 
 session = Session()
@@ -26,6 +25,9 @@ session.add("echo-2", EchoLLM()).search("docs", [1.0])
 session.load("builtin:echo").generate("a prompt")
 session.load("builtin:hashing", transport=TransportKind.IN_KERNEL, fidelity=Fidelity.LENIENT).embed("a text")
 session.load_database("plugins/my-db", transport="subprocess").search("docs", [1.0, 0.0])
+passed: bool = hector_nb.check("builtin:echo").ok
+compared: Comparison = compare_search({"memory": session.database("memory")}, "docs", [1.0], reference="memory")
+compared.recall.round(2)
 """
 
 

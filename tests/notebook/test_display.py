@@ -5,11 +5,12 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 from hector_nb import display, sdk
-from hector_nb.compare import comparison_frame, overlap_at_k, recall_at_k
-from hector_nb.display import TextView, run_stream
+from hector_nb.compare import Comparison, comparison_frame, overlap_at_k, recall_at_k
+from hector_nb.display import SearchResults, TextView, results_frame, run_stream
 
 
 class CountingView:
@@ -92,10 +93,29 @@ def test_overlap_and_recall():
     frame = comparison_frame(results, top_k=2, reference="one")
     assert frame.loc[1, ("one", "id")] == "a" and frame.loc[2, ("two", "id")] == "c"
     assert frame.loc[1, ("one", "content")] == "A"
-    assert frame.attrs["overlap@k"].loc["one", "two"] == 0.5
-    assert frame.attrs["recall@k"].to_dict() == {"one": 1.0, "two": 0.5}
+    assert frame.overlap.loc["one", "two"] == 0.5
+    assert frame.recall.to_dict() == {"one": 1.0, "two": 0.5}
     with pytest.raises(ValueError, match="reference 'three' is not among"):
         comparison_frame(results, 2, reference="three")
+
+
+def test_a_comparison_carries_its_measures_as_typed_attributes_and_a_derived_table_is_plain():
+    results = {"one": [sdk.SearchResult(id="a", score=0.9)], "two": [sdk.SearchResult(id="b", score=0.3)]}
+    frame = comparison_frame(results, top_k=3, threshold=0.5)
+    assert isinstance(frame, Comparison) and frame.top_k == 3 and frame.reference is None
+    assert frame.hector_dropped.to_dict() == {"one": 0, "two": 1}
+    assert comparison_frame(results, top_k=3).hector_dropped is None, "no threshold: nothing measured"
+    with pytest.raises(ValueError, match="no reference database .* reference=NAME"):
+        _ = frame.recall
+    # A slice no longer holds the whole result lists the measures describe: it is a plain table.
+    assert type(frame.round(2)) is pd.DataFrame and type(frame.loc[[1]]) is pd.DataFrame
+
+
+def test_search_results_count_what_hector_drops_from_their_own_column():
+    frame = results_frame([sdk.SearchResult(id="a", score=0.9), sdk.SearchResult(id="b", score=0.2)], threshold=0.5)
+    assert isinstance(frame, SearchResults) and frame.hector_dropped == 1
+    assert frame[frame["score"] > 0.5].hector_dropped == 0, "a selection counts its own rows"
+    assert results_frame([sdk.SearchResult(id="a", score=0.9)]).hector_dropped is None, "no threshold, no column"
 
 
 def test_the_status_counts_tokens_while_the_stream_runs(monkeypatch):

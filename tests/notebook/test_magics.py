@@ -151,7 +151,7 @@ def test_upsert_search_and_compare(ip):
                                         "--reference cos")
     assert list(frame.columns.get_level_values(0).unique()) == ["cos", "dot"]
     assert frame.loc[1, ("cos", "id")] == "d"
-    assert frame.attrs["recall@k"]["cos"] == 1.0
+    assert frame.recall["cos"] == 1.0
 
 
 @pytest.mark.parametrize("line, message", [

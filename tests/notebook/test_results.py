@@ -61,8 +61,8 @@ def test_a_dataframe_with_an_id_column_keeps_its_ids(ip):
 def test_overlap_and_recall_count_the_hits_actually_returned():
     same = [hit(i) for i in "abcd"]
     frame = comparison_frame({"x": same, "y": list(same)}, top_k=5, reference="x")
-    assert frame.attrs["overlap@k"].loc["x", "y"] == 1.0
-    assert frame.attrs["recall@k"].to_dict() == {"x": 1.0, "y": 1.0}
+    assert frame.overlap.loc["x", "y"] == 1.0
+    assert frame.recall.to_dict() == {"x": 1.0, "y": 1.0}
     assert list(frame.index) == [1, 2, 3, 4], "only ranks some database returned are rows"
     assert not frame.isna().all(axis=1).any()
 
@@ -97,7 +97,7 @@ def test_hector_drops_hits_below_its_threshold_and_search_and_compare_show_which
     assert list(found.columns[:5]) == ["rank", "id", "score", "hector_keeps", "content"]
     assert found["hector_keeps"].tolist() == [score >= 0.5 for score in found["score"]]
     dropped = int((~found["hector_keeps"]).sum())
-    assert dropped and found.attrs["hector_dropped"] == dropped
+    assert dropped and found.hector_dropped == dropped
     out = capsys.readouterr().out
     assert f"near: Hector would drop {dropped} hit(s) scoring below search.threshold 0.5" in out
     everything = ip.run_line_magic("hector", 'search near fruit "red apples" --embedder hashing --top-k 3 '
@@ -107,11 +107,11 @@ def test_hector_drops_hits_below_its_threshold_and_search_and_compare_show_which
     assert strict["hector_keeps"].tolist() == [True, False, False]  # only the exact text scores 1
     compared = ip.run_line_magic("hector", 'compare near,far fruit "red apples" --embedder hashing --top-k 3')
     assert compared[("far", "hector_keeps")].tolist() == [s >= 0.5 for s in compared[("far", "score")]]
-    assert compared.attrs["hector_dropped"].to_dict() == {
+    assert compared.hector_dropped.to_dict() == {
         name: int((compared[(name, "score")] < 0.5).sum()) for name in ("near", "far")}
 
 
 def test_results_frame_marks_what_hector_keeps():
     frame = results_frame([hit("a", 0.9), hit("b", 0.5), hit("c", 0.49)], threshold=0.5)
-    assert frame["hector_keeps"].tolist() == [True, True, False] and frame.attrs["hector_dropped"] == 1
+    assert frame["hector_keeps"].tolist() == [True, True, False] and frame.hector_dropped == 1
     assert list(results_frame([], threshold=0.5).columns) == ["rank", "id", "score", "hector_keeps", "content"]
