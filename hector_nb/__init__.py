@@ -9,7 +9,7 @@ What is public
 Three modules are public, and only these:
 
 - ``hector_nb``: the names in its ``__all__`` (sessions, clients, the check,
-  evaluation and comparison, typed results, enums, errors, datasets, export);
+  evaluation and comparison, ingestion, typed results, enums, errors, datasets, export);
 - ``hector_nb.sdk``: what a plugin author writes providers with;
 - ``hector_nb.providers``: the built-in providers.
 
@@ -45,6 +45,7 @@ _PUBLIC = {
     "load_corpus": "data", "STDLIB_QRELS": "data",
     "Dataset": "datasets", "load_beir": "datasets",
     "export_provider": "export",
+    "upsert_frame": "ingest",
     **dict.fromkeys(["HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
                      "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError",
                      "InvalidInput", "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError",
@@ -57,6 +58,7 @@ __all__ = [
     "Session", "evaluate", "compare_search", "Comparison", "SearchResults", "Generation", "CheckReport",
     "PluginClient", "LLMClient", "DatabaseClient", "EmbedderClient", "Fidelity", "HectorFidelityWarning",
     "TransportKind", "load_corpus", "STDLIB_QRELS", "Dataset", "load_beir", "export_provider",
+    "upsert_frame",
     "HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
     "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError", "InvalidInput",
     "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError", "ExportError", "DatasetError",
@@ -97,6 +99,7 @@ if TYPE_CHECKING:
     from .hector import Fidelity, HectorFidelityWarning
     from .host.clients import DatabaseClient, EmbedderClient, LLMClient, PluginClient
     from .host.transport import TransportKind
+    from .ingest import upsert_frame
     from .plugin.sdk import Provider
     from .sessions import Session
 
