@@ -65,15 +65,52 @@ class _Run:
     passes: list[float] = field(default_factory=list)
 
 
-def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, dataset: Dataset,
+@dataclass(repr=False)
+class Evaluation:
+    """What :func:`evaluate` found: the summary table (shown as the result in a notebook), every query's
+    measures, and the pick at a recall.
+
+    ``table`` is indexed by database (``name key=value`` per swept setting), one
+    column per measure; ``per_query`` is indexed by ``(database, query_id)``, with
+    each query's measures and ``latency_ms``.
+    """
+
+    table: pandas.DataFrame
+    per_query: pandas.DataFrame
+    #: The rank cutoff of every measure.
+    k: int
+    #: The reference database's name (whose top k ``ref_recall@k`` compares with), or None.
+    reference: str | None
+    #: The swept config key, or None.
+    sweep: str | None
+    #: The recall the fastest row had to reach, or None.
+    at_recall: float | None
+    #: Passes over the queries; each query kept its fastest time.
+    repeat: int
+    #: Hector's ``search.threshold`` the ``hector_*`` columns apply (0: no such columns).
+    threshold: float
+    #: The fastest row reaching ``at_recall``, or None (none reached it, or no ``at_recall``).
+    fastest_at_recall: str | None = None
+    #: The rows reaching ``at_recall`` as fast as ``fastest_at_recall`` within the noise of their passes.
+    as_fast_within_noise: list[str] = field(default_factory=list)
+
+    def _repr_html_(self) -> str | None:
+        html: str | None = self.table._repr_html_()
+        return html
+
+    def __repr__(self) -> str:
+        return repr(self.table)
+
+
+def evaluate(databases: Sequence[str | DatabaseClient], collection: str, dataset: Dataset,
              embedder: str | EmbedderClient, k: int = 10, reference: str | DatabaseClient | None = None, *,
              sweep: Mapping[str, Sequence[Any]] | None = None, at_recall: float | None = None,
              repeat: int = 1, threshold: float = SEARCH_THRESHOLD,
-             session: Session | None = None) -> pandas.DataFrame:
+             session: Session | None = None) -> Evaluation:
     """Search ``collection`` in every database with ``dataset``'s judged queries and score the results.
 
-    ``databases`` (names or clients, or ``"db1,db2"``) and ``embedder`` (a name or
-    a client) are loaded plugins; the ``collection`` must already hold the
+    ``databases`` (a list of names or clients) and ``embedder`` (a name or a
+    client) are loaded plugins; the ``collection`` must already hold the
     dataset's corpus, embedded by the same embedder (``%hector upsert`` does
     that). ``reference`` (usually an exact
     database) adds ``ref_recall@k``; it gets its own row, and need not be listed
@@ -84,16 +121,16 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
     --from ds.corpus --text-column text --id-column id`` does); the loaded plugin
     and its ``collection`` stay exactly as they were; ``at_recall=0.95`` marks
     the fastest row whose ``ref_recall@k`` reaches 0.95 (column
-    ``fastest_at_recall``, and ``frame.attrs["fastest_at_recall"]``); the rows
+    ``fastest_at_recall``, and :attr:`Evaluation.fastest_at_recall`); the rows
     reaching it whose QPS is as high within the noise (the spread between one
-    row's passes) are ``frame.attrs["as_fast_within_noise"]``. ``repeat=3``
+    row's passes) are :attr:`Evaluation.as_fast_within_noise`. ``repeat=3``
     searches every query three times and keeps its fastest time, as ann-benchmarks
     keeps the best of several runs: steadier speed on a busy machine.
     ``threshold`` is Hector's ``search.threshold``: the ``hector_*`` columns score
     what Hector's document store keeps of each ranking (0: no such columns).
 
-    Returns a DataFrame indexed by database (``name key=value`` per swept setting);
-    ``frame.attrs["per_query"]`` holds every query's metrics and latency.
+    Returns an :class:`Evaluation`: its ``table`` indexed by database (``name
+    key=value`` per swept setting), its ``per_query`` every query's metrics and latency.
     """
     import pandas
     from tqdm.auto import tqdm
@@ -108,8 +145,9 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
         import hector_nb
 
         session = hector_nb.session()
-    if isinstance(databases, str):  # "db1,db2", as the magic takes them
-        databases = [name.strip() for name in databases.split(",") if name.strip()]
+    if isinstance(databases, str):
+        raise TypeError(f"databases is a list of names or clients, e.g. {databases.split(',')!r}, not the text "
+                        f"{databases!r}")
     clients = _unique_clients(_plugin(session, item, sdk.PLUGIN_TYPE_DATABASE) for item in databases)
     if not clients:
         raise ValueError("no databases to evaluate: pass at least one loaded database plugin")
@@ -137,12 +175,12 @@ def evaluate(databases: str | Iterable[str | DatabaseClient], collection: str, d
         {run.label: _per_query(run, ids, dataset.qrels, k, runs[0] if reference_client else None, threshold)
          for run in runs},
         names=["database", "query_id"])
-    frame = _summary(runs, per_query, sweep)
-    frame.attrs.update(k=k, reference=reference_client.name if reference_client else None, per_query=per_query,
-                       sweep=_sweep_key(sweep), at_recall=at_recall, repeat=repeat, threshold=threshold)
+    result = Evaluation(_summary(runs, per_query, sweep), per_query, k,
+                        reference_client.name if reference_client else None, _sweep_key(sweep), at_recall, repeat,
+                        threshold)
     if at_recall is not None:
-        _mark_fastest(frame, f"ref_recall@{k}", at_recall, {run.label: _spread(run.passes) for run in runs})
-    return frame
+        _mark_fastest(result, {run.label: _spread(run.passes) for run in runs})
+    return result
 
 
 def judged_queries(dataset: Dataset) -> pandas.DataFrame:
@@ -323,23 +361,25 @@ def _spread(passes: Sequence[float]) -> float:
     return max(passes) / min(passes) - 1.0 if len(passes) > 1 and min(passes) > 0 else 0.0
 
 
-def _mark_fastest(frame: pandas.DataFrame, recall: str, at_recall: float, spread: Mapping[str, float]) -> None:
+def _mark_fastest(result: Evaluation, spread: Mapping[str, float]) -> None:
     """Mark the fastest row reaching ``at_recall``, and list the rows as fast within the noise.
 
     Two rows are told apart only when their QPS differ by more than either row's own
     passes differ (``spread``): otherwise which is "fastest" is the machine's noise.
     """
-    reaching = frame[frame[recall] >= at_recall]
-    fastest = None if reaching.empty else reaching["qps"].idxmax()
+    assert result.at_recall is not None
+    frame = result.table
+    reaching = frame[frame[f"ref_recall@{result.k}"] >= result.at_recall]
+    fastest = None if reaching.empty else str(reaching["qps"].idxmax())
     frame["fastest_at_recall"] = frame.index == fastest
-    frame.attrs["fastest_at_recall"] = fastest
+    result.fastest_at_recall = fastest
     best = reaching["qps"].max()
-    frame.attrs["as_fast_within_noise"] = [
+    result.as_fast_within_noise = [
         label for label in reaching.index if label != fastest
         and best / reaching.at[label, "qps"] - 1.0 <= max(spread.get(str(fastest), 0.0), spread.get(label, 0.0))]
 
 
-def plot(frame: pandas.DataFrame) -> Figure:
+def plot(result: Evaluation) -> Figure:
     """Recall against queries per second (log scale): a point per database, a line per swept database.
 
     Recall is ``ref_recall@k`` when the evaluation had a reference, else
@@ -349,9 +389,8 @@ def plot(frame: pandas.DataFrame) -> Figure:
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
-    k = frame.attrs.get("k", 10)
+    frame, k, key = result.table, result.k, result.sweep
     recall = f"ref_recall@{k}" if f"ref_recall@{k}" in frame else f"recall@{k}"
-    key = frame.attrs.get("sweep")
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     axes = figure.subplots()
     groups = frame.groupby("plugin", sort=False) if key else ((label, frame.loc[[label]]) for label in frame.index)
@@ -363,10 +402,10 @@ def plot(frame: pandas.DataFrame) -> Figure:
                 axes.annotate(str(value), (x, y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         else:
             axes.scatter(rows[recall], rows["qps"], s=40, color=color, label=str(name))
-    at_recall = frame.attrs.get("at_recall")
+    at_recall = result.at_recall
     if at_recall is not None:
         axes.axvline(at_recall, color="grey", linestyle="--", linewidth=1, label=f"recall {at_recall:g}")
-        fastest = frame.attrs.get("fastest_at_recall")
+        fastest = result.fastest_at_recall
         if fastest is not None:
             axes.scatter([frame.loc[fastest, recall]], [frame.loc[fastest, "qps"]], marker="*", s=240,
                          facecolors="none", edgecolors="black", label=f"fastest: {fastest}")
@@ -374,7 +413,7 @@ def plot(frame: pandas.DataFrame) -> Figure:
     plain = FuncFormatter(lambda value, _: f"{value:g}")
     axes.yaxis.set_major_formatter(plain)
     axes.yaxis.set_minor_formatter(plain)
-    axes.set_xlabel(recall + (f" (against {frame.attrs['reference']})" if recall.startswith("ref_") else ""))
+    axes.set_xlabel(recall + (f" (against {result.reference})" if recall.startswith("ref_") else ""))
     axes.set_ylabel("queries per second")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)

@@ -189,8 +189,8 @@ reach (1.0: every judged answer at the top, best first), so the hashing embedder
 matches words, scores near 0.4 and a sentence embedder such as MiniLM far higher, whatever the
 database; ref_recall@10 says how much of the exact search's top ten an engine finds (1.0 for
 exact engines, less for a narrow approximate search), and p50/p95 and QPS what that costs.
-The per-query scores are in `frame.attrs["per_query"]`; `hector_nb.evaluate(...)` is the same
-call in Python."""),
+The result is an `Evaluation`: the table shown is `.table`, the per-query scores are in
+`.per_query`; `hector_nb.evaluate(...)` is the same call in Python."""),
     new_code_cell("%unload_ext hector_nb"),
 ]
 

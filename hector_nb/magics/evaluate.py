@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 from IPython.core.error import UsageError
 
 from ..datasets import Dataset
-from ..evaluation import evaluate, plot
+from ..evaluation import Evaluation, evaluate, plot
 from ..options import option
 from .base import Image, MagicContext, display, subcommand
 from .vectors import THRESHOLD, report_dropped
 
 if TYPE_CHECKING:
-    import pandas
     from matplotlib.figure import Figure
 
 
@@ -47,12 +46,12 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
     option("--no-plot", action="store_true", help="only the table, no recall-vs-QPS plot"),
     THRESHOLD,
 ])
-def evaluate_databases(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
+def evaluate_databases(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> Evaluation:
     """Judge databases on a dataset: nDCG@k, recall@k, MRR@k, recall against a reference, latency, QPS,
     and the same measures as Hector sees them (``hector_*``: hits below ``--threshold`` dropped).
 
-    The same call as ``hector_nb.evaluate(...)``; the per-query table is in
-    ``frame.attrs["per_query"]``.
+    The same call as ``hector_nb.evaluate(...)``, and the same result (an
+    ``Evaluation``): the table shown, the per-query table in ``.per_query``.
     """
     dataset = ctx.variable(args.dataset, "a dataset (hector_nb.datasets.load_beir)")
     if not isinstance(dataset, Dataset):
@@ -60,23 +59,22 @@ def evaluate_databases(ctx: MagicContext, args: argparse.Namespace, cell: str | 
                          "load one with hector_nb.datasets.load_beir(folder)")
     names = [name.strip() for name in args.dbs.split(",") if name.strip()]
     try:
-        frame = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
+        result = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
                          sweep=parse_sweep(args.sweep), at_recall=args.at_recall, repeat=_repeat(args),
                          threshold=args.threshold, session=ctx.session)
     except ValueError as exc:  # bad arguments or dataset; plugin failures arrive as HectorError
         raise UsageError(f"%hector eval: {exc}") from None
     if not args.no_plot:
-        display(Image(data=figure_png(plot(frame))))
-    if "hector_dropped" in frame:
-        per_query = frame.attrs["per_query"]["hector_dropped"]
-        report_dropped(per_query.groupby(level="database", sort=False).sum().to_dict(), args.threshold)
+        display(Image(data=figure_png(plot(result))))
+    if "hector_dropped" in result.table:
+        dropped = result.per_query["hector_dropped"]
+        report_dropped(dropped.groupby(level="database", sort=False).sum().to_dict(), args.threshold)
     if args.at_recall is not None:
-        fastest = frame.attrs["fastest_at_recall"]
-        ties = frame.attrs["as_fast_within_noise"]
+        fastest, ties = result.fastest_at_recall, result.as_fast_within_noise
         noise = f" (as fast within the noise of {_repeat(args)} passes: {', '.join(ties)})" if ties else ""
         print(f"fastest at ref_recall@{args.k} >= {args.at_recall:g}: {fastest}{noise}" if fastest else
               f"no setting reaches ref_recall@{args.k} >= {args.at_recall:g}")
-    return frame
+    return result
 
 
 def _repeat(args: argparse.Namespace) -> int:

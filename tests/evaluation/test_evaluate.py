@@ -52,7 +52,8 @@ def test_two_databases_on_every_transport(dataset, transport):
         euclid = session.load("builtin:memory", name="euclid", config={"metric": "euclidean"}, transport=transport)
         for db in (cosine, euclid):
             index(db, dataset, embedder)
-        frame = evaluate(["euclid", cosine], "docs", dataset, "hashing", k=10, reference="cosine", session=session)
+        result = evaluate(["euclid", cosine], "docs", dataset, "hashing", k=10, reference="cosine", session=session)
+        frame = result.table
         expected = judge(exact_ranking(dataset, embedder, 10), dataset.qrels, 10).mean()
 
     assert list(frame.index) == ["cosine", "euclid"]  # the reference first
@@ -64,7 +65,7 @@ def test_two_databases_on_every_transport(dataset, transport):
     assert frame.loc["cosine", "ref_recall@10"] == 1.0
     assert frame.loc["cosine", "ndcg@10"] > 0.3  # real retrieval: a random ranking scores about 0.01
 
-    per_query = frame.attrs["per_query"]
+    per_query = result.per_query
     assert per_query.index.names == ["database", "query_id"] and len(per_query) == 2 * len(dataset.queries)
     assert list(per_query.columns) == ["ndcg@10", "recall@10", "mrr@10", "ref_recall@10", *HECTOR_COLUMNS,
                                        "latency_ms"]
@@ -73,7 +74,7 @@ def test_two_databases_on_every_transport(dataset, transport):
         assert (latency > 0).all()
         assert frame.loc[name, "qps"] == pytest.approx(len(latency) / (latency.sum() / 1000))
         assert 0 < frame.loc[name, "p50_ms"] <= frame.loc[name, "p95_ms"] <= latency.max()
-    assert frame.attrs["k"] == 10 and frame.attrs["reference"] == "cosine"
+    assert result.k == 10 and result.reference == "cosine"
 
 
 def test_hector_drops_hits_below_its_threshold_and_evaluate_scores_what_hector_keeps(dataset):
@@ -81,8 +82,8 @@ def test_hector_drops_hits_below_its_threshold_and_evaluate_scores_what_hector_k
         embedder = session.load("builtin:hashing")
         db = session.load("builtin:memory", name="mem")
         index(db, dataset, embedder)
-        frame = evaluate("mem", "docs", dataset, "hashing", k=10, session=session)
-        nothing_kept = evaluate("mem", "docs", dataset, "hashing", k=10, threshold=1.5, session=session)
+        frame = evaluate(["mem"], "docs", dataset, "hashing", k=10, session=session).table
+        nothing_kept = evaluate(["mem"], "docs", dataset, "hashing", k=10, threshold=1.5, session=session).table
         # By hand: each query's top 10, cut where Hector's threshold (0.5) cuts, then judged.
         vectors = embedder.embed_many(dataset.queries["text"].tolist())
         kept = {query: [hit.id for hit in db.search("docs", vector, 10) if hit.score >= 0.5]
@@ -109,8 +110,9 @@ def test_sweep_rebuilds_per_setting_marks_the_fastest_and_restores(dataset):
         swept = session.load("builtin:memory", name="swept", config={"metric": "euclidean"})
         for db in (exact, swept):
             index(db, dataset, embedder)
-        frame = evaluate(["swept"], "docs", dataset, embedder, reference=exact,
-                         sweep={"metric": ["cosine", "dot"]}, at_recall=0.99, session=session)
+        result = evaluate(["swept"], "docs", dataset, embedder, reference=exact,
+                          sweep={"metric": ["cosine", "dot"]}, at_recall=0.99, session=session)
+        frame = result.table
 
         assert list(frame.index) == ["exact", "swept metric=cosine", "swept metric=dot"]
         assert frame["plugin"].tolist() == ["exact", "swept", "swept"]
@@ -119,8 +121,8 @@ def test_sweep_rebuilds_per_setting_marks_the_fastest_and_restores(dataset):
         assert frame.loc["swept metric=cosine", "ref_recall@10"] >= 0.99  # exact; ties may break apart over the wire
         assert frame.loc["swept metric=dot", "ref_recall@10"] < 0.9
         reaching = frame[frame["ref_recall@10"] >= 0.99]
-        assert frame.attrs["fastest_at_recall"] == reaching["qps"].idxmax()
-        assert frame.index[frame["fastest_at_recall"]].tolist() == [frame.attrs["fastest_at_recall"]]
+        assert result.fastest_at_recall == reaching["qps"].idxmax()
+        assert frame.index[frame["fastest_at_recall"]].tolist() == [result.fastest_at_recall]
         # afterwards, in the plugin process: the old config (euclidean, scored 1/(1+distance)) over the whole
         # corpus again
         assert swept.transport == "subprocess" and swept.config["metric"] == "euclidean"
@@ -132,7 +134,7 @@ def test_sweep_rebuilds_per_setting_marks_the_fastest_and_restores(dataset):
 
         unreachable = evaluate(["swept"], "docs", dataset, embedder, reference=exact,
                                sweep={"metric": ["dot"]}, at_recall=1.5, session=session)
-        assert unreachable.attrs["fastest_at_recall"] is None and not unreachable["fastest_at_recall"].any()
+        assert unreachable.fastest_at_recall is None and not unreachable.table["fastest_at_recall"].any()
 
 
 def test_usearch_sweep_of_expansion_search_trades_speed_for_recall(dataset):
@@ -144,8 +146,9 @@ def test_usearch_sweep_of_expansion_search_trades_speed_for_recall(dataset):
         hnsw = session.load("builtin:usearch", name="hnsw", transport="in-kernel",
                             config={"connectivity": "4", "expansion_add": "8"})
         index(hnsw, dataset, embedder)
-        frame = evaluate(["hnsw"], "docs", dataset, "hashing", reference="exact",
-                         sweep={"expansion_search": [10, 40, 160]}, at_recall=0.5, session=session)
+        result = evaluate(["hnsw"], "docs", dataset, "hashing", reference="exact",
+                          sweep={"expansion_search": [10, 40, 160]}, at_recall=0.5, session=session)
+        frame = result.table
         assert hnsw.config == {"connectivity": "4", "expansion_add": "8"}
         assert len(hnsw.search("docs", embedder.embed("parse JSON"), 700)) > 600  # rebuilt (HNSW may not reach all)
     recall = frame["ref_recall@10"]
@@ -153,7 +156,7 @@ def test_usearch_sweep_of_expansion_search_trades_speed_for_recall(dataset):
     assert frame["expansion_search"].tolist()[1:] == ["10", "40", "160"]
     assert recall.iloc[1] <= recall.iloc[2] <= recall.iloc[3] and recall.iloc[1] < recall.iloc[3]
     assert recall.iloc[1] < 0.9  # approximate: a narrow search misses neighbours the exact one finds
-    assert frame.attrs["fastest_at_recall"] == frame[recall >= 0.5]["qps"].idxmax()
+    assert result.fastest_at_recall == frame[recall >= 0.5]["qps"].idxmax()
 
 
 def test_plot_is_drawn_without_a_display(tmp_path):
@@ -193,9 +196,14 @@ def test_plot_without_reference_uses_recall_against_judgements(dataset):
     with Session() as session:
         embedder = session.load("builtin:hashing")
         index(session.load("builtin:memory", name="mem"), dataset, embedder)
-        frame = evaluate("mem", "docs", dataset, "hashing", k=5, threshold=0, session=session)  # names as text too
-    assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]  # threshold 0: raw only
-    axes = plot(frame).axes[0]
+        result = evaluate(["mem"], "docs", dataset, "hashing", k=5, threshold=0, session=session)
+        # One name is a list of one: the text "mem" is refused, as "db1,db2" would be.
+        with pytest.raises(TypeError, match=r"databases is a list of names or clients, e.g. \['a', 'b'\], not the "
+                                            r"text 'a,b'"):
+            evaluate("a,b", "docs", dataset, "hashing", session=session)
+    # threshold 0: raw only
+    assert list(result.table.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]
+    axes = plot(result).axes[0]
     assert axes.get_xlabel() == "recall@5" and axes.get_yscale() == "log"
 
 
@@ -214,15 +222,15 @@ def test_repeat_searches_each_query_again_and_keeps_its_fastest_time(dataset):
         embedder = session.load("builtin:hashing")
         counted = session.add("counted", CountedMemory())
         index(counted, dataset, embedder)
-        once = evaluate("counted", "docs", dataset, embedder, session=session)
+        once = evaluate(["counted"], "docs", dataset, embedder, session=session).table
         assert counted.provider.searches == 1 + len(dataset.queries)  # a warm-up, then every query once
-        thrice = evaluate("counted", "docs", dataset, embedder, repeat=3, session=session)
+        thrice = evaluate(["counted"], "docs", dataset, embedder, repeat=3, session=session)
         assert counted.provider.searches == 1 + len(dataset.queries) + 1 + 3 * len(dataset.queries)
         with pytest.raises(ValueError, match="repeat must be at least 1"):
-            evaluate("counted", "docs", dataset, embedder, repeat=0, session=session)
+            evaluate(["counted"], "docs", dataset, embedder, repeat=0, session=session)
     quality = ["ndcg@10", "recall@10", "mrr@10"]
-    assert thrice[quality].equals(once[quality])
-    assert len(thrice.attrs["per_query"]) == len(dataset.queries)
+    assert thrice.table[quality].equals(once[quality])
+    assert len(thrice.per_query) == len(dataset.queries)
 
 
 def test_bad_requests_fail_with_one_clear_line(dataset):
@@ -260,13 +268,15 @@ def test_bad_requests_fail_with_one_clear_line(dataset):
 def test_the_fastest_pick_names_the_rows_as_fast_within_the_noise():
     import pandas as pd
 
-    from hector_nb.evaluation import _mark_fastest, _spread
+    from hector_nb.evaluation import Evaluation, _mark_fastest, _spread
 
     frame = pd.DataFrame({"ref_recall@10": [1.0, 0.97, 0.96, 0.99, 0.5], "qps": [100.0, 1000.0, 950.0, 500.0, 9000.0]},
                          index=["exact", "a", "b", "c", "too-low"])
+    result = Evaluation(frame, pd.DataFrame(), k=10, reference="exact", sweep=None, at_recall=0.95, repeat=3,
+                        threshold=0.5)
     # a's passes vary by 10%: b, 5% slower, is not told apart from it; c, half as fast, is; too-low misses the recall.
     spread = {"exact": 0.0, "a": _spread([1.0, 1.1, 1.05]), "b": _spread([2.0, 2.02]), "c": 0.0, "too-low": 0.0}
-    _mark_fastest(frame, "ref_recall@10", 0.95, spread)
-    assert frame.attrs["fastest_at_recall"] == "a" and frame.attrs["as_fast_within_noise"] == ["b"]
-    _mark_fastest(frame, "ref_recall@10", 0.95, dict.fromkeys(spread, 0.0))  # one pass each: nothing is a tie
-    assert frame.attrs["as_fast_within_noise"] == []
+    _mark_fastest(result, spread)
+    assert result.fastest_at_recall == "a" and result.as_fast_within_noise == ["b"]
+    _mark_fastest(result, dict.fromkeys(spread, 0.0))  # one pass each: nothing is a tie
+    assert result.as_fast_within_noise == []

@@ -84,7 +84,8 @@ def test_a_sweep_leaves_the_users_collection_exactly_as_it_was(session, transpor
     db.upsert_many("docs", items)
     db.upsert("docs", "not-in-the-dataset", [0.25, 0.75], {"note": "my own"})
     before = snapshot(db, "docs")
-    frame = evaluate(["mine"], "docs", dataset, embedder, sweep={"metric": ["dot", "euclidean"]}, session=session)
+    frame = evaluate(["mine"], "docs", dataset, embedder, sweep={"metric": ["dot", "euclidean"]},
+                     session=session).table
     assert list(frame.index) == ["mine metric=dot", "mine metric=euclidean"]
     assert db.config == {"metric": "cosine"} and db.restarts == 0
     assert snapshot(db, "docs") == before

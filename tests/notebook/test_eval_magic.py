@@ -24,33 +24,34 @@ def indexed(ip):
 def test_eval_table_plot_and_fastest(indexed, monkeypatch, capsys):
     shown = []
     monkeypatch.setattr("hector_nb.magics.evaluate.display", shown.append)
-    frame = indexed.run_line_magic("hector", "eval exact,other docs --dataset ds --embedder hashing --k 5 "
-                                             "--reference exact --at-recall 0.9")
+    result = indexed.run_line_magic("hector", "eval exact,other docs --dataset ds --embedder hashing --k 5 "
+                                              "--reference exact --at-recall 0.9")
+    frame = result.table
     assert list(frame.index) == ["exact", "other"]
     assert list(frame.columns) == ["ndcg@5", "recall@5", "mrr@5", "ref_recall@5", "hector_ndcg@5", "hector_recall@5",
                                    "hector_mrr@5", "hector_dropped", "p50_ms", "p95_ms", "qps", "fastest_at_recall"]
     assert frame.loc["exact", "ndcg@5"] > 0.3
-    assert len(frame.attrs["per_query"]) == 200
+    assert len(result.per_query) == 200
     [image] = shown
     assert image.format == "png" and image.data[:4] == b"\x89PNG"  # a static image: it survives a saved notebook
     out = capsys.readouterr().out
-    assert f"fastest at ref_recall@5 >= 0.9: {frame.attrs['fastest_at_recall']}" in out
+    assert f"fastest at ref_recall@5 >= 0.9: {result.fastest_at_recall}" in out
     # Hector would drop the hits scoring below its threshold: counted per database, in one line each.
-    dropped = frame.attrs["per_query"]["hector_dropped"].groupby(level="database").sum()
+    dropped = result.per_query["hector_dropped"].groupby(level="database").sum()
     for name in ("exact", "other"):
         assert f"{name}: Hector would drop {dropped[name]} hit(s) scoring below search.threshold 0.5" in out
     no_threshold = indexed.run_line_magic("hector", "eval exact docs --dataset ds --embedder hashing --k 5 "
                                                     "--threshold 0 --no-plot")
-    assert "hector_dropped" not in no_threshold
-    assert frame.attrs["repeat"] == 3  # a pick between speeds: best of three passes unless --repeat says
+    assert "hector_dropped" not in no_threshold.table
+    assert result.repeat == 3  # a pick between speeds: best of three passes unless --repeat says
 
 
 def test_eval_sweep_draws_a_line_per_swept_database(indexed, monkeypatch):
     monkeypatch.setattr("hector_nb.magics.evaluate.display", lambda _: None)
-    frame = indexed.run_line_magic("hector", "eval other docs --dataset ds --embedder hashing --reference exact "
-                                             "--sweep metric=cosine,dot --repeat 2 --no-plot")
-    assert list(frame.index) == ["exact", "other metric=cosine", "other metric=dot"]
-    assert frame.attrs["sweep"] == "metric"
+    result = indexed.run_line_magic("hector", "eval other docs --dataset ds --embedder hashing --reference exact "
+                                              "--sweep metric=cosine,dot --repeat 2 --no-plot")
+    assert list(result.table.index) == ["exact", "other metric=cosine", "other metric=dot"]
+    assert result.sweep == "metric"
 
 
 @pytest.mark.parametrize("line, message", [
