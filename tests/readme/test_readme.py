@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -20,12 +21,14 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 from nbformat.v4 import new_code_cell, new_notebook
 
+import hector_nb
+
 # The README's two commands, as CI runs them: .ci/run runs each line exactly.
 README_COMMANDS = ('python3 -m pip install -e . && python3 -m hector_nb demo\n'
                    'python3 -m pip install -e ".[dev]" && python3 -m pytest\n')
 
 
-def as_cell(block: Block):
+def as_cell(block: Block) -> Any:
     """The notebook cell that runs (or writes) ``block``."""
     if block.marker == "file":
         source = ("from pathlib import Path\n"
@@ -40,7 +43,7 @@ def as_cell(block: Block):
                   f"assert _ran.returncode == 0, f'{block.where}: exit {{_ran.returncode}}: {{_ran.stderr}}'\n")
     else:
         source = block.source.rstrip("\n")
-    return new_code_cell(source, metadata={"doc_line": block.where})
+    return new_code_cell(source, metadata={"doc_line": block.where})  # type: ignore[no-untyped-call]
 
 
 def left_out(blocks: list[Block]) -> list[Block]:
@@ -63,13 +66,13 @@ def pages_with_runnable_blocks() -> list[Path]:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("page", pages_with_runnable_blocks(), ids=lambda p: str(p.relative_to(ROOT)))
-def test_page_blocks_run_in_order_in_a_fresh_kernel(page, tmp_path):
+def test_page_blocks_run_in_order_in_a_fresh_kernel(page: Path, tmp_path: Path) -> None:
     blocks = [b for p in [*setup_pages(page), page] for b in page_blocks(p) if runnable(b)]
     skipped = left_out(blocks)
     cells = [as_cell(b) for b in blocks if b not in skipped]
     assert cells, f"{page.relative_to(ROOT)}: every block is left out"
-    notebook = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                  "language": "python"}})
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = new_notebook(cells=cells, metadata={"kernelspec": kernelspec})  # type: ignore[no-untyped-call]
     try:
         NotebookClient(notebook, timeout=300, kernel_name="python3",
                        resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -85,7 +88,7 @@ def test_page_blocks_run_in_order_in_a_fresh_kernel(page, tmp_path):
     assert not warned, f"blocks print warnings: {warned}"
 
 
-def test_every_block_has_a_known_language_and_marker():
+def test_every_block_has_a_known_language_and_marker() -> None:
     for block in all_blocks():
         assert block.language in LANGUAGES, f"{block.where}: a ```{block.language} block (known: {LANGUAGES})"
         assert not block.marker or block.marker in MARKERS, f"{block.where}: doc-test marker {block.marker!r}"
@@ -95,7 +98,7 @@ def test_every_block_has_a_known_language_and_marker():
             assert setup.exists(), f"{page.relative_to(ROOT)}: 'after' names {setup}, which does not exist"
 
 
-def test_the_readme_opens_with_the_two_commands_ci_runs():
+def test_the_readme_opens_with_the_two_commands_ci_runs() -> None:
     first = page_blocks(README)[0]
     assert (first.language, first.source) == ("bash", README_COMMANDS), "the README's first block changed"
     ci = (ROOT / ".ci" / "run").read_text()
@@ -103,7 +106,7 @@ def test_the_readme_opens_with_the_two_commands_ci_runs():
         assert command in ci, f".ci/run no longer runs the README's {command!r}"
 
 
-def test_bash_blocks_parse_and_name_real_commands():
+def test_bash_blocks_parse_and_name_real_commands() -> None:
     for block in all_blocks():
         if block.language != "bash":
             continue
@@ -115,7 +118,7 @@ def test_bash_blocks_parse_and_name_real_commands():
             assert shown.returncode == 0, f"{block.where}: python3 -m hector_nb {command}: {shown.stderr}"
 
 
-def test_yaml_blocks_parse():
+def test_yaml_blocks_parse() -> None:
     for block in all_blocks():
         if block.language == "yaml":
             assert isinstance(yaml.safe_load(block.source), dict), block.where
@@ -135,7 +138,7 @@ def module_name(page: Path, suffix: str = "") -> str:
 
 
 @pytest.mark.timeout(600)
-def test_mypy_passes_over_the_python_blocks(tmp_path):
+def test_mypy_passes_over_the_python_blocks(tmp_path: Path) -> None:
     """Each page's Python blocks as one module (later blocks use earlier names), each Python file a page
     writes as one module of its own, checked with the project's mypy settings."""
     modules: dict[str, str] = {}
@@ -158,7 +161,7 @@ def test_mypy_passes_over_the_python_blocks(tmp_path):
     assert checked.returncode == 0, f"mypy over the docs' blocks (module = page):\n{checked.stdout}{checked.stderr}"
 
 
-def readme_provider_classes() -> list[tuple[str, type]]:
+def docs_provider_classes() -> list[tuple[str, type]]:
     """Every provider class a page's block defines: a ``%%hector provider`` cell or a plugin file."""
     from hector_nb import sdk
 
@@ -168,7 +171,7 @@ def readme_provider_classes() -> list[tuple[str, type]]:
         if block.language != "python" or "Provider)" not in block.source:
             continue
         source = block.source.split("\n", 1)[1] if block.source.startswith("%%hector provider") else block.source
-        namespace: dict = {"__name__": module_name(block.page, f"_line_{block.line}")}
+        namespace: dict[str, Any] = {"__name__": module_name(block.page, f"_line_{block.line}")}
         exec(compile(source, block.where, "exec"), namespace)  # noqa: S102 - the docs' own code
         found += [(block.where, value) for value in namespace.values()
                   if isinstance(value, type) and issubclass(value, bases) and value not in bases
@@ -176,17 +179,15 @@ def readme_provider_classes() -> list[tuple[str, type]]:
     return found
 
 
-def _checked(report, where: str) -> None:
+def _checked(report: hector_nb.CheckReport, where: str) -> None:
     shown = report[~report.verdict.isin(["pass", "skip"])]
     assert shown.empty, f"{where}:\n{shown[['check', 'verdict', 'happened']].to_string()}"
 
 
-def test_the_docs_providers_pass_check_with_no_warning(tmp_path):
+def test_the_docs_providers_pass_check_with_no_warning(tmp_path: Path) -> None:
     import warnings
 
-    import hector_nb
-
-    classes = readme_provider_classes()
+    classes = docs_provider_classes()
     assert {cls.__name__ for _, cls in classes} >= {"Shout", "MyLLM"}, classes
     for where, cls in classes:
         with warnings.catch_warnings(record=True) as caught:
