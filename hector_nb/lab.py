@@ -21,6 +21,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from .errors import HectorError
 
@@ -34,7 +35,8 @@ def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]
+        return port
 
 
 def lab_command(root: Path, port: int) -> list[str]:
@@ -51,7 +53,7 @@ def lab_command(root: Path, port: int) -> list[str]:
 class LabServer:
     """A running JupyterLab; stop it with :meth:`stop` (or use it as a context manager)."""
 
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
     port: int
     token: str
 
@@ -91,12 +93,12 @@ class LabServer:
 
 
 def start_lab(root: Path, port: int | None = None, token: str | None = None, env: dict[str, str] | None = None,
-              **popen: object) -> LabServer:
+              *, stdout: int | IO[Any] | None = None, stderr: int | IO[Any] | None = None,
+              cwd: str | Path | None = None) -> LabServer:
     """Start JupyterLab serving ``root`` on 127.0.0.1, with ``env`` (default: this process's) and the token
-    in it (``popen`` goes to :class:`subprocess.Popen`)."""
+    in it; ``stdout``, ``stderr`` and ``cwd`` go to :class:`subprocess.Popen`."""
     port = port or free_port()
     token = token or secrets.token_hex(24)
     environment = {**(os.environ if env is None else env), TOKEN_ENV: token}
-    process = subprocess.Popen(lab_command(Path(root), port), env=environment,  # type: ignore[call-overload]
-                               **popen)
+    process = subprocess.Popen(lab_command(Path(root), port), env=environment, stdout=stdout, stderr=stderr, cwd=cwd)
     return LabServer(process, port, token)

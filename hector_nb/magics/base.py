@@ -115,6 +115,11 @@ def article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" or word.lower().startswith("llm") else "a"
 
 
+def comma_separated(text: str) -> list[str]:
+    """``"a, b,,c"`` as ``["a", "b", "c"]``: the magics' way to write several names in one argument."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean --embedder?)`` when ``word`` is a near miss of one of ``choices``, else ``""``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

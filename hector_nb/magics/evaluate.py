@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 from ..datasets import Dataset
 from ..evaluation import Evaluation, evaluate, plot
 from ..options import option
-from .base import Image, MagicContext, display, subcommand
+from .base import Image, MagicContext, comma_separated, display, subcommand
 from .vectors import THRESHOLD, report_dropped
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def parse_sweep(text: str | None) -> dict[str, list[str]] | None:
     if text is None:
         return None
     key, sep, values = text.partition("=")
-    settings = [value.strip() for value in values.split(",") if value.strip()]
+    settings = comma_separated(values)
     if not sep or not key.strip() or not settings:
         raise UsageError(f"--sweep takes KEY=V1,V2,..., e.g. expansion_search=16,32,64; got {text!r}")
     return {key.strip(): settings}
@@ -57,7 +57,7 @@ def evaluate_databases(ctx: MagicContext, args: argparse.Namespace, cell: str | 
     if not isinstance(dataset, Dataset):
         raise UsageError(f"{args.dataset} is a {type(dataset).__name__}, not a dataset; "
                          "load one with hector_nb.datasets.load_beir(folder)")
-    names = [name.strip() for name in args.dbs.split(",") if name.strip()]
+    names = comma_separated(args.dbs)
     try:
         result = evaluate(names, args.collection, dataset, args.embedder, k=args.k, reference=args.reference,
                          sweep=parse_sweep(args.sweep), at_recall=args.at_recall, repeat=_repeat(args),

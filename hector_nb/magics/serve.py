@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from IPython.core.error import UsageError
 
 from ..options import SERVE, option
-from .base import MagicContext, subcommand
+from .base import MagicContext, comma_separated, subcommand
 
 if TYPE_CHECKING:
     import pandas
@@ -42,6 +42,7 @@ def serve(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pand
     for bridge in ctx.session.bridges:
         if args.port and bridge.url.endswith(f":{args.port}"):
             bridge.stop()
-    bridge = ctx.session.serve(args.names, port=args.port, host=args.host, api_key=args.api_key, tls=args.tls)
+    names = comma_separated(args.names) if args.names else None
+    bridge = ctx.session.serve(names, port=args.port, host=args.host, api_key=args.api_key, tls=args.tls)
     print(bridge.describe())
     return None

@@ -16,7 +16,7 @@ from ..hector import SEARCH_THRESHOLD
 from ..host.clients import DatabaseClient, EmbedderClient
 from ..ingest import upsert_frame
 from ..options import option
-from .base import MagicContext, display, subcommand
+from .base import MagicContext, comma_separated, display, subcommand
 
 if TYPE_CHECKING:
     import numpy as np
@@ -140,7 +140,7 @@ def creating_hint(collection: str) -> Iterator[None]:
 ])
 def compare(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pandas.DataFrame:
     """Search several databases with one query: results side by side, overlap@k and recall@k."""
-    names = [n.strip() for n in args.dbs.split(",") if n.strip()]
+    names = comma_separated(args.dbs)
     if len(names) < 2:
         raise UsageError("%hector compare needs at least two databases: DB1,DB2")
     if args.reference and args.reference not in names:
