@@ -203,6 +203,8 @@ def test_plot_without_reference_uses_recall_against_judgements(dataset):
             evaluate("a,b", "docs", dataset, "hashing", session=session)
     # threshold 0: raw only
     assert list(result.table.columns) == ["ndcg@5", "recall@5", "mrr@5", "p50_ms", "p95_ms", "qps"]
+    # Shown as its table, in a notebook (HTML) and in a terminal.
+    assert result._repr_html_() == result.table._repr_html_() and repr(result) == repr(result.table)
     axes = plot(result).axes[0]
     assert axes.get_xlabel() == "recall@5" and axes.get_yscale() == "log"
 
