@@ -121,11 +121,9 @@ def check(plugin: PluginClient | Provider | str | os.PathLike[str], *, config: d
           name: str | None = None, only: Iterable[str] | None = None, timeout: float | None = None,
           transport: str = "in-kernel") -> CheckReport:
     """Check a plugin against what Hector needs: :func:`hector_nb.conformance.check`, whose docstring says more."""
-    from .conformance import CALL_TIMEOUT
     from .conformance import check as run_check
 
-    return run_check(plugin, config=config, name=name, only=only,
-                     timeout=CALL_TIMEOUT if timeout is None else timeout, transport=transport)
+    return run_check(plugin, config=config, name=name, only=only, timeout=timeout, transport=transport)
 
 
 def session() -> Session:

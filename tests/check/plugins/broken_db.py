@@ -5,6 +5,7 @@
 cosine scores best first, ``content`` filled, metadata kept, last write wins.
 """
 
+import os
 import sys
 import threading
 import time
@@ -14,6 +15,9 @@ import numpy as np
 from hector_nb import sdk
 
 FAULT = sys.argv[1]
+if "BROKEN_DB_STARTS" in os.environ:  # tests/check/test_pytest_plugin.py counts the processes a run starts
+    with open(os.environ["BROKEN_DB_STARTS"], "a") as starts:
+        starts.write(f"{os.getpid()}\n")
 
 
 class GoodDB(sdk.DatabaseProvider):
