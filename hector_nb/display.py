@@ -97,28 +97,38 @@ class StreamView(Protocol):
 
 
 class WidgetView:
-    """An ipywidgets view: text, tool calls and a status line (tokens, time, tokens/s).
+    """An ipywidgets view: the text as it streams, tool calls and a status line (tokens, time, tokens/s).
 
-    The display also carries the text as ``text/plain``, updated once at the end,
-    so a notebook saved where widgets do not render (nbconvert, GitHub) still
-    shows what was generated.
+    The text goes into an ``ipywidgets.Output`` as stdout, a frame's new text at a time: while it
+    writes, the Output widget captures the cell's output messages (its ``msg_id``), so each frame sends
+    the kernel's usual stream message holding only the text that arrived since the last frame, never
+    the text already shown. (The frontend's Output model then saves its outputs back to the kernel:
+    that echo is ipywidgets' own, in JupyterLab and in nbclient.) The display also carries the text as
+    ``text/plain``, updated once at the end, so a notebook saved where widgets do not render
+    (nbconvert, GitHub) still shows what was generated.
     """
 
     def __init__(self) -> None:
         import ipywidgets as widgets
 
-        self.text = widgets.HTML()  # wrapping comes with the text: a <pre> styled pre-wrap
+        self.text = widgets.Output()
         self.tools = widgets.HTML()
         self.status = widgets.HTML()
         self.widget = widgets.VBox([self.text, self.tools, self.status])
         self.handle = _show(self._bundle("(streaming…)"), display_id=True)
+        self._shown = 0  # characters of the text already sent
 
     def _bundle(self, text: str) -> dict[str, Any]:
         view = {"model_id": self.widget.model_id, "version_major": 2, "version_minor": 0}
         return {"text/plain": text, "application/vnd.jupyter.widget-view+json": view}
 
     def render(self, generation: Generation, final: bool) -> None:
-        self.text.value = f"<pre style='white-space: pre-wrap; margin: 0'>{html.escape(generation.text)}</pre>"
+        text = generation.text
+        if len(text) > self._shown:
+            with self.text:  # captured for the frame's write only: other output of the cell stays below it
+                sys.stdout.write(text[self._shown:])
+                sys.stdout.flush()
+            self._shown = len(text)
         if generation.tool_calls:
             calls = "".join(f"<li><code>{html.escape(c.name)}({html.escape(c.arguments_json)})</code></li>"
                             for c in generation.tool_calls)

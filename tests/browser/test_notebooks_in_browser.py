@@ -35,11 +35,11 @@ LAB_SETTINGS = {
 }
 KERNEL_STARTED_OR_ASKED = """() => document.querySelector('.jp-Dialog .jp-mod-accept')
   || /Python 3 \\(ipykernel\\) \\| Idle/.test(document.body.innerText)"""
-# Records every text a streaming widget shows from now on.
+# Records every text a streaming widget shows from now on (its text streams into an ipywidgets Output).
 WATCH_STREAM = """() => {
   window.streamTexts = [];
   new MutationObserver(() => {
-    for (const pre of document.querySelectorAll('.widget-html pre')) {
+    for (const pre of document.querySelectorAll('.widget-output pre')) {
       const last = window.streamTexts[window.streamTexts.length - 1];
       if (pre.textContent !== last) window.streamTexts.push(pre.textContent);
     }
@@ -128,7 +128,7 @@ def test_quickstart_in_jupyterlab(browser, lab):
     page, notebook = run_all(browser, lab, "quickstart.ipynb")
     assert_no_errors(page, notebook)
     # The widget rendered...
-    final = page.locator(".widget-html pre").first.inner_text()
+    final = page.locator(".widget-output pre").first.inner_text()
     assert final.startswith("Once upon a time a plugin author wanted to try Hector plugins.")
     # ...and it was redrawn while the stream ran (the kernel counts the redraws it sent; the next cell prints
     # them). The story streams for under a second, about as long as the widget's first render takes, so
@@ -148,7 +148,7 @@ def test_quickstart_in_jupyterlab(browser, lab):
 def test_export_notebook_in_jupyterlab(browser, lab):
     page, notebook = run_all(browser, lab, "export.ipynb")
     assert_no_errors(page, notebook)
-    assert page.locator(".widget-html pre").first.inner_text().startswith("Hello, Ada!")
+    assert page.locator(".widget-output pre").first.inner_text().startswith("Hello, Ada!")
     outputs = " ".join(page.locator(".jp-OutputArea-output").all_inner_texts())
     assert "greeter.plugin.yaml" in outputs and "Hello, Grace!" in outputs
     page.close()

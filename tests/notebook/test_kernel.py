@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import re
 import time
@@ -115,13 +116,15 @@ def test_interrupting_a_stream_keeps_its_text_fails_the_cell_and_keeps_the_plugi
         # stop_on_error=False: the interrupted cell must not make ipykernel abort the cell sent after it.
         msg_id = client.execute(f'%hector generate slow "{prompt}" --out gen', stop_on_error=False)
         deadline = time.monotonic() + 60
-        # Wait until the widget has been redrawn at least once with some text, then interrupt.
+        # Wait until the widget has been sent some text (its new text comes as stream messages), then interrupt.
+        streamed = ""
         while time.monotonic() < deadline:
             try:
                 message = client.get_iopub_msg(timeout=5)
             except queue.Empty:
                 continue
-            if message["msg_type"] == "comm_msg" and "0 1 " in str(message["content"]):
+            streamed += message["content"].get("text", "") if message["msg_type"] == "stream" else ""
+            if "0 1 " in streamed:
                 break
         else:
             pytest.fail("the stream never showed up in the widget")
@@ -153,6 +156,62 @@ def test_interrupting_a_stream_keeps_its_text_fails_the_cell_and_keeps_the_plugi
         assert reply["content"]["status"] == "ok", reply["content"]
         expected = "again" if transport == "subprocess" else "still usable"
         assert "".join(outputs) == f"interrupted True True {expected}\n"
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+STREAM_100_CHARS = """
+import time
+from hector_nb import sdk, session
+from hector_nb.display import WidgetView, run_stream
+
+class Paced(sdk.LLMProvider):
+    def generate_streaming(self, messages, tools):
+        for i in range(CHUNKS):
+            time.sleep(0.07)  # a frame each: the view redraws at most 20 times a second
+            yield f"{i:04d}" + "x" * 95 + " "
+
+llm = session().add(f"paced-{CHUNKS}", Paced())
+generation = run_stream(llm.name, llm.stream("go"), WidgetView(), fps=20)
+"""
+
+
+def iopub_of(code: str, client) -> list[dict]:
+    """The iopub messages a cell running ``code`` published, up to its idle status."""
+    msg_id = client.execute(code)
+    messages = []
+    while True:
+        message = client.get_iopub_msg(timeout=120)
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            return messages
+        messages.append(message)
+
+
+@pytest.mark.timeout(180)
+def test_a_streaming_widget_is_sent_each_frames_new_text_only():
+    # Recorded from a real kernel: what the widget view publishes per frame, in bytes of message content.
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        sizes = {}
+        for chunks in (10, 40):
+            messages = iopub_of(f"CHUNKS = {chunks}\n" + STREAM_100_CHARS, client)
+            after = [m for m in messages if m["msg_type"] != "execute_input"]
+            text = "".join(m["content"]["text"] for m in after if m["msg_type"] == "stream")
+            assert text == "".join(f"{i:04d}" + "x" * 95 + " " for i in range(chunks))
+            frames = [m for m in after if m["msg_type"] == "stream"]
+            assert len(frames) >= chunks // 2, "the text arrived in frames, as it streamed"
+            assert max(len(m["content"]["text"]) for m in frames) <= 400, "a frame holds the new chunks only"
+            # No widget message carries text; only the final display update (the text/plain a saved notebook
+            # keeps) carries it whole, once.
+            carrying = [m["msg_type"] for m in after
+                        if m["msg_type"] != "stream" and "x" * 95 in json.dumps(m["content"])]
+            assert carrying == ["update_display_data"], carrying
+            sizes[chunks] = sum(len(json.dumps(m["content"])) for m in after if m["msg_type"] != "update_display_data")
+        # Four times the text, four times the bytes (not sixteen, as when every frame sent the text so far).
+        assert sizes[40] < 5 * sizes[10], sizes
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
