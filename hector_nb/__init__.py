@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 #: Public name -> the internal module (relative to hector_nb) that defines it.
 _PUBLIC = {
     "Session": "sessions",
-    "evaluate": "evaluation",
+    "evaluate": "evaluation", "Evaluation": "evaluation",
     "compare_search": "compare", "Comparison": "compare",
     "SearchResults": "display", "Generation": "display",
     "CheckReport": "conformance.report",
@@ -55,7 +55,7 @@ _PUBLIC = {
 # Spelled out, not built from _PUBLIC: type checkers and linters read a literal list (the test keeps the two equal).
 __all__ = [
     "check", "session", "load_ipython_extension", "unload_ipython_extension", "__version__",
-    "Session", "evaluate", "compare_search", "Comparison", "SearchResults", "Generation", "CheckReport",
+    "Session", "evaluate", "Evaluation", "compare_search", "Comparison", "SearchResults", "Generation", "CheckReport",
     "PluginClient", "LLMClient", "DatabaseClient", "EmbedderClient", "Fidelity", "HectorFidelityWarning",
     "TransportKind", "load_corpus", "STDLIB_QRELS", "Dataset", "load_beir", "export_provider",
     "upsert_frame",
@@ -94,7 +94,7 @@ if TYPE_CHECKING:
         SettingsError,
         WrongPluginType,
     )
-    from .evaluation import evaluate
+    from .evaluation import Evaluation, evaluate
     from .export import export_provider
     from .hector import Fidelity, HectorFidelityWarning
     from .host.clients import DatabaseClient, EmbedderClient, LLMClient, PluginClient
