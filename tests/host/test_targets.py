@@ -123,6 +123,8 @@ def test_transport_and_fidelity_take_enums_and_strings(session):
     with pytest.raises(InvalidInput, match="unknown transport 'carrier-pigeon'; use one of in-kernel, in-process, "
                                            "subprocess"):
         session.load("builtin:echo", name="e2", transport="carrier-pigeon")
+    with pytest.raises(ValueError, match="fidelity must be 'hector'"):
+        session.load("builtin:echo", name="e4", fidelity="strict")
     with pytest.raises(InvalidInput, match="a plugin executable runs as a subprocess"):
         session.load(builtin_plugin_path("echo"), name="e3", transport=TransportKind.IN_KERNEL)
 
