@@ -24,7 +24,7 @@ def start_and_stop(path: str) -> float:
     target = target_of_path(path)
     began = time.monotonic()
     transport = target.start(20.0)
-    transport.call("Initialize", sdk.InitializeRequest(), 5.0)
+    transport.stub.Initialize(sdk.InitializeRequest(), timeout=5.0)
     transport.stop(5.0)
     return time.monotonic() - began
 

@@ -29,6 +29,10 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import grpc
 
 
 class HectorError(Exception):
@@ -53,8 +57,15 @@ class PluginError(OperationError):
 
     ``plugin`` is the plugin's name (or its path before it has one), ``operation``
     what was being done (``"generate"``, ``"start"``, ``"upsert"``...), ``message``
-    what went wrong and what to do about it.
+    what went wrong and what to do about it. ``status_code`` is the gRPC status the
+    call ended with (the provider's own exception is ``UNKNOWN`` on every transport),
+    None when the failure was not a call's status (a closed connection, a start).
     """
+
+    def __init__(self, plugin: str, operation: str, message: str, *,
+                 status_code: grpc.StatusCode | None = None) -> None:
+        self.status_code = status_code
+        super().__init__(plugin, operation, message)
 
 
 class ProviderError(PluginError):
@@ -80,10 +91,12 @@ class PluginCrashed(PluginError):
         message: str,
         exit_code: int | None = None,
         stderr_tail: str = "",
+        *,
+        status_code: grpc.StatusCode | None = None,
     ) -> None:
         self.exit_code = exit_code
         self.stderr_tail = stderr_tail
-        super().__init__(plugin, operation, message)
+        super().__init__(plugin, operation, message, status_code=status_code)
 
 
 class PluginGaveUp(PluginCrashed):
@@ -97,9 +110,10 @@ class PluginNotAnswering(PluginError):
 class PluginTimeout(PluginError):
     """The plugin did not answer within its deadline: ``deadline`` seconds (None for a start)."""
 
-    def __init__(self, plugin: str, operation: str, message: str, deadline: float | None = None) -> None:
+    def __init__(self, plugin: str, operation: str, message: str, deadline: float | None = None, *,
+                 status_code: grpc.StatusCode | None = None) -> None:
         self.deadline = deadline
-        super().__init__(plugin, operation, message)
+        super().__init__(plugin, operation, message, status_code=status_code)
 
 
 class PluginNotFound(PluginError):
@@ -126,7 +140,7 @@ class PartialLoad(PluginError):
     the plugins already loaded are kept.
     """
 
-    def __init__(self, operation: str, message: str, loaded: list, failures: dict[str, HectorError]) -> None:
+    def __init__(self, operation: str, message: str, loaded: list[Any], failures: dict[str, HectorError]) -> None:
         self.loaded = loaded
         self.failures = failures
         super().__init__("", operation, message)
@@ -176,7 +190,7 @@ class CallCancelled(PluginError):
     """The call was cut short because the host stopped the plugin (unload, session close, restart)."""
 
     @classmethod
-    def by_stop(cls, plugin: str, operation: str) -> CallCancelled:
-        """The same words on every transport."""
+    def by_stop(cls, plugin: str, operation: str, status_code: grpc.StatusCode | None = None) -> CallCancelled:
+        """The same words on every transport; ``status_code`` is how the call ended, if it was a gRPC call."""
         return cls(plugin, operation, "cancelled: the plugin was stopped (unloaded, its session closed, or "
-                   "restarted) while this call ran")
+                   "restarted) while this call ran", status_code=status_code)

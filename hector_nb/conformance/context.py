@@ -11,11 +11,14 @@ as ``skip`` with the reason: the check that names the cause fails on its own.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Generator, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, cast
+
+import grpc
 
 from ..errors import PluginCrashed, PluginError, PluginTimeout
 from ..host import Transport
+from ..host.rpc import DatabaseStub, EmbedderStub, LLMStub, ProviderStub
 from ..plugin import sdk
 from .probe import ProcessProbe, observe
 from .target import Target
@@ -42,14 +45,26 @@ class CheckContext:
         self._probe: ProcessProbe | None = None
         self._fresh: list[Transport] = []
 
-    def call(self, method: str, request: Any, transport: Transport | None = None,
-             timeout: float | None = None) -> Any:
-        """One RPC on the shared (initialized) instance, or on ``transport``."""
-        return (transport or self.plugin()).call(method, request, self.timeout if timeout is None else timeout)
+    def provider(self, transport: Transport | None = None) -> ProviderStub:
+        """The service of the shared (initialized) instance, or of ``transport``: the methods every provider has.
 
-    def stream(self, method: str, request: Any, transport: Transport | None = None,
-               timeout: float | None = None) -> Generator[Any, None, None]:
-        return (transport or self.plugin()).stream(method, request, self.timeout if timeout is None else timeout)
+        Checks pass ``timeout=`` to every call (``self.timeout``, unless a check needs its own).
+        """
+        return (transport or self.plugin()).stub
+
+    # The check runs the checks of the target's plugin type only (see runner.py): its stub is of that service.
+
+    def llm(self, transport: Transport | None = None) -> LLMStub:
+        """:meth:`provider`, as the LLM service."""
+        return cast(LLMStub, self.provider(transport))
+
+    def database(self, transport: Transport | None = None) -> DatabaseStub:
+        """:meth:`provider`, as the database service."""
+        return cast(DatabaseStub, self.provider(transport))
+
+    def embedder(self, transport: Transport | None = None) -> EmbedderStub:
+        """:meth:`provider`, as the embedder service."""
+        return cast(EmbedderStub, self.provider(transport))
 
     def _start(self) -> Transport:
         """A new instance of the plugin. Once a start has failed none is tried again: each would wait as
@@ -72,8 +87,8 @@ class CheckContext:
         if self._initialize is None:
             transport = self.started()
             try:
-                self._initialize = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config),
-                                                  self.timeout)
+                self._initialize = transport.stub.Initialize(sdk.InitializeRequest(config=self.target.config),
+                                                             timeout=self.timeout)
             except PluginError as exc:
                 self._initialize = exc
         return self._initialize
@@ -92,7 +107,7 @@ class CheckContext:
         transport = self._start()
         self._fresh.append(transport)
         if initialize:
-            reply = transport.call("Initialize", sdk.InitializeRequest(config=self.target.config), self.timeout)
+            reply = transport.stub.Initialize(sdk.InitializeRequest(config=self.target.config), timeout=self.timeout)
             if not reply.success:
                 raise NotReady("the plugin did not initialize with its config (see initialize_config)")
         return transport
@@ -128,11 +143,11 @@ class CheckContext:
         """Why ``transport`` does not answer a Health call within the deadline, or "" when it answers
         at all: even a failing Health shows a plugin that is still serving."""
         try:
-            transport.call("Health", sdk.HealthRequest(), self.timeout)
+            transport.stub.Health(sdk.HealthRequest(), timeout=self.timeout)
         except (PluginTimeout, PluginCrashed) as exc:
             return exc.message
         except PluginError as exc:
-            if "UNAVAILABLE" in exc.message:  # the connection is gone
+            if exc.status_code == grpc.StatusCode.UNAVAILABLE:  # the connection is gone
                 return exc.message
         return ""
 

@@ -43,17 +43,18 @@ def store(ctx: CheckContext, collection: str, docs: list[Document], instance: Tr
     """Upsert ``docs`` as Hector does (no CreateCollection); if the first upsert fails, create the
     collection and go on, so later checks still run. Returns the first upsert's error, or ""."""
     first_error = ""
+    database = ctx.database(instance)
     for n, (id, vector, metadata) in enumerate(docs):
         request = sdk.UpsertRequest(collection=collection, id=id, vector=vector, metadata=metadata)
-        reply = ctx.call("Upsert", request, instance)
+        reply = database.Upsert(request, timeout=ctx.timeout)
         if not reply.success and n == 0:
             first_error = reply.error or "success=false without an error text"
-            created = ctx.call("CreateCollection", sdk.CreateCollectionRequest(collection=collection,
-                                                                              vector_size=DIMENSION), instance)
+            created = database.CreateCollection(sdk.CreateCollectionRequest(collection=collection,
+                                                                            vector_size=DIMENSION), timeout=ctx.timeout)
             if not created.success:
                 raise NotReady(f"documents could not be stored, even after CreateCollection ({created.error}); "
                                "see upsert_without_create")
-            reply = ctx.call("Upsert", request, instance)
+            reply = database.Upsert(request, timeout=ctx.timeout)
         if not reply.success:
             raise NotReady(f"upsert {n + 1} of {len(docs)} failed: {reply.error}")
     return first_error
@@ -64,11 +65,13 @@ def _corpus(ctx: CheckContext) -> tuple[str, list[Document], str]:
     if "corpus" not in ctx.cache:
         docs = documents(DOCUMENTS, seed=7, store="hector-nb-check")
         ctx.cache["corpus"] = ("hector-nb-check", docs, store(ctx, "hector-nb-check", docs))
-    return ctx.cache["corpus"]
+    corpus: tuple[str, list[Document], str] = ctx.cache["corpus"]
+    return corpus
 
 
 def _search(ctx: CheckContext, collection: str, vector: list[float], top_k: int) -> sdk.SearchResponse:
-    return ctx.call("Search", sdk.SearchRequest(collection=collection, vector=vector, top_k=top_k))
+    request = sdk.SearchRequest(collection=collection, vector=vector, top_k=top_k)
+    return ctx.database().Search(request, timeout=ctx.timeout)
 
 
 def _corpus_hits(ctx: CheckContext) -> tuple[list[Document], sdk.SearchResponse]:
@@ -76,7 +79,8 @@ def _corpus_hits(ctx: CheckContext) -> tuple[list[Document], sdk.SearchResponse]
     if "corpus_hits" not in ctx.cache:
         collection, docs, _ = _corpus(ctx)
         ctx.cache["corpus_hits"] = (docs, _search(ctx, collection, docs[5][1], hector.search_top_k(HITS_NEEDED)))
-    return ctx.cache["corpus_hits"]
+    hits: tuple[list[Document], sdk.SearchResponse] = ctx.cache["corpus_hits"]
+    return hits
 
 
 @check("upsert_without_create", "Upsert works on a collection nobody created (Hector never calls "
@@ -209,7 +213,7 @@ def upsert_same_id(ctx: CheckContext) -> Outcome:
 def delete_missing_id(ctx: CheckContext) -> Outcome:
     collection, docs, _ = _corpus(ctx)
     missing = hector.document_id(collection, "never-indexed.md", 0)
-    reply = ctx.call("Delete", sdk.DeleteRequest(collection=collection, id=missing))
+    reply = ctx.database().Delete(sdk.DeleteRequest(collection=collection, id=missing), timeout=ctx.timeout)
     if not reply.success:
         return warned(f"Delete of a missing id answered success=false: {reply.error or '(no error text)'}; "
                       "Hector logs it as a failure", "treat Delete of a missing id as done (success=true)")
@@ -244,8 +248,8 @@ def wrong_dimension(ctx: CheckContext) -> Outcome:
     short = [0.5, 0.5, 0.5]
     found = _search(ctx, collection, short, 5)
     short_id = hector.document_id(collection, "short.md", 0)
-    upserted = ctx.call("Upsert", sdk.UpsertRequest(collection=collection, id=short_id, vector=short,
-                                                    metadata={"content": "three dimensions"}))
+    upserted = ctx.database().Upsert(sdk.UpsertRequest(collection=collection, id=short_id, vector=short,
+                                                       metadata={"content": "three dimensions"}), timeout=ctx.timeout)
     problems = []
     if not found.error:
         problems.append(f"Search with a 3-dimensional vector in a {DIMENSION}-dimensional collection answered "
@@ -264,7 +268,7 @@ def wrong_dimension(ctx: CheckContext) -> Outcome:
 def empty_collection(ctx: CheckContext) -> Outcome:
     (id, vector, metadata), = documents(1, seed=17, store="hector-nb-check-empty")
     store(ctx, "hector-nb-check-empty", [(id, vector, metadata)])
-    deleted = ctx.call("Delete", sdk.DeleteRequest(collection="hector-nb-check-empty", id=id))
+    deleted = ctx.database().Delete(sdk.DeleteRequest(collection="hector-nb-check-empty", id=id), timeout=ctx.timeout)
     if not deleted.success:
         return failed(f"Delete of a stored id failed: {deleted.error}", "delete the entry with that id")
     emptied = _search(ctx, "hector-nb-check-empty", vector, 5)

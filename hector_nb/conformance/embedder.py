@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import PluginError
 from ..plugin import sdk
@@ -18,25 +19,27 @@ def info(ctx: CheckContext) -> sdk.EmbedderInfo:
     """GetEmbedderInfo's answer, asked once; :class:`NotReady` when it failed (embedder_info says why)."""
     if "info" not in ctx.cache:
         try:
-            ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
+            ctx.cache["info"] = ctx.embedder().GetEmbedderInfo(sdk.Empty(), timeout=ctx.timeout)
         except PluginError as exc:
             ctx.cache["info"] = exc
     if isinstance(ctx.cache["info"], PluginError):
         raise NotReady("GetEmbedderInfo failed (see embedder_info)")
-    return ctx.cache["info"]
+    info: sdk.EmbedderInfo = ctx.cache["info"]
+    return info
 
 
-def reference(ctx: CheckContext) -> np.ndarray:
+def reference(ctx: CheckContext) -> NDArray[np.float32]:
     """The embedding of a plain sentence, which other embeddings must match in length."""
     if "reference" not in ctx.cache:
-        reply = ctx.call("Embed", sdk.EmbedRequest(text=TEXT))
+        reply = ctx.embedder().Embed(sdk.EmbedRequest(text=TEXT), timeout=ctx.timeout)
         ctx.cache["reference"] = reply.error or vector_of(reply)
     if isinstance(ctx.cache["reference"], str):
         raise NotReady(f"Embed of a plain sentence failed ({ctx.cache['reference']}; see embed_dimension)")
-    return ctx.cache["reference"]
+    vector: NDArray[np.float32] = ctx.cache["reference"]
+    return vector
 
 
-def vector_of(reply: sdk.EmbedResponse) -> np.ndarray:
+def vector_of(reply: sdk.EmbedResponse) -> NDArray[np.float32]:
     return np.asarray(reply.vector, dtype=np.float64)
 
 
@@ -46,7 +49,7 @@ def same_vector(a: object, b: object) -> bool:
     return first.shape == second.shape and bool(np.allclose(first, second, rtol=1e-5, atol=1e-6))
 
 
-def _problem(vector: np.ndarray, size: int) -> str:
+def _problem(vector: NDArray[np.float32], size: int) -> str:
     """What is wrong with an embedding that should have ``size`` numbers, or ""."""
     if vector.size != size:
         return f"{vector.size} numbers where a plain sentence gets {size}"
@@ -59,7 +62,7 @@ def _problem(vector: np.ndarray, size: int) -> str:
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="implement get_embedder_info() / GetEmbedderInfo with the model's name and vector size")
 def embedder_info(ctx: CheckContext) -> Outcome:
-    found = ctx.cache["info"] = ctx.call("GetEmbedderInfo", sdk.Empty())
+    found = ctx.cache["info"] = ctx.embedder().GetEmbedderInfo(sdk.Empty(), timeout=ctx.timeout)
     if found.dimension <= 0:
         return failed(f"dimension={found.dimension}; Hector sizes its collections from it",
                       "answer the length of the vectors Embed returns")
@@ -88,7 +91,8 @@ def embed_dimension(ctx: CheckContext) -> Outcome:
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="make Embed a pure function of the text (no random state, no per-call salt such as Python's hash())")
 def embed_deterministic(ctx: CheckContext) -> Outcome:
-    first, second = (vector_of(ctx.call("Embed", sdk.EmbedRequest(text=TEXT))) for _ in range(2))
+    embedder = ctx.embedder()
+    first, second = (vector_of(embedder.Embed(sdk.EmbedRequest(text=TEXT), timeout=ctx.timeout)) for _ in range(2))
     if not same_vector(first, second):
         difference = float(np.max(np.abs(first - second))) if first.shape == second.shape else float("nan")
         return failed(f"two embeddings of the same text differ (largest difference {difference:.3g}); stored "
@@ -101,7 +105,7 @@ def embed_deterministic(ctx: CheckContext) -> Outcome:
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="return a zero vector (or an error in the error field) for an empty text")
 def embed_empty_text(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("Embed", sdk.EmbedRequest(text=""))
+    reply = ctx.embedder().Embed(sdk.EmbedRequest(text=""), timeout=ctx.timeout)
     if reply.error:
         return warned(f"Embed of an empty text answered: {reply.error}; a document with an empty chunk then "
                       "fails to index", "return a zero vector of the right dimension for an empty text")
@@ -116,7 +120,7 @@ def embed_empty_text(ctx: CheckContext) -> Outcome:
        stage=Stage.PROVIDER, plugin_types=EMBEDDER,
        fix="treat the text as Unicode (UTF-8 on the wire) throughout: tokenizer, normalisation, hashing")
 def embed_unicode(ctx: CheckContext) -> Outcome:
-    reply = ctx.call("Embed", sdk.EmbedRequest(text=UNICODE_TEXT))
+    reply = ctx.embedder().Embed(sdk.EmbedRequest(text=UNICODE_TEXT), timeout=ctx.timeout)
     if reply.error:
         return failed(f"Embed of non-ASCII text answered: {reply.error}",
                       "treat the text as Unicode (UTF-8 on the wire) throughout")

@@ -78,7 +78,7 @@ def initialize_empty_config(ctx: CheckContext) -> Outcome:
         return skipped("the plugin's config is empty already (see initialize_config)")
     with ctx.fresh(initialize=False) as instance:
         try:
-            reply = ctx.call("Initialize", sdk.InitializeRequest(config={}), instance)
+            reply = ctx.provider(instance).Initialize(sdk.InitializeRequest(config={}), timeout=ctx.timeout)
         except PluginError as exc:
             return failed(f"Initialize with no config failed at the gRPC level: {exc.message}", _NEVER_FAIL)
     if reply.success:
@@ -113,7 +113,7 @@ def _informational(rpc: str, run: Callable[[], Outcome]) -> Outcome:
        stage=Stage.LIFECYCLE, fix=_NEVER_FAIL)
 def health(ctx: CheckContext) -> Outcome:
     def run() -> Outcome:
-        reply = ctx.call("Health", sdk.HealthRequest())
+        reply = ctx.provider().Health(sdk.HealthRequest(), timeout=ctx.timeout)
         if not reply.healthy:
             return warned(f"Health answered healthy=false ({reply.message or 'no message'}) after a successful "
                           "Initialize", "answer healthy=true once the provider can serve, with a message saying "
@@ -127,7 +127,7 @@ def health(ctx: CheckContext) -> Outcome:
        "Hector never calls it)", stage=Stage.LIFECYCLE, fix="answer GetStatus with 'ready' (as Hector's SDK does)")
 def get_status(ctx: CheckContext) -> Outcome:
     def run() -> Outcome:
-        status = ctx.call("GetStatus", sdk.StatusRequest()).status
+        status = ctx.provider().GetStatus(sdk.StatusRequest(), timeout=ctx.timeout).status
         if status not in sdk.STATUSES:
             return failed(f"GetStatus answered {status!r}, which is none of {', '.join(sdk.STATUSES)}",
                           "answer 'ready' once initialized (Hector's SDK always does)")
@@ -145,7 +145,7 @@ def get_status(ctx: CheckContext) -> Outcome:
                                   "one; Hector keeps the .plugin.yaml)")
 def get_manifest(ctx: CheckContext) -> Outcome:
     def run() -> Outcome:
-        reply = ctx.call("GetManifest", sdk.ManifestRequest())
+        reply = ctx.provider().GetManifest(sdk.ManifestRequest(), timeout=ctx.timeout)
         declared = ctx.target.manifest
         if not any((reply.name, reply.version, reply.type)):
             return passed("an empty manifest, as Hector's SDK answers; Hector keeps the .plugin.yaml")
@@ -173,7 +173,7 @@ def shutdown(ctx: CheckContext) -> Outcome:
     bound = shutdown_bound(ctx.timeout)
     began = time.monotonic()
     try:
-        reply = ctx.call("Shutdown", sdk.ShutdownRequest(), timeout=bound)
+        reply = ctx.provider().Shutdown(sdk.ShutdownRequest(), timeout=bound)
     except PluginTimeout:
         return failed(f"Shutdown did not return within {bound:g}s; Hector calls it without a deadline, so "
                       "unloading this plugin, and Hector's exit, would hang",

@@ -31,19 +31,25 @@ _ROLES_FIX = ("find the user's turn by role ROLE_USER (hector_nb.sdk.normalize_r
 
 def chunks_of(ctx: CheckContext, request: sdk.GenerateRequest) -> list[sdk.StreamChunk]:
     """Every chunk of one stream, up to the server closing it (so chunks after DONE are seen)."""
-    return list(itertools.islice(ctx.stream("GenerateStreaming", request, timeout=ctx.timeout * 2), MAX_CHUNKS))
+    stream = ctx.llm().GenerateStreaming(request, timeout=ctx.timeout * 2)
+    try:
+        return list(itertools.islice(stream, MAX_CHUNKS))
+    finally:
+        stream.cancel()  # a plugin that goes on past MAX_CHUNKS
 
 
 def _agent_reply(ctx: CheckContext) -> sdk.GenerateResponse:
     if "agent_reply" not in ctx.cache:
-        ctx.cache["agent_reply"] = ctx.call("Generate", hector.agent_request(PROMPT), timeout=ctx.timeout * 2)
-    return ctx.cache["agent_reply"]
+        ctx.cache["agent_reply"] = ctx.llm().Generate(hector.agent_request(PROMPT), timeout=ctx.timeout * 2)
+    reply: sdk.GenerateResponse = ctx.cache["agent_reply"]
+    return reply
 
 
 def _agent_stream(ctx: CheckContext) -> list[sdk.StreamChunk]:
     if "agent_stream" not in ctx.cache:
         ctx.cache["agent_stream"] = chunks_of(ctx, hector.agent_request(PROMPT))
-    return ctx.cache["agent_stream"]
+    chunks: list[sdk.StreamChunk] = ctx.cache["agent_stream"]
+    return chunks
 
 
 def _sequence(chunks: list[sdk.StreamChunk]) -> str:
@@ -131,13 +137,13 @@ def stream_cancel(ctx: CheckContext) -> Outcome:
     with ctx.fresh() as instance:
         before = _threads(instance.pid)
         for _ in range(CANCELLED_STREAMS):
-            stream = ctx.stream("GenerateStreaming", request, instance, timeout=CANCEL_AFTER)
+            stream = ctx.llm(instance).GenerateStreaming(request, timeout=CANCEL_AFTER)
             try:
                 next(stream, None)
             except PluginTimeout:
                 pass  # no chunk yet: the deadline cancelled it
             finally:
-                stream.close()
+                stream.cancel()
         grown = _threads(instance.pid) - before
         silent = ctx.unresponsive(instance)
     if silent:
@@ -223,7 +229,7 @@ def agent_loop(ctx: CheckContext) -> Outcome:
     request = hector.agent_request(PROMPT)
     called: list[str] = []
     for _ in range(AGENT_TURNS):
-        reply = ctx.call("Generate", request, timeout=ctx.timeout * 2)
+        reply = ctx.llm().Generate(request, timeout=ctx.timeout * 2)
         if not reply.tool_calls:
             if not called:
                 return passed("answered at once, without a tool call")
@@ -242,7 +248,7 @@ def agent_loop(ctx: CheckContext) -> Outcome:
        stage=Stage.PROVIDER, plugin_types=LLM,
        fix="implement get_model_info() / GetModelInfo; Hector calls it when it registers the LLM")
 def model_info(ctx: CheckContext) -> Outcome:
-    info = ctx.call("GetModelInfo", sdk.Empty())
+    info = ctx.llm().GetModelInfo(sdk.Empty(), timeout=ctx.timeout)
     odd = []
     if not info.model_name:
         odd.append("an empty model_name")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -23,6 +23,8 @@ from ..errors import PluginCrashed, PluginError, PluginTimeout
 from ..host.handshake import Handshake, parse_handshake
 from ..host.log import PluginLog
 from ..host.process import PluginProcess
+from ..host.rpc import ProviderStub
+from ..host.rpc_errors import rpc_status
 from ..plugin._wire import (
     database_pb2_grpc,
     embedder_pb2_grpc,
@@ -37,7 +39,7 @@ from ..plugin.serve import GRPC_OPTIONS
 #: How long go-plugin's host waits for a plugin to exit after GRPCController.Shutdown before killing it.
 CONTROLLER_GRACE = 2.0
 _STDERR_LINES = 20
-_STUBS = {
+_STUBS: dict[str, Callable[[grpc.Channel], ProviderStub]] = {
     "llm_provider": llm_pb2_grpc.LLMProviderStub,
     "database_provider": database_pb2_grpc.DatabaseProviderStub,
     "embedder_provider": embedder_pb2_grpc.EmbedderProviderStub,
@@ -148,8 +150,9 @@ class RunningProbe:
             reply = health_pb2_grpc.HealthStub(self.channel).Check(
                 health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
         except grpc.RpcError as error:
-            return f"gRPC {error.code().name}: {error.details()}"
-        return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            code, details = rpc_status(error)
+            return f"gRPC {code.name}: {details}"
+        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
     def alive(self) -> bool:
         return self.process.pid is not None and self.process.exit_code is None
@@ -168,8 +171,9 @@ class RunningProbe:
         except grpc.RpcError as failure:
             # A plugin that exits while answering may drop the connection: only an unimplemented
             # or refused call means the controller is missing.
-            if failure.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED):
-                error = f"gRPC {failure.code().name}: {failure.details()}"
+            code, details = rpc_status(failure)
+            if code in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.DEADLINE_EXCEEDED):
+                error = f"gRPC {code.name}: {details}"
         if self.process.wait(2 * CONTROLLER_GRACE) is None:
             return error, None
         return error, time.monotonic() - asked
@@ -193,21 +197,27 @@ def _exercise(channel: grpc.Channel, plugin_type: str, config: dict[str, str], t
     from ..hector import agent_request
     from ..plugin import sdk
 
+    # The generated stubs on the bare channel, as Hector's go-plugin client dials it (no host interceptor).
     stub = _STUBS[plugin_type](channel)
-    calls: list[tuple[str, object]] = [("Initialize", sdk.InitializeRequest(config=config))]
+    calls: list[tuple[str, Callable[[], object]]] = [
+        ("Initialize", lambda: stub.Initialize(sdk.InitializeRequest(config=config), timeout=timeout))]
     if plugin_type == sdk.PLUGIN_TYPE_LLM:
-        calls.append(("Generate", agent_request("Say hello.")))
+        llm = llm_pb2_grpc.LLMProviderStub(channel)
+        calls.append(("Generate", lambda: llm.Generate(agent_request("Say hello."), timeout=timeout)))
     elif plugin_type == sdk.PLUGIN_TYPE_DATABASE:
-        calls.append(("Search", sdk.SearchRequest(collection="hector-nb-probe", vector=[0.5] * 8, top_k=1)))
+        database = database_pb2_grpc.DatabaseProviderStub(channel)
+        query = sdk.SearchRequest(collection="hector-nb-probe", vector=[0.5] * 8, top_k=1)
+        calls.append(("Search", lambda: database.Search(query, timeout=timeout)))
     elif plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
-        calls.append(("Embed", sdk.EmbedRequest(text="hello")))
+        embedder = embedder_pb2_grpc.EmbedderProviderStub(channel)
+        calls.append(("Embed", lambda: embedder.Embed(sdk.EmbedRequest(text="hello"), timeout=timeout)))
     made = []
-    for method, request in calls:
+    for method, call in calls:
         try:
-            getattr(stub, method)(request, timeout=timeout)
+            call()
             made.append(method)
         except grpc.RpcError as error:
-            made.append(f"{method} (gRPC {error.code().name})")
+            made.append(f"{method} (gRPC {rpc_status(error)[0].name})")
     return made
 
 

@@ -22,7 +22,7 @@ COLUMNS = ["check", "verdict", "description", "happened", "fix", "seconds"]
 _COLOURS = {"pass": "#d9f2d9", "warn": "#fff1c2", "fail": "#f8d0d0", "skip": "#eeeeee"}
 
 
-class CheckReport(pandas.DataFrame):
+class CheckReport(pandas.DataFrame):  # type: ignore[misc]  # pandas is read untyped here
     """One row per check: ``check``, ``verdict``, ``description``, ``happened``, ``fix``, ``seconds``.
 
     ``plugin`` names what was checked; :attr:`summary` is the one-line verdict,
@@ -77,7 +77,7 @@ class CheckReport(pandas.DataFrame):
 
     def __str__(self) -> str:
         if not self._is_report():
-            return pandas.DataFrame(self).to_string()
+            return str(pandas.DataFrame(self).to_string())
         table = pandas.DataFrame(self).drop(columns=["description"]).to_string(index=False, max_colwidth=90)
         return f"{self.summary}\n{table}"
 
@@ -103,7 +103,8 @@ class CheckReport(pandas.DataFrame):
 
     def _repr_html_(self) -> str | None:
         if not self._is_report():
-            return pandas.DataFrame(self)._repr_html_()
+            table: str | None = pandas.DataFrame(self)._repr_html_()
+            return table
         styled = (pandas.DataFrame(self).style.hide(axis="index")
                   .map(lambda verdict: f"background-color: {_COLOURS.get(verdict, '')}", subset=["verdict"])
                   .format({"seconds": "{:.2f}"})

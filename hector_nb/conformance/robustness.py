@@ -34,13 +34,13 @@ def _typical_call(ctx: CheckContext, instance: Transport, n: int) -> tuple[str, 
     plugin_type = ctx.target.plugin_type
     if plugin_type == sdk.PLUGIN_TYPE_LLM:
         request: Any = sdk.GenerateRequest(messages=hector.conversation(f"Reply with the number {n}."))
-        return "Generate", lambda timeout: ctx.call("Generate", request, instance, timeout).text
+        return "Generate", lambda timeout: ctx.llm(instance).Generate(request, timeout=timeout).text
     if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
         text = sdk.EmbedRequest(text=f"concurrent text number {n}")
-        return "Embed", lambda timeout: tuple(ctx.call("Embed", text, instance, timeout).vector)
+        return "Embed", lambda timeout: tuple(ctx.embedder(instance).Embed(text, timeout=timeout).vector)
     (id, vector, metadata), = documents(1, seed=100 + n, store=_CONCURRENT)
     upsert = sdk.UpsertRequest(collection=_CONCURRENT, id=id, vector=vector, metadata=metadata)
-    return "Upsert", lambda timeout: ctx.call("Upsert", upsert, instance, timeout).error
+    return "Upsert", lambda timeout: ctx.database(instance).Upsert(upsert, timeout=timeout).error
 
 
 _CONCURRENCY_FIX = ("make the provider safe for concurrent calls (Hector calls it from many goroutines): guard "
@@ -79,8 +79,9 @@ def _concurrent_mismatch(ctx: CheckContext, instance: Transport, calls: list[Cal
         failures = [error for error in answers if error]
         if failures:
             return f"{len(failures)} of {CONCURRENT_CALLS} concurrent upserts answered an error: {failures[0]}"
-        hits = ctx.call("Search", sdk.SearchRequest(collection=_CONCURRENT, vector=[1.0] + [0.0] * (DIMENSION - 1),
-                                                    top_k=CONCURRENT_CALLS + 1), instance)
+        query = sdk.SearchRequest(collection=_CONCURRENT, vector=[1.0] + [0.0] * (DIMENSION - 1),
+                                  top_k=CONCURRENT_CALLS + 1)
+        hits = ctx.database(instance).Search(query, timeout=ctx.timeout)
         if len(hits.results) != CONCURRENT_CALLS + 1:
             return (f"after {CONCURRENT_CALLS} concurrent upserts of distinct ids the collection holds "
                     f"{len(hits.results)} entries, not {CONCURRENT_CALLS + 1}: writes were lost")
@@ -103,19 +104,20 @@ def _large_call(ctx: CheckContext, instance: Transport) -> tuple[str, Callable[[
 
         def generate() -> str:
             try:
-                ctx.call("Generate", request, instance)
+                ctx.llm(instance).Generate(request, timeout=ctx.timeout)
             except ProviderError as exc:  # how Generate reports a provider's error (CONTRACT section 3)
                 return exc.message
             return ""
 
         return "an 8 MB system prompt", generate
     if plugin_type == sdk.PLUGIN_TYPE_EMBEDDER:
-        return "an 8 MB text", lambda: ctx.call("Embed", sdk.EmbedRequest(text=filler), instance).error
+        text = sdk.EmbedRequest(text=filler)
+        return "an 8 MB text", lambda: ctx.embedder(instance).Embed(text, timeout=ctx.timeout).error
     (id, vector, metadata), = documents(1, seed=23, store="hector-nb-check-large")
     store(ctx, "hector-nb-check-large", [(id, vector, metadata)], instance)
     request = sdk.UpsertRequest(collection="hector-nb-check-large", id=id, vector=vector,
                                 metadata={**metadata, "content": filler})
-    return "an 8 MB chunk", lambda: ctx.call("Upsert", request, instance).error
+    return "an 8 MB chunk", lambda: ctx.database(instance).Upsert(request, timeout=ctx.timeout).error
 
 
 @check("large_request", "an 8 MB request is answered or refused cleanly, and the plugin keeps serving",

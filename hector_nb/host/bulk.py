@@ -17,7 +17,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -27,7 +27,10 @@ from ..plugin._wire import bulk_pb2
 from ..plugin.bulk import uneven_vectors
 
 if TYPE_CHECKING:
-    from .transport import PendingCall
+    from .rpc import PendingCall
+
+Request = TypeVar("Request")
+Reply = TypeVar("Reply")
 
 #: Rows per batch: 1,024 rows of 384 floats make a 1.5 MB message.
 BATCH_ROWS = 1024
@@ -240,12 +243,12 @@ def decoded_embeddings(plugin: str, reply: bulk_pb2.EmbedBatchResponse, count: i
     return rows if sys.byteorder == "little" else rows.astype(np.float32)
 
 
-def pipelined(submit: Callable[[Any], PendingCall], requests: Iterable[Any]) -> Iterator[Any]:
+def pipelined(submit: Callable[[Request], PendingCall[Reply]], requests: Iterable[Request]) -> Iterator[Reply]:
     """Unary calls with at most :data:`MAX_IN_FLIGHT` on the wire, answers in the order of the requests.
 
     Stopping early (an error, or the caller closing the iterator) cancels the calls in flight.
     """
-    pending: collections.deque[PendingCall] = collections.deque()
+    pending: collections.deque[PendingCall[Reply]] = collections.deque()
     try:
         for request in requests:
             if len(pending) >= MAX_IN_FLIGHT:

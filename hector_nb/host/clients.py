@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 from tqdm.auto import tqdm
 
 from .. import hector, sdk
 from ..errors import InvalidInput, PluginError, ProviderError, WrongPluginType
 from ..manifest import PluginManifest
+from ..plugin.bulk import uneven_vectors
 from ..plugin.constants import Status
 from . import bulk, deadlines, inputs
 from .process import PluginProcess
+from .rpc import DatabaseStub, EmbedderStub, LLMStub, ProviderStub, StreamMethod
 from .subprocess_transport import SubprocessTransport
 from .supervisor import Supervisor
-from .transport import operation_name
 
 #: Bulk calls smaller than this show no progress bar.
 PROGRESS_THRESHOLD = 200
@@ -59,10 +61,14 @@ def as_tools(tools: ToolsLike) -> list[sdk.ToolDefinition]:
 class PluginClient:
     """What every plugin client offers: lifecycle, status, manifest and logs."""
 
+    #: The provider's service (each client type narrows it to its own: the plugin type decides the client).
+    _stub: ProviderStub
+
     def __init__(self, supervisor: Supervisor, timeout: float | None, manifest: PluginManifest | None = None,
                  fidelity: str = hector.HECTOR) -> None:
         self._supervisor = supervisor
         self._transport = supervisor.transport
+        self._stub = supervisor.stub
         self.timeout = timeout
         self._manifest = manifest
         #: ``"hector"`` or ``"lenient"``, see :class:`hector_nb.Session`.
@@ -135,15 +141,12 @@ class PluginClient:
     def manifest(self) -> PluginManifest:
         """The plugin's manifest: its ``.plugin.yaml``, or what the provider declares."""
         if self._manifest is None:
-            reply = self._call("GetManifest", sdk.ManifestRequest())
+            reply = self._stub.GetManifest(sdk.ManifestRequest(), timeout=self._timeout)
             self._manifest = PluginManifest(
                 name=reply.name, version=reply.version, type=reply.type or self.plugin_type,
                 protocol=reply.protocol or sdk.PROTOCOL, author=reply.author, description=reply.description,
                 hector_version=reply.hector_version, capabilities=dict(reply.capabilities))
         return self._manifest
-
-    def _call(self, method: str, request: Any, timeout: float | None = None) -> Any:
-        return self._supervisor.call(method, request, self._deadline(timeout, operation_name(method)))
 
     def _check(self, operation: str, reply: Any) -> None:
         if not reply.success:
@@ -155,11 +158,11 @@ class PluginClient:
 
     def health(self, timeout: float | None = None) -> sdk.HealthResponse:
         """The provider's own health answer."""
-        return self._call("Health", sdk.HealthRequest(), timeout)
+        return self._stub.Health(sdk.HealthRequest(), timeout=self._deadline(timeout, "health"))
 
     def remote_status(self, timeout: float | None = None) -> str:
         """The status the plugin reports about itself (``GetStatus``)."""
-        return self._call("GetStatus", sdk.StatusRequest(), timeout).status
+        return self._stub.GetStatus(sdk.StatusRequest(), timeout=self._deadline(timeout, "get_status")).status
 
     def logs(self) -> list[str]:
         """What the plugin wrote (stderr, stdio, stray stdout), newest last."""
@@ -175,7 +178,7 @@ class PluginClient:
         self._supervisor.restart(self._deadline(timeout, "restart"))
 
     @contextlib.contextmanager
-    def _progress(self, total: int, description: str) -> Iterator[tqdm]:
+    def _progress(self, total: int, description: str) -> Iterator[tqdm[Any]]:
         """A progress bar for a bulk call of ``total`` items (none for small ones)."""
         # disable=None: a bar in a notebook or a terminal, none where output is not a terminal (a log,
         # a pipe), where redrawn bars would run together on one line.
@@ -187,6 +190,8 @@ class PluginClient:
 
 class LLMClient(PluginClient):
     """An LLM provider: ``generate``, ``stream``, ``model_info``."""
+
+    _stub: LLMStub
 
     def request(self, prompt: MessagesLike, tools: ToolsLike = None, system: str | None = None,
                 agent: bool = False, tool_result: str | None = None) -> sdk.GenerateRequest:
@@ -227,7 +232,8 @@ class LLMClient(PluginClient):
         """Answer at once: a string prompt is a ``ROLE_USER`` message (after ``system``, a
         ``ROLE_UNSPECIFIED`` one); ``agent=True`` sends a whole Hector agent request, and with
         ``tool_result`` the agent's next one, after a tool call (see :meth:`request`)."""
-        return self._call("Generate", self.request(prompt, tools, system, agent, tool_result), timeout)
+        request = self.request(prompt, tools, system, agent, tool_result)
+        return self._stub.Generate(request, timeout=self._deadline(timeout, "generate"))
 
     def stream(self, prompt: MessagesLike, tools: ToolsLike = None, timeout: float | None = None, *,
                system: str | None = None, agent: bool = False,
@@ -238,12 +244,12 @@ class LLMClient(PluginClient):
         warning in ``hector`` fidelity: Hector drops tool calls in streams.
         """
         request = self.request(prompt, tools, system, agent, tool_result)
-        chunks = self._supervisor.stream("GenerateStreaming", request, self._deadline(timeout, "generate_streaming"))
+        chunks = _chunks(self._stub.GenerateStreaming, request, self._deadline(timeout, "generate_streaming"))
         return chunks if self.fidelity == hector.LENIENT else _warn_on_tool_calls(self.name, chunks)
 
     def send(self, request: sdk.GenerateRequest, timeout: float | None = None) -> sdk.GenerateResponse:
         """``Generate`` with ``request`` exactly as given: no role translation (the bridge builds its own)."""
-        return self._call("Generate", request, timeout)
+        return self._stub.Generate(request, timeout=self._deadline(timeout, "generate"))
 
     def send_streaming(self, request: sdk.GenerateRequest, timeout: float | None = None
                        ) -> Iterator[sdk.StreamChunk]:
@@ -251,27 +257,31 @@ class LLMClient(PluginClient):
 
         Closing the iterator cancels the call.
         """
-        return self._supervisor.stream("GenerateStreaming", request, self.timeout if timeout is None else timeout)
+        return _chunks(self._stub.GenerateStreaming, request, self.timeout if timeout is None else timeout)
 
     def model_info(self, timeout: float | None = None) -> sdk.ModelInfo:
-        return self._call("GetModelInfo", sdk.Empty(), timeout)
+        return self._stub.GetModelInfo(sdk.Empty(), timeout=self._deadline(timeout, "get_model_info"))
 
 
 class DatabaseClient(PluginClient):
     """A vector database provider."""
 
+    _stub: DatabaseStub
+
     def create_collection(self, collection: str, vector_size: int, timeout: float | None = None) -> None:
         request = sdk.CreateCollectionRequest(collection=collection, vector_size=int(vector_size))
-        self._check("create_collection", self._call("CreateCollection", request, timeout))
+        self._check("create_collection",
+                    self._stub.CreateCollection(request, timeout=self._deadline(timeout, "create_collection")))
 
     def delete_collection(self, collection: str, timeout: float | None = None) -> None:
         request = sdk.DeleteCollectionRequest(collection=collection)
-        self._check("delete_collection", self._call("DeleteCollection", request, timeout))
+        self._check("delete_collection",
+                    self._stub.DeleteCollection(request, timeout=self._deadline(timeout, "delete_collection")))
 
-    def upsert(self, collection: str, id: str, vector: Sequence[float] | np.ndarray,
+    def upsert(self, collection: str, id: str, vector: Sequence[float] | NDArray[Any],
                metadata: Mapping[str, Any] | None = None, timeout: float | None = None) -> None:
         request = self._upsert_request("upsert", collection, id, vector, metadata)
-        self._check("upsert", self._call("Upsert", request, timeout))
+        self._check("upsert", self._stub.Upsert(request, timeout=self._deadline(timeout, "upsert")))
 
     def upsert_many(self, collection: str, items: Iterable[tuple[str, Any, Mapping[str, Any] | None]],
                     timeout: float | None = None) -> int:
@@ -308,7 +318,7 @@ class DatabaseClient(PluginClient):
         with inputs.building(self.name, operation, f"the id, collection or metadata of id {id!r}"):
             return sdk.UpsertRequest(collection=collection, id=str(id), vector=floats, metadata=meta)
 
-    def search(self, collection: str, vector: Sequence[float] | np.ndarray, top_k: int = 5,
+    def search(self, collection: str, vector: Sequence[float] | NDArray[Any], top_k: int = 5,
                timeout: float | None = None, *,
                threshold: float = hector.SEARCH_THRESHOLD) -> list[sdk.SearchResult]:
         """The ``top_k`` nearest entries, best first, all of them.
@@ -326,16 +336,20 @@ class DatabaseClient(PluginClient):
         return results
 
     def delete(self, collection: str, id: str, timeout: float | None = None) -> None:
-        self._check("delete", self._call("Delete", sdk.DeleteRequest(collection=collection, id=id), timeout))
+        request = sdk.DeleteRequest(collection=collection, id=id)
+        self._check("delete", self._stub.Delete(request, timeout=self._deadline(timeout, "delete")))
 
 
 class EmbedderClient(PluginClient):
     """An embedder provider: text in, numpy vectors out."""
 
-    def embed(self, text: str, timeout: float | None = None) -> np.ndarray:
-        return self._vector(self._call("Embed", self._embed_request("embed", text, "the text"), timeout))
+    _stub: EmbedderStub
 
-    def embed_many(self, texts: Iterable[str], timeout: float | None = None) -> np.ndarray:
+    def embed(self, text: str, timeout: float | None = None) -> NDArray[np.float32]:
+        request = self._embed_request("embed", text, "the text")
+        return self._vector(self._stub.Embed(request, timeout=self._deadline(timeout, "embed")))
+
+    def embed_many(self, texts: Iterable[str], timeout: float | None = None) -> NDArray[np.float32]:
         """Embeddings of many texts as one 2-D float32 array, in batches.
 
         In-kernel, each batch is one call of the provider's ``embed_many`` (or
@@ -343,13 +357,13 @@ class EmbedderClient(PluginClient):
         service; any other plugin gets pipelined ``Embed`` calls.
         """
         texts = [self._embed_request("embed_many", text, f"text {index}").text for index, text in enumerate(texts)]
-        rows: list[np.ndarray] = []
+        rows: list[NDArray[np.float32]] = []
         done = 0
         with self._progress(len(texts), "embed") as bar:
             for batch in self._supervisor.embed_batches(bulk.text_batches(texts),
                                                         self._deadline(timeout, "embed_many")):
                 if rows and batch.shape[1] != rows[0].shape[1]:  # batches of different dimensions
-                    raise ProviderError(self.name, "embed_many", bulk.uneven_vectors(
+                    raise ProviderError(self.name, "embed_many", uneven_vectors(
                         [texts[0], texts[done]], [rows[0][0], batch[0]]))
                 rows.append(batch)
                 done += len(batch)
@@ -357,7 +371,7 @@ class EmbedderClient(PluginClient):
         return np.vstack(rows) if rows else np.empty((0, 0), dtype=np.float32)
 
     def info(self, timeout: float | None = None) -> sdk.EmbedderInfo:
-        return self._call("GetEmbedderInfo", sdk.Empty(), timeout)
+        return self._stub.GetEmbedderInfo(sdk.Empty(), timeout=self._deadline(timeout, "get_embedder_info"))
 
     def _embed_request(self, operation: str, text: Any, what: str) -> sdk.EmbedRequest:
         if not isinstance(text, str):
@@ -366,13 +380,24 @@ class EmbedderClient(PluginClient):
         with inputs.building(self.name, operation, what):
             return sdk.EmbedRequest(text=text)
 
-    def _vector(self, reply: sdk.EmbedResponse) -> np.ndarray:
+    def _vector(self, reply: sdk.EmbedResponse) -> NDArray[np.float32]:
         if reply.error:
             raise ProviderError(self.name, "embed", reply.error)
         return np.asarray(reply.vector, dtype=np.float32)
 
 
-def _warn_on_tool_calls(plugin: str, chunks: Iterator[sdk.StreamChunk]) -> Iterator[sdk.StreamChunk]:
+def _chunks(method: StreamMethod[sdk.GenerateRequest, sdk.StreamChunk], request: sdk.GenerateRequest,
+            timeout: float | None) -> Generator[sdk.StreamChunk, None, None]:
+    """A stream's chunks, the call started at the first; closing this generator (or dropping it) cancels it."""
+    stream = method(request, timeout=timeout)
+    try:
+        yield from stream
+    finally:
+        stream.cancel()
+
+
+def _warn_on_tool_calls(plugin: str, chunks: Generator[sdk.StreamChunk, None, None]
+                        ) -> Generator[sdk.StreamChunk, None, None]:
     """``chunks`` unchanged, with :func:`hector_nb.hector.warn_stream_tool_call` at the first TOOL_CALL.
 
     Closing this generator closes ``chunks``, which cancels the call.
@@ -383,9 +408,7 @@ def _warn_on_tool_calls(plugin: str, chunks: Iterator[sdk.StreamChunk]) -> Itera
                 hector.warn_stream_tool_call(plugin)
             yield chunk
     finally:
-        close = getattr(chunks, "close", None)
-        if close is not None:
-            close()
+        chunks.close()
 
 
 def _partly_written(error: PluginError, written: int, ids: list[str]) -> PluginError:

@@ -1,37 +1,46 @@
 """A provider behind a gRPC channel: what the in-process and subprocess transports share.
 
 The real generated stubs make every call, so requests and answers cross exactly
-the bytes Hector would exchange; gRPC failures become :mod:`hector_nb.errors`
-exceptions, read as the contract prescribes (docs/protocol.md, "How errors
-travel": a provider error on ``Generate`` is status UNKNOWN).
+the bytes Hector would exchange. A client interceptor does the host's part of
+each call, in one place for every method:
+
+- first the supervisor's before-call step (restart a crashed plugin, refuse an
+  unloaded one: :attr:`~.transport.Transport.before_call`);
+- then the call, on whichever connection is current (:class:`_CurrentChannel`:
+  a restart dials a new socket, the stub stays the same object);
+- then a failed call's status becomes a :mod:`hector_nb.errors` exception by
+  the table in :mod:`.rpc_errors`, after the transport's own cases (a call cut
+  short by the host's stop or restart, a plugin process that died).
+
+An interceptor rather than a wrapper per method: the generated stubs stay the
+typed surface (their ``.pyi`` names every method's request and response), and
+blocking calls, ``.future()`` pipelining and streams get the same treatment
+without a line per method.
 """
 
 from __future__ import annotations
 
 import collections
-from collections.abc import Generator, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, cast
 
 import grpc
 import numpy as np
+from numpy.typing import NDArray
 
-from ..errors import CallCancelled, PluginError, PluginTimeout, ProviderError
+from ..errors import CallCancelled, PluginError, ProviderError
 from ..plugin import sdk
 from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
-from ..plugin.servicers import bounded_error
 from . import bulk, deadlines
+from .rpc import BulkDatabaseStub, BulkEmbedderStub, ProviderStub
+from .rpc_errors import CUT_SHORT, FailedCall, closed_channel, rpc_status, status_error
 from .transport import Transport, operation_name
 
-STUBS = {
+STUBS: dict[str, Callable[[grpc.Channel], ProviderStub]] = {
     sdk.PLUGIN_TYPE_LLM: llm_pb2_grpc.LLMProviderStub,
     sdk.PLUGIN_TYPE_DATABASE: database_pb2_grpc.DatabaseProviderStub,
     sdk.PLUGIN_TYPE_EMBEDDER: embedder_pb2_grpc.EmbedderProviderStub,
-}
-#: hector_nb's own bulk services (proto/bulk.proto), which SDK plugins serve beside Hector's.
-BULK_STUBS = {
-    sdk.PLUGIN_TYPE_DATABASE: bulk_pb2_grpc.BulkDatabaseStub,
-    sdk.PLUGIN_TYPE_EMBEDDER: bulk_pb2_grpc.BulkEmbedderStub,
 }
 
 
@@ -40,26 +49,35 @@ BULK_STUBS = {
 #: The error itself is then cut to :data:`~hector_nb.plugin.servicers.MAX_ERROR_BYTES`.
 CHANNEL_OPTIONS = [*GRPC_OPTIONS, ("grpc.max_metadata_size", 16 * 1024 * 1024),
                    ("grpc.absolute_max_metadata_size", 16 * 1024 * 1024)]
-#: How a call ends when the server or the channel goes away under it.
-_CUT_SHORT = (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL)
 
 
 class GrpcTransport(Transport):
-    """A provider behind a gRPC channel, called through its service's stub."""
+    """A provider behind a gRPC channel, called through its service's generated stub."""
 
-    channel: grpc.Channel
-    stub: Any
     #: True while the host stops (or restarts) the provider: a call cut short then was cancelled, not crashed.
     _stopping = False
     #: Counts connections: a call made on an earlier one was cut short by the host's own restart or unload.
     generation = 0
 
+    def __init__(self, name: str, plugin_type: str) -> None:
+        super().__init__(name, plugin_type)
+        self._current = _CurrentChannel()
+        self.stub = STUBS[plugin_type](grpc.intercept_channel(self._current, _HostInterceptor(self, True)))
+        #: The transport's own calls (the provider's Shutdown when it stops), which skip the supervisor's step.
+        own = grpc.intercept_channel(self._current, _HostInterceptor(self, False))
+        self.own_stub = STUBS[plugin_type](own)
+        self.bulk_database: BulkDatabaseStub = bulk_pb2_grpc.BulkDatabaseStub(own)
+        self.bulk_embedder: BulkEmbedderStub = bulk_pb2_grpc.BulkEmbedderStub(own)
+
+    @property
+    def channel(self) -> grpc.Channel:
+        """The current connection to the plugin."""
+        return self._current.channel
+
     def _connect(self, target: str) -> None:
-        """A channel to ``target`` and the stubs over it; the connection itself is made by the first call."""
-        self.channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        """A channel to ``target``, which the stubs use from now on; the connection itself is made by the first call."""
+        self._current.channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
         self.generation += 1
-        self.stub = STUBS[self.plugin_type](self.channel)
-        self.bulk_stub = BULK_STUBS[self.plugin_type](self.channel) if self.plugin_type in BULK_STUBS else None
         #: Whether the plugin serves the bulk service: unknown until the first bulk call tries it.
         self.offers_bulk: bool | None = None
 
@@ -67,77 +85,34 @@ class GrpcTransport(Transport):
         """Whether a call made on connection ``generation`` ended because the host stopped or replaced it."""
         return self._stopping or generation != self.generation
 
-    def _closed(self, method: str, generation: int) -> PluginError:
-        """A call on a channel the host had closed already (grpc's ``ValueError``), in hector_nb's words."""
+    def closed(self, method: str, generation: int) -> PluginError:
+        """A call on a channel the host had closed already (grpc's ``ValueError``)."""
         if self.cut_by_host(generation):
             return CallCancelled.by_stop(self.name, operation_name(method))
-        return PluginError(self.name, operation_name(method), "the connection to the plugin is closed; "
-                           f"session.restart({self.name!r}) to start it again")
+        return closed_channel(self.name, method)
 
-    def _failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
-        operation = operation_name(method)
-        code = error.code()
-        if code in _CUT_SHORT and self.cut_by_host(generation):
-            return CallCancelled.by_stop(self.name, operation)
-        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-            return PluginTimeout(self.name, operation, f"no answer within {timeout:g}s; pass a longer "
-                                 f"timeout= or check the plugin (session.get({self.name!r}).logs())", deadline=timeout)
-        if code == grpc.StatusCode.UNKNOWN:
-            # Bounded here too: a plugin not built with hector_nb's SDK may send any length.
-            return ProviderError(self.name, operation, bounded_error(error.details() or "the provider failed"))
-        if code == grpc.StatusCode.UNIMPLEMENTED:
-            return PluginError(self.name, operation, f"the plugin does not implement {method}; is it a "
-                               f"{self.plugin_type}?")
-        return PluginError(self.name, operation, f"gRPC {code.name}: {error.details()}")
-
-    def call(self, method: str, request: Any, timeout: float | None) -> Any:
-        generation = self.generation
-        try:
-            return getattr(self.stub, method)(request, timeout=timeout)
-        except grpc.RpcError as error:
-            raise self._failure(error, method, timeout, generation) from None
-        except ValueError:  # grpc: "Cannot invoke RPC on closed channel!"
-            raise self._closed(method, generation) from None
-
-    def submit(self, method: str, request: Any, timeout: float | None) -> _Pending:
-        generation = self.generation
-        try:
-            future = getattr(self.stub, method).future(request, timeout=timeout)
-        except ValueError:
-            raise self._closed(method, generation) from None
-        return _Pending(self, method, future, timeout, generation)
-
-    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
-        generation = self.generation
-        try:
-            call = getattr(self.stub, method)(request, timeout=timeout)
-        except ValueError:
-            raise self._closed(method, generation) from None
-        try:
-            yield from call
-        except grpc.RpcError as error:
-            raise self._failure(error, method, timeout, generation) from None
-        finally:
-            call.cancel()
+    def failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
+        """The error a failed call raises: cut short by the host, else by :func:`~.rpc_errors.status_error`."""
+        code, details = rpc_status(error)
+        if code in CUT_SHORT and self.cut_by_host(generation):
+            return CallCancelled.by_stop(self.name, operation_name(method), code)
+        return status_error(FailedCall(self.name, self.plugin_type, method, timeout, code, details))
 
     def _bulk_offered(self, timeout: float | None) -> bool:
         """Whether the plugin serves hector_nb's bulk service, tried once per connection with an empty call.
 
         SDK plugins do; a Go plugin answers UNIMPLEMENTED and gets Hector's per-item calls.
         """
-        if self.offers_bulk is None and self.bulk_stub is not None:
-            generation = self.generation
+        if self.offers_bulk is None and self.plugin_type in (sdk.PLUGIN_TYPE_DATABASE, sdk.PLUGIN_TYPE_EMBEDDER):
             try:
                 if self.plugin_type == sdk.PLUGIN_TYPE_DATABASE:
-                    list(self.bulk_stub.UpsertBatches(iter(()), timeout=timeout))
+                    list(self.bulk_database.UpsertBatches(iter(()), timeout=timeout))
                 else:
-                    self.bulk_stub.EmbedBatch(bulk_pb2.EmbedBatchRequest(), timeout=timeout)
-            except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                    raise self._failure(error, "BulkProbe", timeout, generation) from None
+                    self.bulk_embedder.EmbedBatch(bulk_pb2.EmbedBatchRequest(), timeout=timeout)
+            except PluginError as error:
+                if error.status_code != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
                 self.offers_bulk = False
-            except ValueError:
-                raise self._closed("BulkProbe", generation) from None
             else:
                 self.offers_bulk = True
         return bool(self.offers_bulk)
@@ -153,59 +128,162 @@ class GrpcTransport(Transport):
             return
         requests = bulk.RequestStream(bulk.upsert_message(collection, batch) for batch in batches)
         deadline = deadlines.times(timeout, 1 + items // bulk.BATCH_ROWS)
-        assert self.bulk_stub is not None  # _bulk_offered said so
-        generation = self.generation
+        acks = self.bulk_database.UpsertBatches(iter(requests), timeout=deadline)
         try:
-            call = self.bulk_stub.UpsertBatches(iter(requests), timeout=deadline)
-        except ValueError:
-            raise self._closed("UpsertMany", generation) from None
-        try:
-            for ack in call:
+            for ack in acks:
                 if ack.error:
                     raise ProviderError(self.name, "upsert_many", ack.error)
                 yield ack.upserted
-        except grpc.RpcError as error:
-            requests.raise_failure()
-            raise self._failure(error, "UpsertMany", deadline, generation) from None
+        except PluginError:
+            requests.raise_failure()  # a request that could not be built is the cause, not the call's end
+            raise
         finally:
-            call.cancel()
+            acks.cancel()
         requests.raise_failure()
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
         """Pipelined ``EmbedBatch`` calls when the plugin has the bulk service, else Hector's per-text calls."""
         if not self._bulk_offered(timeout):
             yield from super().embed_batches(batches, timeout)
             return
         counts: collections.deque[int] = collections.deque()
-        stub = self.bulk_stub
-        assert stub is not None  # _bulk_offered said so
+        embed = self.bulk_embedder.EmbedBatch
 
-        def submit(texts: list[str]) -> _Pending:
+        def submit(texts: list[str]) -> Any:
             counts.append(len(texts))
-            generation = self.generation
-            try:
-                future = stub.EmbedBatch.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
-            except ValueError:
-                raise self._closed("EmbedMany", generation) from None
-            return _Pending(self, "EmbedMany", future, timeout, generation)
+            return embed.future(bulk_pb2.EmbedBatchRequest(texts=texts), timeout=timeout)
 
         for reply in bulk.pipelined(submit, batches):
             yield bulk.decoded_embeddings(self.name, reply, counts.popleft())
 
 
-class _Pending:
-    """A call in flight; :meth:`result` translates its failure as :meth:`GrpcTransport.call` does."""
+class _CurrentChannel(grpc.Channel):
+    """The transport's current channel, behind one object: the stubs over it outlive a restart's new connection.
 
-    def __init__(self, transport: GrpcTransport, method: str, call: Any, timeout: float | None,
-                 generation: int) -> None:
-        self._transport, self._method, self._call, self._timeout = transport, method, call, timeout
-        self._generation = generation
+    grpc's interceptor asks its channel for the method's callable at each call, so a
+    call made after a restart goes to the new connection.
+    """
 
-    def result(self) -> Any:
+    channel: grpc.Channel
+
+    def subscribe(self, callback: Callable[[grpc.ChannelConnectivity], None], try_to_connect: bool = False) -> None:
+        self.channel.subscribe(callback, try_to_connect)
+
+    def unsubscribe(self, callback: Callable[[grpc.ChannelConnectivity], None]) -> None:
+        self.channel.unsubscribe(callback)
+
+    def unary_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return self.channel.unary_unary(*args, **kwargs)
+
+    def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self.channel.unary_stream(*args, **kwargs)
+
+    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
+        return self.channel.stream_unary(*args, **kwargs)
+
+    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self.channel.stream_stream(*args, **kwargs)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> _CurrentChannel:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class _HostInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
+                       grpc.StreamStreamClientInterceptor):
+    """The host's part of every call (see the module's docstring); ``supervised``: the supervisor's step first."""
+
+    def __init__(self, transport: GrpcTransport, supervised: bool) -> None:
+        self._transport = transport
+        self._supervised = supervised
+
+    def _begin(self, details: grpc.ClientCallDetails) -> tuple[str, int]:
+        method = details.method.rsplit("/", 1)[-1]
+        if self._supervised:
+            self._transport.before_call(method, details.timeout)
+        return method, self._transport.generation
+
+    def intercept_unary_unary(self, continuation: Callable[[grpc.ClientCallDetails, Any], Any],
+                              client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        method, generation = self._begin(client_call_details)
+        return _Answer(self._transport, method, client_call_details.timeout, generation,
+                       continuation(client_call_details, request))
+
+    def intercept_unary_stream(self, continuation: Callable[[grpc.ClientCallDetails, Any], Any],
+                               client_call_details: grpc.ClientCallDetails, request: Any) -> Any:
+        return self._stream(continuation, client_call_details, request)
+
+    def intercept_stream_stream(self, continuation: Callable[[grpc.ClientCallDetails, Any], Any],
+                                client_call_details: grpc.ClientCallDetails, request_iterator: Any) -> Any:
+        return self._stream(continuation, client_call_details, request_iterator)
+
+    def _stream(self, continuation: Callable[[grpc.ClientCallDetails, Any], Any],
+                details: grpc.ClientCallDetails, request: Any) -> _Answers:
+        method, generation = self._begin(details)
         try:
-            return self._call.result()
+            call = continuation(details, request)
+        except ValueError:  # grpc: "Cannot invoke RPC on closed channel!"
+            return _Answers(_Refused(self._transport.closed(method, generation)), self._translate(method, details,
+                                                                                                  generation))
+        return _Answers(call, self._translate(method, details, generation))
+
+    def _translate(self, method: str, details: grpc.ClientCallDetails, generation: int
+                   ) -> Callable[[grpc.RpcError], PluginError]:
+        return lambda error: self._transport.failure(error, method, details.timeout, generation)
+
+
+class _Answer:
+    """A unary call's outcome (blocking, or a ``.future()``); :meth:`result` raises hector_nb's error."""
+
+    def __init__(self, transport: GrpcTransport, method: str, timeout: float | None, generation: int,
+                 call: Any) -> None:
+        self._transport, self._method, self._timeout, self._generation = transport, method, timeout, generation
+        self._call = call
+
+    def result(self, timeout: float | None = None) -> Any:
+        try:
+            return self._call.result(timeout)
         except grpc.RpcError as error:
-            raise self._transport._failure(error, self._method, self._timeout, self._generation) from None
+            raise self._transport.failure(error, self._method, self._timeout, self._generation) from None
+        except ValueError:  # grpc: "Cannot invoke RPC on closed channel!"
+            raise self._transport.closed(self._method, self._generation) from None
 
     def cancel(self) -> bool:
-        return self._call.cancel()
+        return cast(bool, self._call.cancel())
+
+
+class _Refused:
+    """A stream that could not start: its first answer raises why."""
+
+    def __init__(self, error: PluginError) -> None:
+        self._error = error
+
+    def __next__(self) -> Any:
+        raise self._error
+
+    def cancel(self) -> bool:
+        return False
+
+
+class _Answers:
+    """A stream's answers as they come; a failure raises hector_nb's error, :meth:`cancel` ends the call."""
+
+    def __init__(self, call: Any, translate: Callable[[grpc.RpcError], PluginError]) -> None:
+        self._call, self._translate = call, translate
+
+    def __iter__(self) -> _Answers:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            return next(self._call)
+        except grpc.RpcError as error:
+            raise self._translate(error) from None
+
+    def cancel(self) -> bool:
+        return cast(bool, self._call.cancel())

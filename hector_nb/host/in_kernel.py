@@ -17,18 +17,31 @@ call bounded by its ``timeout``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any, Generic, TypeVar
 
 import grpc
 import numpy as np
+from numpy.typing import NDArray
 
-from ..errors import CallCancelled, ProviderError
+from ..errors import CallCancelled, PluginError, ProviderError
 from ..plugin import sdk
-from ..plugin.servicers import DatabaseServicer, EmbedderServicer, Servicer, servicer_for
+from ..plugin.servicers import (
+    ChunkStream,
+    DatabaseServicer,
+    EmbedderServicer,
+    LLMServicer,
+    Servicer,
+    servicer_for,
+)
 from . import bulk
 from .instances import fresh_provider
-from .transport import Transport, operation_name
+from .rpc_errors import FailedCall, status_error
+from .transport import Transport
+
+Request = TypeVar("Request")
+Response = TypeVar("Response")
 
 
 class _LocalContext:
@@ -58,6 +71,118 @@ class _Aborted(Exception):
 _UNARY_CONTEXT = _LocalContext()
 
 
+class _DirectUnary(Generic[Request, Response]):
+    """A unary stub method that calls the current servicer's method of the same name, in the caller's thread."""
+
+    __slots__ = ("_transport", "_function", "_method")
+
+    def __init__(self, transport: InKernelTransport, function: Callable[[Any, Request, Any], Response]) -> None:
+        self._transport, self._function, self._method = transport, function, function.__name__
+
+    def __call__(self, request: Request, timeout: float | None = None) -> Response:
+        """One call; ``timeout`` is not enforced (see the module's docstring)."""
+        transport = self._transport
+        transport.before_call(self._method, timeout)
+        try:
+            return self._function(transport.servicer, request, _UNARY_CONTEXT)
+        except _Aborted as aborted:  # the provider raised: the servicer aborts as it would over gRPC
+            raise transport.aborted(self._method, aborted) from None
+
+    def future(self, request: Request, timeout: float | None = None) -> Future[Response]:
+        """The call, made now (nothing runs beside the caller in-kernel), as a finished future."""
+        future: Future[Response] = Future()
+        try:
+            future.set_result(self(request, timeout))
+        except PluginError as exc:
+            future.set_exception(exc)
+        return future
+
+
+class _DirectStream:
+    """A stream of the servicer's chunks as they come; :meth:`cancel` closes the provider's generator."""
+
+    def __init__(self, transport: InKernelTransport, servicer: LLMServicer, chunks: ChunkStream) -> None:
+        self._transport, self._servicer, self._chunks = transport, servicer, chunks
+
+    def __iter__(self) -> _DirectStream:
+        return self
+
+    def __next__(self) -> sdk.StreamChunk:
+        chunk = next(self._chunks)
+        transport = self._transport
+        if transport.stopped or transport.servicer is not self._servicer:  # unloaded or restarted meanwhile
+            self._chunks.close()
+            raise CallCancelled.by_stop(transport.name, "generate_streaming")
+        return chunk
+
+    def cancel(self) -> bool:
+        self._chunks.close()
+        return True
+
+
+class _DirectGenerateStreaming:
+    """``GenerateStreaming`` on the current servicer."""
+
+    def __init__(self, transport: InKernelTransport) -> None:
+        self._transport = transport
+
+    def __call__(self, request: sdk.GenerateRequest, timeout: float | None = None) -> _DirectStream:
+        transport = self._transport
+        transport.before_call("GenerateStreaming", timeout)
+        servicer = transport.servicer
+        assert isinstance(servicer, LLMServicer)  # only LLM stubs stream
+        return _DirectStream(transport, servicer, servicer.GenerateStreaming(request, _LocalContext()))
+
+
+class _DirectStub:
+    """The five methods every provider service has, called on the transport's current servicer."""
+
+    def __init__(self, transport: InKernelTransport) -> None:
+        self.Initialize = _DirectUnary(transport, LLMServicer.Initialize)  # the lifecycle's, on any servicer
+        self.Shutdown = _DirectUnary(transport, LLMServicer.Shutdown)
+        self.Health = _DirectUnary(transport, LLMServicer.Health)
+        self.GetManifest = _DirectUnary(transport, LLMServicer.GetManifest)
+        self.GetStatus = _DirectUnary(transport, LLMServicer.GetStatus)
+
+
+class DirectLLMStub(_DirectStub):
+    """An :class:`~.rpc.LLMStub` whose methods call the provider in the caller's thread."""
+
+    def __init__(self, transport: InKernelTransport) -> None:
+        super().__init__(transport)
+        self.Generate = _DirectUnary(transport, LLMServicer.Generate)
+        self.GenerateStreaming = _DirectGenerateStreaming(transport)
+        self.GetModelInfo = _DirectUnary(transport, LLMServicer.GetModelInfo)
+
+
+class DirectDatabaseStub(_DirectStub):
+    """A :class:`~.rpc.DatabaseStub` whose methods call the provider in the caller's thread."""
+
+    def __init__(self, transport: InKernelTransport) -> None:
+        super().__init__(transport)
+        self.Upsert = _DirectUnary(transport, DatabaseServicer.Upsert)
+        self.Search = _DirectUnary(transport, DatabaseServicer.Search)
+        self.Delete = _DirectUnary(transport, DatabaseServicer.Delete)
+        self.CreateCollection = _DirectUnary(transport, DatabaseServicer.CreateCollection)
+        self.DeleteCollection = _DirectUnary(transport, DatabaseServicer.DeleteCollection)
+
+
+class DirectEmbedderStub(_DirectStub):
+    """An :class:`~.rpc.EmbedderStub` whose methods call the provider in the caller's thread."""
+
+    def __init__(self, transport: InKernelTransport) -> None:
+        super().__init__(transport)
+        self.Embed = _DirectUnary(transport, EmbedderServicer.Embed)
+        self.GetEmbedderInfo = _DirectUnary(transport, EmbedderServicer.GetEmbedderInfo)
+
+
+DIRECT_STUBS: dict[str, Callable[[InKernelTransport], _DirectStub]] = {
+    sdk.PLUGIN_TYPE_LLM: DirectLLMStub,
+    sdk.PLUGIN_TYPE_DATABASE: DirectDatabaseStub,
+    sdk.PLUGIN_TYPE_EMBEDDER: DirectEmbedderStub,
+}
+
+
 class InKernelTransport(Transport):
     """The provider's servicer, called directly in the caller's thread: no socket, no serialization, no deadline."""
 
@@ -67,6 +192,7 @@ class InKernelTransport(Transport):
         super().__init__(name, provider.plugin_type)
         self.provider: sdk.Provider = provider
         self._begin()
+        self.stub = DIRECT_STUBS[self.plugin_type](self)
 
     def start(self, timeout: float | None) -> None:
         """Start afresh, as a new plugin process would: a new instance of the provider, nothing to wait for."""
@@ -76,14 +202,12 @@ class InKernelTransport(Transport):
     def _begin(self) -> None:
         self.servicer: Servicer = servicer_for(self.provider, self.name)
         self.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
-        self._stopped = False
+        #: Whether the host stopped this instance (a stream still running then ends as cancelled).
+        self.stopped = False
 
-    def call(self, method: str, request: Any, timeout: float | None) -> Any:
-        """One unary call; ``timeout`` is not enforced (see the module's docstring)."""
-        try:
-            return getattr(self.servicer, method)(request, _UNARY_CONTEXT)
-        except _Aborted as aborted:
-            raise ProviderError(self.name, operation_name(method), aborted.details) from None
+    def aborted(self, method: str, aborted: _Aborted) -> PluginError:
+        """The error of a call the servicer aborted, by the same table as a gRPC status."""
+        return status_error(FailedCall(self.name, self.plugin_type, method, None, aborted.code, aborted.details))
 
     def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
         """The servicer's hits for the client's checked query: no response message built and read back."""
@@ -93,18 +217,6 @@ class InKernelTransport(Transport):
         if error:
             raise ProviderError(self.name, "search", error)
         return hits
-
-    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
-        """The servicer's chunks as they come; closing this closes the provider's generator."""
-        servicer = self.servicer
-        chunks = getattr(servicer, method)(request, _LocalContext())
-        try:
-            for chunk in chunks:
-                if self._stopped or self.servicer is not servicer:  # unloaded or restarted meanwhile
-                    raise CallCancelled.by_stop(self.name, operation_name(method))
-                yield chunk
-        finally:
-            chunks.close()
 
     def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
@@ -117,7 +229,7 @@ class InKernelTransport(Transport):
                 raise ProviderError(self.name, "upsert_many", error)
             yield len(batch)
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
         """Each batch as one call of the provider's ``embed_many`` (or ``embed`` per text)."""
         servicer = self.servicer
         assert isinstance(servicer, EmbedderServicer)  # only embedder clients send texts
@@ -128,6 +240,10 @@ class InKernelTransport(Transport):
             yield bulk.embedding_rows(self.name, rows, texts)
 
     def stop(self, timeout: float | None) -> None:
-        if not self._stopped:
-            self._stopped = True
-            self.call("Shutdown", sdk.ShutdownRequest(), timeout)
+        """The provider's Shutdown (the transport's own call: the supervisor's step is not taken)."""
+        if not self.stopped:
+            self.stopped = True
+            try:
+                self.servicer.Shutdown(sdk.ShutdownRequest(), _UNARY_CONTEXT)
+            except _Aborted as aborted:
+                raise self.aborted("Shutdown", aborted) from None

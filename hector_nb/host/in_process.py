@@ -45,7 +45,7 @@ class InProcessTransport(GrpcTransport):
         self._stopped = self._stopping = True
         try:
             # Bounded as a subprocess's Shutdown is: closing a session always ends.
-            self.call("Shutdown", sdk.ShutdownRequest(), STEP_TIMEOUT if timeout is None else timeout)
+            self.own_stub.Shutdown(sdk.ShutdownRequest(), timeout=STEP_TIMEOUT if timeout is None else timeout)
         finally:
             self.channel.close()
             self.server.stop(grace=bounded(timeout, 1.0))

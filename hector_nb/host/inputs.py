@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -41,7 +41,7 @@ def vector(plugin: str, operation: str, value: Any, what: str = "the vector") ->
         bad = np.flatnonzero(~np.isfinite(array))
         raise InvalidInput(plugin, operation, f"{what} holds NaN or infinite values (at positions "
                            f"{bad[:5].tolist()}); a database would score it NaN: fix or drop it")
-    return array.tolist()
+    return cast("list[float]", array.tolist())  # float32 values come back as Python floats
 
 
 def top_k(plugin: str, value: Any) -> int:

@@ -21,6 +21,7 @@ import uuid
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import IO
 
 from ..errors import HandshakeError, PluginCrashed, PluginTimeout
 from ..hector import stdout_before_handshake_message
@@ -213,7 +214,7 @@ class PluginProcess:
                          "the kill (a session of its own, without the plugin's environment); find it with "
                          f"`fuser` or `ps` and stop it. The plugin's pid was {self._process.pid}")
 
-    def _lines(self, stream) -> Iterator[str]:
+    def _lines(self, stream: IO[bytes]) -> Iterator[str]:
         """The stream's lines, each cut at MAX_LINE_BYTES: a line without end is read in bounded pieces."""
         cut = False
         while raw := stream.readline(MAX_LINE_BYTES):

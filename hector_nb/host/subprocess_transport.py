@@ -24,6 +24,7 @@ from ..plugin.constants import HEALTH_SERVICE
 from .deadlines import STEP_TIMEOUT, bounded
 from .grpc_client import GrpcTransport
 from .process import PluginProcess, exit_text
+from .rpc_errors import CUT_SHORT, rpc_status
 from .transport import operation_name
 
 
@@ -60,7 +61,7 @@ class SubprocessTransport(GrpcTransport):
             health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout, wait_for_ready=True)
         except (grpc.RpcError, PluginError) as exc:
             process.kill()
-            detail = exc.details() if isinstance(exc, grpc.RpcError) else exc.message
+            detail = rpc_status(exc)[1] if isinstance(exc, grpc.RpcError) else exc.message
             raise PluginNotAnswering(self.name, "start", f"handshake done but the plugin does not answer: "
                                      f"{detail}; stderr:\n{process.stderr_tail()}") from None
         self._mirror = threading.Thread(target=self._mirror_stdio, args=(self.channel,), daemon=True)
@@ -82,7 +83,7 @@ class SubprocessTransport(GrpcTransport):
                          "it restarts on the next call, without what it held in memory")
             self.on_crash()
 
-    def _crash(self, operation: str) -> PluginCrashed:
+    def _crash(self, operation: str, status_code: grpc.StatusCode) -> PluginCrashed:
         process = self.process
         code = process.wait(STEP_TIMEOUT) if process else None
         if process is not None:
@@ -91,7 +92,7 @@ class SubprocessTransport(GrpcTransport):
         tail = process.stderr_tail() if process else ""
         return PluginCrashed(self.name, operation, f"the plugin process {exit_text(code)}, and whatever it held in "
                              f"memory with it; it restarts on the next call. stderr:\n{tail}", exit_code=code,
-                             stderr_tail=tail)
+                             stderr_tail=tail, status_code=status_code)
 
     def unreported_death(self, operation: str) -> PluginCrashed | None:
         """The process's death between calls, once, if no call has reported it yet."""
@@ -105,17 +106,18 @@ class SubprocessTransport(GrpcTransport):
                              "restarted with its last config: fill it again if needed, then repeat this call. "
                              f"stderr:\n{tail}", exit_code=code, stderr_tail=tail)
 
-    def _failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
-        if not self.cut_by_host(generation) and error.code() in (
-                grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL):
+    def failure(self, error: grpc.RpcError, method: str, timeout: float | None, generation: int) -> PluginError:
+        """A call the plugin's death cut short is :class:`PluginCrashed`; any other failure as for every channel."""
+        code = rpc_status(error)[0]
+        if code in CUT_SHORT and not self.cut_by_host(generation):
             if self.process is not None and self.process.wait(STEP_TIMEOUT) is not None:
-                return self._crash(operation_name(method))
-        return super()._failure(error, method, timeout, generation)
+                return self._crash(operation_name(method), code)
+        return super().failure(error, method, timeout, generation)
 
     def _discard(self) -> None:
         """Drop a previous process at once (it crashed, or a restart replaces it)."""
         self._stopping = True
-        if getattr(self, "channel", None) is not None:
+        if self.generation:  # connected before
             self.channel.close()
         if self.process is not None:
             self.process.kill()
@@ -129,13 +131,13 @@ class SubprocessTransport(GrpcTransport):
         step = bounded(timeout, STEP_TIMEOUT)
         if process.exit_code is None:
             for stop in (
-                lambda: self.stub.Shutdown(sdk.ShutdownRequest(), timeout=step),
+                lambda: self.own_stub.Shutdown(sdk.ShutdownRequest(), timeout=step),
                 lambda: grpc_controller_pb2_grpc.GRPCControllerStub(self.channel).Shutdown(
                     grpc_controller_pb2.Empty(), timeout=step),
             ):
                 try:
                     stop()
-                except grpc.RpcError:
+                except (grpc.RpcError, PluginError):  # the provider's fails as PluginError, the controller's raw
                     break
             # As go-plugin: close the connection after the controller's Shutdown, so no stream of ours
             # holds the plugin's graceful stop; first the plugin's last words (its stdio stream ends once

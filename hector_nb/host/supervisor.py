@@ -13,22 +13,28 @@ started :class:`~.transport.Transport` and is the only owner of:
 
 Every call goes through it, so a restart and an unload never run at once: an
 unload waits for a restart in progress, and the restart stops what it started.
+It takes its step once, for every method: it becomes the transport's
+:attr:`~.transport.Transport.before_call`, which the transport's one stub runs
+before each call (the channel transports in their client interceptor, the
+in-kernel stub in its direct call). Clients call :attr:`Supervisor.stub`.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import PluginError, PluginGaveUp, ProviderError
 from ..plugin import sdk
 from ..plugin.constants import Status
-from .transport import PendingCall, Transport, operation_name
+from .rpc import ProviderStub
+from .transport import Transport, operation_name
 
 if TYPE_CHECKING:
     import numpy as np
+    from numpy.typing import NDArray
 
     from .bulk import VectorBatch
 
@@ -65,6 +71,12 @@ class Supervisor:
         self._lock = threading.RLock()
         self._closing = threading.Event()
         transport.on_crash = self._crashed
+        transport.before_call = self._before_call
+
+    @property
+    def stub(self) -> ProviderStub:
+        """The provider's service; each call restarts a crashed plugin first (see the module's docstring)."""
+        return self.transport.stub
 
     @property
     def name(self) -> str:
@@ -95,7 +107,7 @@ class Supervisor:
     def initialize(self, config: dict[str, str], timeout: float | None) -> None:
         """Send the provider its config; on success it is ``ready`` and the config is kept for restarts."""
         try:
-            reply = self.call("Initialize", sdk.InitializeRequest(config=config), timeout)
+            reply = self.stub.Initialize(sdk.InitializeRequest(config=config), timeout=timeout)
             if not reply.success:
                 raise ProviderError(self.name, "initialize", reply.error or "failed without saying why")
         except Exception:
@@ -104,25 +116,10 @@ class Supervisor:
         self._config = dict(config)
         self._status = Status.READY
 
-    def call(self, method: str, request: Any, timeout: float | None) -> Any:
-        """One unary RPC, after restarting a crashed plugin."""
-        self._before_call(method, timeout)
-        return self.transport.call(method, request, timeout)
-
     def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
         """``Search`` (see :meth:`Transport.search`), after restarting a crashed plugin."""
         self._before_call("Search", timeout)
         return self.transport.search(request, vector, timeout)
-
-    def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
-        """A pipelined unary RPC (see :meth:`Transport.submit`), after restarting a crashed plugin."""
-        self._before_call(method, timeout)
-        return self.transport.submit(method, request, timeout)
-
-    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
-        """A server-streaming RPC, after restarting a crashed plugin; closing it cancels the call."""
-        self._before_call(method, timeout)
-        yield from self.transport.stream(method, request, timeout)
 
     def upsert_batches(self, collection: str, batches: Iterable[VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
@@ -130,12 +127,13 @@ class Supervisor:
         self._before_call("UpsertMany", timeout)
         yield from self.transport.upsert_batches(collection, batches, items, timeout)
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
         """Batches of texts to embed (see :meth:`Transport.embed_batches`), after restarting a crashed plugin."""
         self._before_call("EmbedMany", timeout)
         yield from self.transport.embed_batches(batches, timeout)
 
     def _before_call(self, method: str, timeout: float | None) -> None:
+        """Before a call of wire method ``method``: restart a crashed plugin, refuse an unloaded or given-up one."""
         if self._status in (Status.READY, Status.LOADING):
             return
         with self._lock:
@@ -177,7 +175,8 @@ class Supervisor:
             self.transport.stop(timeout)
             raise self._unloaded("restart")
         if self._config is not None:
-            reply = self.transport.call("Initialize", sdk.InitializeRequest(config=self._config), timeout)
+            # Through the stub: the supervisor's step lets it pass, the plugin being restarted.
+            reply = self.stub.Initialize(sdk.InitializeRequest(config=self._config), timeout=timeout)
             if not reply.success:
                 self._status = Status.ERROR
                 raise ProviderError(self.name, "initialize", reply.error or "failed without saying why")

@@ -17,24 +17,28 @@ operation.
 from __future__ import annotations
 
 import enum
-import re
 import traceback
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future
-from typing import Any, ClassVar, Protocol
+from collections.abc import Callable, Iterable, Iterator
+from typing import ClassVar, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
-from ..errors import PluginCrashed, PluginError, ProviderError
+from ..errors import PluginCrashed, ProviderError
 from ..plugin import sdk
 from . import bulk
 from .log import PluginLog
+from .rpc import DatabaseStub, EmbedderStub, ProviderStub
+from .rpc_errors import operation_name
+
+__all__ = ["BeforeCall", "Transport", "TransportKind", "operation_name"]
+
+#: The supervisor's step before every call through :attr:`Transport.stub`: the wire method and its deadline.
+BeforeCall = Callable[[str, "float | None"], None]
 
 
-def operation_name(method: str) -> str:
-    """``GenerateStreaming`` -> ``generate_streaming``: how operations read in errors."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", method).lower()
-
+def _no_check(method: str, timeout: float | None) -> None:
+    """Without a supervisor (the conformance check's instances), calls go straight to the provider."""
 
 class TransportKind(str, enum.Enum):
     """Where a provider runs; the plain strings (``"in-kernel"``...) work too."""
@@ -50,24 +54,22 @@ class TransportKind(str, enum.Enum):
         return self.value
 
 
-class PendingCall(Protocol):
-    """A unary call in flight (:meth:`Transport.submit`)."""
-
-    def result(self) -> Any: ...
-
-    def cancel(self) -> bool: ...
-
-
 class Transport:
     """What a supervisor needs from the way its provider is reached.
 
     A transport is started when it is made; :meth:`stop` and :meth:`start`
     stop it and start it afresh. When the provider goes away by itself (its
-    process died), the transport calls :attr:`on_crash`.
+    process died), the transport calls :attr:`on_crash`. Calls go through
+    :attr:`stub`, one object for the transport's whole life (it reaches
+    whichever instance of the provider is current): the generated gRPC stub's
+    methods, typed by :mod:`.rpc`.
     """
 
     #: ``in-kernel``, ``in-process`` or ``subprocess``.
     kind: ClassVar[str] = ""
+    #: The provider's service, shaped as its generated stub (a :class:`~.rpc.LLMStub`,
+    #: :class:`~.rpc.DatabaseStub` or :class:`~.rpc.EmbedderStub`, as :attr:`plugin_type` says).
+    stub: ProviderStub
 
     def __init__(self, name: str, plugin_type: str) -> None:
         self.name = name
@@ -79,6 +81,8 @@ class Transport:
         self.on_crash: Callable[[], None] = lambda: None
         #: The provider's last exception, when it runs in this process (in-kernel, in-process).
         self.last_failure: BaseException | None = None
+        #: Run before every call through :attr:`stub` (not the transport's own calls); the supervisor sets it.
+        self.before_call: BeforeCall = _no_check
 
     def record_failure(self, operation: str, exc: BaseException) -> None:
         """Keep an exception the provider raised in this process: its traceback in the log, itself for ``%tb``."""
@@ -98,33 +102,16 @@ class Transport:
         """Start the provider afresh: after :meth:`stop`, or after it crashed."""
         raise NotImplementedError
 
-    def call(self, method: str, request: Any, timeout: float | None) -> Any:
-        """One unary RPC."""
-        raise NotImplementedError
-
     def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
         """``Search``'s hits, or the provider's error as :class:`ProviderError`.
 
         ``vector`` is the query ``request`` carries, as the client built it: a transport
         that calls the servicer directly passes it on rather than reading it back.
         """
-        reply = self.call("Search", request, timeout)
+        reply = cast(DatabaseStub, self.stub).Search(request, timeout=timeout)
         if reply.error:
             raise ProviderError(self.name, "search", reply.error)
         return list(reply.results)
-
-    def submit(self, method: str, request: Any, timeout: float | None) -> PendingCall:
-        """A unary RPC that may run while the caller sends the next (bulk pipelining)."""
-        future: Future = Future()
-        try:
-            future.set_result(self.call(method, request, timeout))
-        except PluginError as exc:
-            future.set_exception(exc)
-        return future
-
-    def stream(self, method: str, request: Any, timeout: float | None) -> Generator[Any, None, None]:
-        """A server-streaming RPC; closing the iterator (or dropping it) cancels the call."""
-        raise NotImplementedError
 
     def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
@@ -135,19 +122,21 @@ class Transport:
         ``items`` (the total) lets them bound a whole stream.
         """
         requests = bulk.upsert_requests(collection, batches)
-        for reply in bulk.pipelined(lambda request: self.submit("Upsert", request, timeout), requests):
+        upsert = cast(DatabaseStub, self.stub).Upsert  # only database clients send upserts
+        for reply in bulk.pipelined(lambda request: upsert.future(request, timeout=timeout), requests):
             if not reply.success:
                 raise ProviderError(self.name, "upsert_many", reply.error or "failed without saying why")
             yield 1
 
-    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[np.ndarray]:
+    def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
         """The embeddings of each batch of texts, as a 2-D float32 array.
 
         Here, as Hector's wire has it: one pipelined ``Embed`` per text, each bounded by ``timeout``.
         """
+        embed = cast(EmbedderStub, self.stub).Embed  # only embedder clients send texts
         for texts in batches:
             requests = (sdk.EmbedRequest(text=text) for text in texts)
-            replies = bulk.pipelined(lambda request: self.submit("Embed", request, timeout), requests)
+            replies = bulk.pipelined(lambda request: embed.future(request, timeout=timeout), requests)
             yield bulk.embedding_rows(self.name, [bulk.embedding(self.name, reply) for reply in replies], texts)
 
     def stop(self, timeout: float | None) -> None:
