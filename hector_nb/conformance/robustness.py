@@ -10,6 +10,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import grpc
+
 from .. import hector
 from ..errors import PluginError, PluginTimeout, ProviderError
 from ..host import Transport
@@ -131,7 +133,7 @@ def large_request(ctx: CheckContext) -> Outcome:
             return warned(f"{what} got no answer within {ctx.timeout:g}s", "answer or refuse big requests promptly "
                           "(e.g. truncate to the model's context)")
         except PluginError as exc:
-            if "RESOURCE_EXHAUSTED" in exc.message:
+            if exc.status_code == grpc.StatusCode.RESOURCE_EXHAUSTED:
                 return warned(f"{what} was refused by the gRPC server ({exc.message})")
             broken = ctx.unresponsive(instance)
             if broken:

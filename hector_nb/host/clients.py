@@ -132,6 +132,11 @@ class PluginClient:
         """The provider's last exception with its traceback, when it runs in this process (else None)."""
         return self._transport.last_failure
 
+    def failed_since(self, moment: float) -> BaseException | None:
+        """The provider's last exception if it was raised at or after ``moment`` (a ``time.monotonic()``)."""
+        transport = self._transport
+        return transport.last_failure if transport.last_failure_at >= moment else None
+
     @property
     def config(self) -> dict[str, str]:
         """The config of the last successful Initialize (empty before one)."""

@@ -21,6 +21,7 @@ without a line per method.
 from __future__ import annotations
 
 import collections
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 
@@ -76,10 +77,14 @@ class GrpcTransport(Transport):
 
     def _connect(self, target: str) -> None:
         """A channel to ``target``, which the stubs use from now on; the connection itself is made by the first call."""
-        self._current.channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._current.connect(grpc.insecure_channel(target, options=CHANNEL_OPTIONS))
         self.generation += 1
         #: Whether the plugin serves the bulk service: unknown until the first bulk call tries it.
         self.offers_bulk: bool | None = None
+
+    def close_channel(self) -> None:
+        """Close the connection; a call from now on fails as on a closed channel (until the next connection)."""
+        self._current.close()
 
     def cut_by_host(self, generation: int) -> bool:
         """Whether a call made on connection ``generation`` ended because the host stopped or replaced it."""
@@ -160,32 +165,57 @@ class GrpcTransport(Transport):
 class _CurrentChannel(grpc.Channel):
     """The transport's current channel, behind one object: the stubs over it outlive a restart's new connection.
 
-    grpc's interceptor asks its channel for the method's callable at each call, so a
-    call made after a restart goes to the new connection.
+    grpc's interceptor asks its channel for the method's callable at each call, so a call
+    made after a restart goes to the new connection. The callables are made once per
+    connection, and never on a closed one: grpc crashes the process (SIGSEGV) making a
+    method's callable on a closed channel, so after :meth:`close` this raises the
+    ``ValueError`` grpc raises for a call on one.
     """
 
-    channel: grpc.Channel
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callables: dict[str, Any] = {}
+        self._closed = True
+
+    @property
+    def channel(self) -> grpc.Channel:
+        return self._channel
+
+    def connect(self, channel: grpc.Channel) -> None:
+        with self._lock:
+            self._channel, self._callables, self._closed = channel, {}, False
+
+    def _callable(self, method: str, make: Callable[[grpc.Channel], Any]) -> Any:
+        made = self._callables.get(method)
+        if made is None:
+            with self._lock:
+                if self._closed:
+                    raise ValueError("Cannot invoke RPC on closed channel!")
+                made = self._callables[method] = make(self._channel)
+        return made
 
     def subscribe(self, callback: Callable[[grpc.ChannelConnectivity], None], try_to_connect: bool = False) -> None:
-        self.channel.subscribe(callback, try_to_connect)
+        self._channel.subscribe(callback, try_to_connect)
 
     def unsubscribe(self, callback: Callable[[grpc.ChannelConnectivity], None]) -> None:
-        self.channel.unsubscribe(callback)
+        self._channel.unsubscribe(callback)
 
-    def unary_unary(self, *args: Any, **kwargs: Any) -> Any:
-        return self.channel.unary_unary(*args, **kwargs)
+    def unary_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._callable(method, lambda channel: channel.unary_unary(method, *args, **kwargs))
 
-    def unary_stream(self, *args: Any, **kwargs: Any) -> Any:
-        return self.channel.unary_stream(*args, **kwargs)
+    def unary_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._callable(method, lambda channel: channel.unary_stream(method, *args, **kwargs))
 
-    def stream_unary(self, *args: Any, **kwargs: Any) -> Any:
-        return self.channel.stream_unary(*args, **kwargs)
+    def stream_unary(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._callable(method, lambda channel: channel.stream_unary(method, *args, **kwargs))
 
-    def stream_stream(self, *args: Any, **kwargs: Any) -> Any:
-        return self.channel.stream_stream(*args, **kwargs)
+    def stream_stream(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        return self._callable(method, lambda channel: channel.stream_stream(method, *args, **kwargs))
 
     def close(self) -> None:
-        self.channel.close()
+        with self._lock:
+            self._closed = True
+            self._channel.close()
 
     def __enter__(self) -> _CurrentChannel:
         return self

@@ -47,5 +47,5 @@ class InProcessTransport(GrpcTransport):
             # Bounded as a subprocess's Shutdown is: closing a session always ends.
             self.own_stub.Shutdown(sdk.ShutdownRequest(), timeout=STEP_TIMEOUT if timeout is None else timeout)
         finally:
-            self.channel.close()
+            self.close_channel()
             self.server.stop(grace=bounded(timeout, 1.0))

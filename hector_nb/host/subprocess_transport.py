@@ -118,7 +118,7 @@ class SubprocessTransport(GrpcTransport):
         """Drop a previous process at once (it crashed, or a restart replaces it)."""
         self._stopping = True
         if self.generation:  # connected before
-            self.channel.close()
+            self.close_channel()
         if self.process is not None:
             self.process.kill()
 
@@ -143,8 +143,8 @@ class SubprocessTransport(GrpcTransport):
             # holds the plugin's graceful stop; first the plugin's last words (its stdio stream ends once
             # they are sent).
             self._mirror.join(step)
-            self.channel.close()
+            self.close_channel()
             if process.wait(step) is None and not process.terminate(step):
                 process.kill()
-        self.channel.close()
+        self.close_channel()
         process.cleanup()

@@ -17,6 +17,7 @@ operation.
 from __future__ import annotations
 
 import enum
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar, cast
@@ -81,12 +82,14 @@ class Transport:
         self.on_crash: Callable[[], None] = lambda: None
         #: The provider's last exception, when it runs in this process (in-kernel, in-process).
         self.last_failure: BaseException | None = None
+        #: When (``time.monotonic()``) :attr:`last_failure` was raised.
+        self.last_failure_at = 0.0
         #: Run before every call through :attr:`stub` (not the transport's own calls); the supervisor sets it.
         self.before_call: BeforeCall = _no_check
 
     def record_failure(self, operation: str, exc: BaseException) -> None:
         """Keep an exception the provider raised in this process: its traceback in the log, itself for ``%tb``."""
-        self.last_failure = exc
+        self.last_failure, self.last_failure_at = exc, time.monotonic()
         self.log.add("traceback", f"{operation} raised:\n" + "".join(traceback.format_exception(exc)).rstrip())
 
     @property

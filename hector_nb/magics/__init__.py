@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -18,7 +19,6 @@ from traitlets import Enum, Float, TraitError, validate
 
 from ..errors import HectorError, PluginTimeout, ProviderError
 from ..hector import FIDELITY_MODES, HECTOR
-from ..plugin.servicers import error_text
 from ..sessions import Session
 from . import check, evaluate, export, generate, plugins, provider, serve, vectors  # noqa: F401 - importing registers the subcommands
 from .arguments import expand_variables, split_arguments
@@ -148,6 +148,7 @@ class HectorMagics(Magics):
             hints = _unknown_options(command.parser, argv)
             raise UsageError(f"%hector {name}: {hints}; %hector {name} --help lists the options" if hints
                              else str(exc) + _quote_hint(name, command.parser, argv, str(exc))) from None
+        started = time.monotonic()
         try:
             return command.run(MagicContext(self.session, self.shell, self), args, cell)
         except HectorError as exc:
@@ -158,15 +159,15 @@ class HectorMagics(Magics):
                     f"every loaded plugin); what the plugin wrote: %hector logs {exc.plugin}") from exc
             # Chained, so the provider's own exception (its frames in the user's cell) stays one step
             # away: remember_cause() makes it what %tb shows next.
-            raise UsageError(str(exc) + self._traceback_hint(exc)) from exc
+            raise UsageError(str(exc) + self._traceback_hint(exc, started)) from exc
 
-    def _traceback_hint(self, error: HectorError) -> str:
+    def _traceback_hint(self, error: HectorError, started: float) -> str:
         """Where the provider's traceback is, for an error the provider raised; chains its exception."""
         if not isinstance(error, ProviderError) or error.plugin not in self.session:
             return ""
         client = self.session.get(error.plugin)
-        cause = client.last_failure
-        if cause is not None and error_text(cause) in error.message:
+        cause = client.failed_since(started)  # raised during this magic: what failed it
+        if cause is not None:
             innermost: HectorError = error
             while isinstance(innermost.__cause__, HectorError):
                 innermost = innermost.__cause__
