@@ -254,17 +254,14 @@ class _HostInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientI
 
     def _stream(self, continuation: Callable[[grpc.ClientCallDetails, Any], Any],
                 details: grpc.ClientCallDetails, request: Any) -> _Answers:
+        # What this raises, grpc hands back as a stream whose first answer raises it.
         method, generation = self._begin(details)
         try:
             call = continuation(details, request)
         except ValueError:  # grpc: "Cannot invoke RPC on closed channel!"
-            return _Answers(_Refused(self._transport.closed(method, generation)), self._translate(method, details,
-                                                                                                  generation))
-        return _Answers(call, self._translate(method, details, generation))
-
-    def _translate(self, method: str, details: grpc.ClientCallDetails, generation: int
-                   ) -> Callable[[grpc.RpcError], PluginError]:
-        return lambda error: self._transport.failure(error, method, details.timeout, generation)
+            raise self._transport.closed(method, generation) from None
+        transport, timeout = self._transport, details.timeout
+        return _Answers(call, lambda error: transport.failure(error, method, timeout, generation))
 
 
 class _Answer:
@@ -285,19 +282,6 @@ class _Answer:
 
     def cancel(self) -> bool:
         return cast(bool, self._call.cancel())
-
-
-class _Refused:
-    """A stream that could not start: its first answer raises why."""
-
-    def __init__(self, error: PluginError) -> None:
-        self._error = error
-
-    def __next__(self) -> Any:
-        raise self._error
-
-    def cancel(self) -> bool:
-        return False
 
 
 class _Answers:
