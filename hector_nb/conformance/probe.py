@@ -229,7 +229,7 @@ def _shutdown_rpc(channel: grpc.Channel, plugin_type: str, timeout: float) -> bo
     try:
         _STUBS[plugin_type](channel).Shutdown(sdk.ShutdownRequest(), timeout=timeout)
     except grpc.RpcError as failure:
-        return failure.code() != grpc.StatusCode.DEADLINE_EXCEEDED
+        return rpc_status(failure)[0] != grpc.StatusCode.DEADLINE_EXCEEDED
     return True
 
 

@@ -22,7 +22,7 @@ COLUMNS = ["check", "verdict", "description", "happened", "fix", "seconds"]
 _COLOURS = {"pass": "#d9f2d9", "warn": "#fff1c2", "fail": "#f8d0d0", "skip": "#eeeeee"}
 
 
-class CheckReport(pandas.DataFrame):  # type: ignore[misc]  # pandas is read untyped here
+class CheckReport(pandas.DataFrame):  # type: ignore[misc, unused-ignore]  # pandas is untyped: strict only
     """One row per check: ``check``, ``verdict``, ``description``, ``happened``, ``fix``, ``seconds``.
 
     ``plugin`` names what was checked; :attr:`summary` is the one-line verdict,

@@ -3,7 +3,9 @@
 One module per concern, as go-plugin splits its host: :mod:`.process` (a plugin
 executable and its handshake, :mod:`.handshake`), one module per transport
 (:mod:`.in_kernel`, :mod:`.in_process`, :mod:`.subprocess_transport`, over the
-interface in :mod:`.transport` and the gRPC calls in :mod:`.grpc_client`),
+interface in :mod:`.transport` and the gRPC calls in :mod:`.grpc_client`), each
+offering the same typed stubs (:mod:`.rpc`) whose failures one table maps to
+hector_nb's errors (:mod:`.rpc_errors`),
 :mod:`.supervisor` (status, last config, restarts) and :mod:`.clients` (the
 Pythonic clients the user holds).
 """
