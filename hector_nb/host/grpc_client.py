@@ -34,7 +34,7 @@ from ..plugin import sdk
 from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
 from . import bulk, deadlines
-from .rpc import BulkDatabaseStub, BulkEmbedderStub, ProviderStub
+from .rpc import BulkDatabaseStub, BulkEmbedderStub, DatabaseStub, EmbedderStub, ProviderStub
 from .rpc_errors import CUT_SHORT, FailedCall, closed_channel, rpc_status, status_error
 from .transport import Transport, operation_name
 
@@ -64,7 +64,8 @@ class GrpcTransport(Transport):
         super().__init__(name, plugin_type)
         self._current = _CurrentChannel()
         self.stub = STUBS[plugin_type](grpc.intercept_channel(self._current, _HostInterceptor(self, True)))
-        #: The transport's own calls (the provider's Shutdown when it stops), which skip the supervisor's step.
+        #: The transport's own calls (its bulk paths, the provider's Shutdown when it stops): the supervisor took
+        #: its step before them, or must not (stopping).
         own = grpc.intercept_channel(self._current, _HostInterceptor(self, False))
         self.own_stub = STUBS[plugin_type](own)
         self.bulk_database: BulkDatabaseStub = bulk_pb2_grpc.BulkDatabaseStub(own)
@@ -103,6 +104,31 @@ class GrpcTransport(Transport):
             return CallCancelled.by_stop(self.name, operation_name(method), code)
         return status_error(FailedCall(self.name, self.plugin_type, method, timeout, code, details))
 
+    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+        """``Search``'s hits, the answer read back from the wire."""
+        reply = cast(DatabaseStub, self.own_stub).Search(request, timeout=timeout)  # only database clients search
+        if reply.error:
+            raise ProviderError(self.name, "search", reply.error)
+        return list(reply.results)
+
+    def _upsert_per_item(self, collection: str, batches: Iterable[bulk.VectorBatch], timeout: float | None
+                         ) -> Iterator[int]:
+        """As Hector's wire has it: one pipelined ``Upsert`` per item, each bounded by ``timeout``."""
+        upsert = cast(DatabaseStub, self.own_stub).Upsert  # only database clients send upserts
+        requests = bulk.upsert_requests(collection, batches)
+        for reply in bulk.pipelined(lambda request: upsert.future(request, timeout=timeout), requests):
+            if not reply.success:
+                raise ProviderError(self.name, "upsert_many", reply.error or "failed without saying why")
+            yield 1
+
+    def _embed_per_text(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
+        """As Hector's wire has it: one pipelined ``Embed`` per text, each bounded by ``timeout``."""
+        embed = cast(EmbedderStub, self.own_stub).Embed  # only embedder clients send texts
+        for texts in batches:
+            requests = (sdk.EmbedRequest(text=text) for text in texts)
+            replies = bulk.pipelined(lambda request: embed.future(request, timeout=timeout), requests)
+            yield bulk.embedding_rows(self.name, [bulk.embedding(self.name, reply) for reply in replies], texts)
+
     def _bulk_offered(self, timeout: float | None) -> bool:
         """Whether the plugin serves hector_nb's bulk service, tried once per connection with an empty call.
 
@@ -129,7 +155,7 @@ class GrpcTransport(Transport):
         The stream's deadline allows ``timeout`` per batch.
         """
         if not self._bulk_offered(timeout):
-            yield from super().upsert_batches(collection, batches, items, timeout)
+            yield from self._upsert_per_item(collection, batches, timeout)
             return
         requests = bulk.RequestStream(bulk.upsert_message(collection, batch) for batch in batches)
         deadline = deadlines.times(timeout, 1 + items // bulk.BATCH_ROWS)
@@ -149,7 +175,7 @@ class GrpcTransport(Transport):
     def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
         """Pipelined ``EmbedBatch`` calls when the plugin has the bulk service, else Hector's per-text calls."""
         if not self._bulk_offered(timeout):
-            yield from super().embed_batches(batches, timeout)
+            yield from self._embed_per_text(batches, timeout)
             return
         counts: collections.deque[int] = collections.deque()
         embed = self.bulk_embedder.EmbedBatch

@@ -3,7 +3,10 @@
 No socket, no serialization, no thread: a call runs in the caller's thread and
 costs what the provider's method costs plus a few microseconds. The servicers
 use only ``context.abort``, ``context.is_active`` and ``context.add_callback``,
-so a small local context stands in for gRPC's.
+so a small local context stands in for gRPC's. The transport's stub is a
+direct stub per service (:class:`DirectLLMStub`...): the generated stub's
+methods (:mod:`.rpc`), each calling the current servicer's method of that
+name, its abort turned into an error by the same table as a gRPC status.
 
 Deadlines: nothing can stop Python code running in the caller's own thread
 from outside, so ``timeout`` is not enforced in-kernel. A provider that hangs

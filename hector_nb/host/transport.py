@@ -20,16 +20,16 @@ import enum
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from typing import ClassVar, cast
+from typing import ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import PluginCrashed, ProviderError
+from ..errors import PluginCrashed
 from ..plugin import sdk
 from . import bulk
 from .log import PluginLog
-from .rpc import DatabaseStub, EmbedderStub, ProviderStub
+from .rpc import ProviderStub
 from .rpc_errors import operation_name
 
 __all__ = ["BeforeCall", "Transport", "TransportKind", "operation_name"]
@@ -40,6 +40,7 @@ BeforeCall = Callable[[str, "float | None"], None]
 
 def _no_check(method: str, timeout: float | None) -> None:
     """Without a supervisor (the conformance check's instances), calls go straight to the provider."""
+
 
 class TransportKind(str, enum.Enum):
     """Where a provider runs; the plain strings (``"in-kernel"``...) work too."""
@@ -106,41 +107,24 @@ class Transport:
         raise NotImplementedError
 
     def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
-        """``Search``'s hits, or the provider's error as :class:`ProviderError`.
+        """``Search``'s hits, or the provider's error as :class:`ProviderError` (the supervisor's step taken).
 
         ``vector`` is the query ``request`` carries, as the client built it: a transport
         that calls the servicer directly passes it on rather than reading it back.
         """
-        reply = cast(DatabaseStub, self.stub).Search(request, timeout=timeout)
-        if reply.error:
-            raise ProviderError(self.name, "search", reply.error)
-        return list(reply.results)
+        raise NotImplementedError
 
     def upsert_batches(self, collection: str, batches: Iterable[bulk.VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:
         """Apply batches of upserts in order, yielding how many items were applied as they are.
 
-        Here, as Hector's wire has it: one pipelined ``Upsert`` per item, each
-        bounded by ``timeout``. Transports that can do better override this;
-        ``items`` (the total) lets them bound a whole stream.
+        ``items`` (the total) lets a transport bound a whole stream; the supervisor's step is taken.
         """
-        requests = bulk.upsert_requests(collection, batches)
-        upsert = cast(DatabaseStub, self.stub).Upsert  # only database clients send upserts
-        for reply in bulk.pipelined(lambda request: upsert.future(request, timeout=timeout), requests):
-            if not reply.success:
-                raise ProviderError(self.name, "upsert_many", reply.error or "failed without saying why")
-            yield 1
+        raise NotImplementedError
 
     def embed_batches(self, batches: Iterable[list[str]], timeout: float | None) -> Iterator[NDArray[np.float32]]:
-        """The embeddings of each batch of texts, as a 2-D float32 array.
-
-        Here, as Hector's wire has it: one pipelined ``Embed`` per text, each bounded by ``timeout``.
-        """
-        embed = cast(EmbedderStub, self.stub).Embed  # only embedder clients send texts
-        for texts in batches:
-            requests = (sdk.EmbedRequest(text=text) for text in texts)
-            replies = bulk.pipelined(lambda request: embed.future(request, timeout=timeout), requests)
-            yield bulk.embedding_rows(self.name, [bulk.embedding(self.name, reply) for reply in replies], texts)
+        """The embeddings of each batch of texts, as a 2-D float32 array (the supervisor's step taken)."""
+        raise NotImplementedError
 
     def stop(self, timeout: float | None) -> None:
         """Stop the provider: its Shutdown, then whatever the transport needs. Stopping twice is harmless."""
