@@ -68,7 +68,7 @@ def test_a_stdout_flood_before_the_handshake_takes_no_gigabytes(tmp_path):
     executable = unruly(tmp_path, "flood")
     script = textwrap.dedent(f"""
         import re
-        import hector_nb
+        import hector_nb.conformance
         report = hector_nb.conformance.check({str(executable)!r}, only=["stdout_before_handshake"])
         print(report)
         with open("/proc/self/status") as status:
