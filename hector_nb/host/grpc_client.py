@@ -23,7 +23,7 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import grpc
 import numpy as np
@@ -34,9 +34,14 @@ from ..plugin import sdk
 from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_pb2_grpc, llm_pb2_grpc
 from ..plugin.serve import GRPC_OPTIONS
 from . import bulk, deadlines
-from .rpc import BulkDatabaseStub, BulkEmbedderStub, DatabaseStub, EmbedderStub, ProviderStub
+from .rpc import BulkDatabaseStub, BulkEmbedderStub, DatabaseStub, EmbedderStub, LLMStub, ProviderStub
 from .rpc_errors import CUT_SHORT, FailedCall, closed_channel, rpc_status, status_error
 from .transport import Transport, operation_name
+
+if TYPE_CHECKING:  # mypy holds each generated stub to its service's protocol, method by method
+    _LLM: type[LLMStub] = llm_pb2_grpc.LLMProviderStub
+    _DATABASE: type[DatabaseStub] = database_pb2_grpc.DatabaseProviderStub
+    _EMBEDDER: type[EmbedderStub] = embedder_pb2_grpc.EmbedderProviderStub
 
 STUBS: dict[str, Callable[[grpc.Channel], ProviderStub]] = {
     sdk.PLUGIN_TYPE_LLM: llm_pb2_grpc.LLMProviderStub,

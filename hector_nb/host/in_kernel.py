@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import grpc
 import numpy as np
@@ -40,6 +40,7 @@ from ..plugin.servicers import (
 )
 from . import bulk
 from .instances import fresh_provider
+from .rpc import DatabaseStub, EmbedderStub, LLMStub
 from .rpc_errors import FailedCall, status_error
 from .transport import Transport
 
@@ -178,6 +179,11 @@ class DirectEmbedderStub(_DirectStub):
         self.Embed = _DirectUnary(transport, EmbedderServicer.Embed)
         self.GetEmbedderInfo = _DirectUnary(transport, EmbedderServicer.GetEmbedderInfo)
 
+
+if TYPE_CHECKING:  # mypy holds each direct stub to its service's protocol, method by method
+    _LLM: type[LLMStub] = DirectLLMStub
+    _DATABASE: type[DatabaseStub] = DirectDatabaseStub
+    _EMBEDDER: type[EmbedderStub] = DirectEmbedderStub
 
 DIRECT_STUBS: dict[str, Callable[[InKernelTransport], _DirectStub]] = {
     sdk.PLUGIN_TYPE_LLM: DirectLLMStub,
