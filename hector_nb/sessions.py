@@ -402,7 +402,7 @@ class Session:
         """Serve plugins over the Ollama and OpenAI HTTP APIs, and databases as Hector's ``milvus`` vector
         store, for stock Hector (docs/bridge.md, docs/store_bridge.md).
 
-        ``names`` (a list, or one text of comma-separated names) must be loaded
+        ``names`` (a list, or one name) must be loaded
         LLMs, embedders or vector databases; None serves every plugin of the session, as they come
         and go. Each request looks its model up here, so a provider loaded again
         under the same name answers the next request. ``port`` 0 picks a free one;
@@ -414,7 +414,10 @@ class Session:
         from .bridge import start_bridge
 
         if isinstance(names, str):
-            names = [name.strip() for name in names.split(",") if name.strip()]
+            if "," in names:  # the magic's syntax; the library takes a list, as evaluate does
+                raise TypeError(f"serve takes a list of names, e.g. {[n.strip() for n in names.split(',')]!r}, "
+                                f"not the text {names!r}")
+            names = [names]
         for name in names or ():
             self.get(name)  # a name not loaded fails now, not at the first request
         bridge = start_bridge(self, names, port=port, host=host, api_key=api_key, tls=tls)

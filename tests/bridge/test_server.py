@@ -9,7 +9,7 @@ from hector_nb.errors import HectorError, PluginNotFound
 
 
 def test_it_answers_both_apis_and_stops(session):
-    bridge = session.serve("echo,hashing")
+    bridge = session.serve(["echo", "hashing"])
     assert bridge.running and bridge.url.startswith("http://127.0.0.1:")
     with httpx.Client(base_url=bridge.url, timeout=30) as http:
         assert http.get("/").text == "Ollama is running"
@@ -21,6 +21,12 @@ def test_it_answers_both_apis_and_stops(session):
     assert not bridge.running and session.bridges == []
     with pytest.raises(httpx.ConnectError):
         httpx.get(bridge.url + "/api/version", timeout=5)
+
+
+def test_a_comma_separated_text_is_refused_with_the_list_to_pass(session):
+    with pytest.raises(TypeError, match=r"serve takes a list of names, e.g. \['echo', 'hashing'\]"):
+        session.serve("echo, hashing")
+    assert session.bridges == []
 
 
 def test_closing_the_session_stops_its_bridges(session):

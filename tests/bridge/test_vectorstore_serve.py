@@ -38,7 +38,7 @@ def entries(text: str, version: str) -> dict:
 def test_a_plain_bridge_prints_hector_v2_vector_and_document_stores(session):
     session.add("store", MemoryDatabase())
     session.add("other", MemoryDatabase())
-    with session.serve("store,other,hashing") as bridge:
+    with session.serve(["store", "other", "hashing"]) as bridge:
         text = bridge.describe()
     port = int(bridge.url.rsplit(":", 1)[1])
     assert text.startswith("Serving store (vector store), other (vector store) and hashing (embedder) at http://")
