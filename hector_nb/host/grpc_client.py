@@ -52,9 +52,12 @@ STUBS: dict[str, Callable[[grpc.Channel], ProviderStub]] = {
 
 #: The host's channel options: the SDK's message sizes, and room for a long error in a status trailer (a Go
 #: plugin sends its error whole; beyond gRPC's default 8 KB the call would end as an INTERNAL stream reset).
-#: The error itself is then cut to :data:`~hector_nb.plugin.servicers.MAX_ERROR_BYTES`.
+#: The error itself is then cut to :data:`~hector_nb.plugin.servicers.MAX_ERROR_BYTES`. A server stream's
+#: chunks are read in the caller's thread (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream): by
+#: default grpc hands each chunk over from a channel thread, which made a stream through hector_nb slower
+#: than a bare grpcio stream (docs/speed.md, "Streams").
 CHANNEL_OPTIONS = [*GRPC_OPTIONS, ("grpc.max_metadata_size", 16 * 1024 * 1024),
-                   ("grpc.absolute_max_metadata_size", 16 * 1024 * 1024)]
+                   ("grpc.absolute_max_metadata_size", 16 * 1024 * 1024), ("SingleThreadedUnaryStream", 1)]
 
 
 class GrpcTransport(Transport):
