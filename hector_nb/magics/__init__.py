@@ -91,7 +91,8 @@ class HectorMagics(Magics):
 
     timeout = Float(30.0, help="Deadline of every plugin call, in seconds; a change applies to the plugins "
                                   "already loaded (in-kernel calls have none).").tag(config=True)
-    default_transport = Enum(["in-kernel", "in-process", "subprocess"], "in-kernel",
+    # subprocess, as Session.load and the CLI start a built-in: its launcher beside its manifest, as Hector does.
+    default_transport = Enum(["in-kernel", "in-process", "subprocess"], "subprocess",
                              help="How built-in providers run unless --subprocess/--in-kernel says.").tag(config=True)
     stream_fps = Float(20.0, help="Most redraws per second of a streaming generation.").tag(config=True)
     widgets = Enum(["auto", "always", "never"], "auto",
