@@ -332,10 +332,10 @@ class DatabaseClient(PluginClient):
         ``search.threshold``, 0.5 by default; 0 for none) bring a one-line warning,
         once per database: Hector's document store would drop them.
         """
-        floats = inputs.vector(self.name, "search", vector, "the query vector")
+        query = inputs.row(self.name, "search", vector, "the query vector")
         with inputs.building(self.name, "search", "the collection name"):
-            request = sdk.SearchRequest(collection=collection, vector=floats, top_k=inputs.top_k(self.name, top_k))
-        results = self._supervisor.search(request, floats, self._deadline(timeout, "search"))
+            request = sdk.SearchRequest(collection=collection, top_k=inputs.top_k(self.name, top_k))
+        results = self._supervisor.search(request, query, self._deadline(timeout, "search"))
         if self.fidelity == hector.HECTOR:
             hector.warn_below_threshold(self.name, results, threshold)
         return results

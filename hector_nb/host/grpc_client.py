@@ -112,8 +112,10 @@ class GrpcTransport(Transport):
             return CallCancelled.by_stop(self.name, operation_name(method), code)
         return status_error(FailedCall(self.name, self.plugin_type, method, timeout, code, details))
 
-    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+    def search(self, request: sdk.SearchRequest, query: NDArray[np.float32], timeout: float | None
+               ) -> list[sdk.SearchResult]:
         """``Search``'s hits, the answer read back from the wire."""
+        request.vector.extend(query.tolist())
         reply = cast(DatabaseStub, self.own_stub).Search(request, timeout=timeout)  # only database clients search
         if reply.error:
             raise ProviderError(self.name, "search", reply.error)

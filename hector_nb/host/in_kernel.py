@@ -218,11 +218,12 @@ class InKernelTransport(Transport):
         """The error of a call the servicer aborted, by the same table as a gRPC status."""
         return status_error(FailedCall(self.name, self.plugin_type, method, None, aborted.code, aborted.details))
 
-    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
-        """The servicer's hits for the client's checked query: no response message built and read back."""
+    def search(self, request: sdk.SearchRequest, query: NDArray[np.float32], timeout: float | None
+               ) -> list[sdk.SearchResult]:
+        """The servicer's hits for the client's checked query: no message built for the query or the hits."""
         servicer = self.servicer
         assert isinstance(servicer, DatabaseServicer)  # only database clients search
-        hits, error = servicer.search_hits(request.collection, vector, request.top_k)
+        hits, error = servicer.search_hits(request.collection, query, request.top_k)
         if error:
             raise ProviderError(self.name, "search", error)
         return hits

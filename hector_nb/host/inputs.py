@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import InvalidInput
 from ..plugin.constants import bool_text
@@ -23,6 +24,11 @@ MAX_TOP_K = 2**31 - 1
 
 def vector(plugin: str, operation: str, value: Any, what: str = "the vector") -> list[float]:
     """``value`` as the list of finite float32 values the wire carries, or :class:`InvalidInput`."""
+    return cast("list[float]", row(plugin, operation, value, what).tolist())  # float32 values as Python floats
+
+
+def row(plugin: str, operation: str, value: Any, what: str = "the vector") -> NDArray[np.float32]:
+    """``value`` as a 1-D array of finite float32 values (``value`` itself when it is one), or :class:`InvalidInput`."""
     if isinstance(value, (str, bytes)):
         raise InvalidInput(plugin, operation, f"{what} is text ({value[:40]!r}); give a list or numpy array "
                            "of numbers (embed text with an embedder first)")
@@ -41,7 +47,7 @@ def vector(plugin: str, operation: str, value: Any, what: str = "the vector") ->
         bad = np.flatnonzero(~np.isfinite(array))
         raise InvalidInput(plugin, operation, f"{what} holds NaN or infinite values (at positions "
                            f"{bad[:5].tolist()}); a database would score it NaN: fix or drop it")
-    return cast("list[float]", array.tolist())  # float32 values come back as Python floats
+    return array
 
 
 def top_k(plugin: str, value: Any) -> int:

@@ -116,10 +116,11 @@ class Supervisor:
         self._config = dict(config)
         self._status = Status.READY
 
-    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+    def search(self, request: sdk.SearchRequest, query: NDArray[np.float32], timeout: float | None
+               ) -> list[sdk.SearchResult]:
         """``Search`` (see :meth:`Transport.search`), after restarting a crashed plugin."""
         self._before_call("Search", timeout)
-        return self.transport.search(request, vector, timeout)
+        return self.transport.search(request, query, timeout)
 
     def upsert_batches(self, collection: str, batches: Iterable[VectorBatch], items: int, timeout: float | None
                        ) -> Iterator[int]:

@@ -106,11 +106,12 @@ class Transport:
         """Start the provider afresh: after :meth:`stop`, or after it crashed."""
         raise NotImplementedError
 
-    def search(self, request: sdk.SearchRequest, vector: list[float], timeout: float | None) -> list[sdk.SearchResult]:
+    def search(self, request: sdk.SearchRequest, query: NDArray[np.float32], timeout: float | None
+               ) -> list[sdk.SearchResult]:
         """``Search``'s hits, or the provider's error as :class:`ProviderError` (the supervisor's step taken).
 
-        ``vector`` is the query ``request`` carries, as the client built it: a transport
-        that calls the servicer directly passes it on rather than reading it back.
+        ``request`` comes without its vector: ``query``, the client's checked row, is added by a
+        transport that sends it, and passed on as it is by one calling the servicer directly.
         """
         raise NotImplementedError
 

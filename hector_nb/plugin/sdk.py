@@ -286,6 +286,10 @@ class DatabaseProvider(Provider):
     """A vector database: collections of ``(id, vector, metadata)`` searched by similarity."""
 
     plugin_type: ClassVar[str] = PLUGIN_TYPE_DATABASE
+    #: Set True when :meth:`search` also takes its query as a 1-D float32 numpy array: in the kernel,
+    #: hector_nb then passes the caller's checked array as it is, instead of converting it to a list
+    #: of floats that the provider converts back (over the wire, the query is always a list).
+    array_queries: ClassVar[bool] = False
 
     def upsert(
         self, collection: str, id: str, vector: Sequence[float], metadata: dict[str, str]

@@ -483,12 +483,15 @@ class DatabaseServicer(_Lifecycle[sdk.DatabaseProvider]):
         found, error = self.search_hits(request.collection, list(request.vector), request.top_k)
         return sdk.SearchResponse(error=error) if error else sdk.SearchResponse(results=found)
 
-    def search_hits(self, collection: str, vector: list[float], top_k: int) -> tuple[list[sdk.SearchResult], str]:
+    def search_hits(self, collection: str, vector: Any, top_k: int) -> tuple[list[sdk.SearchResult], str]:
         """The provider's hits, checked, and its error text (empty on success): ``Search`` without the messages.
 
-        Not an RPC of Hector's: ``Search`` and the in-kernel transport call it (the
-        latter with the query its client checked, and keeping the hits as they are).
+        Not an RPC of Hector's: ``Search`` calls it with the request's list of floats, the in-kernel
+        transport with the float32 array its client checked (and keeps the hits as they are). The
+        array reaches the provider as a list unless it declares ``array_queries``.
         """
+        if not self.provider.array_queries and hasattr(vector, "tolist"):
+            vector = vector.tolist()
         try:
             return self._invoke_checked(self.provider.search, _search_results, collection, vector, top_k), ""
         except Exception as exc:  # noqa: BLE001 - Search reports provider errors in its error field

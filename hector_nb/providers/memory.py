@@ -216,6 +216,7 @@ class MemoryDatabase(sdk.DatabaseProvider):
     version = "0.1.0"
     description = "In-memory vector database (numpy), exact top-k by cosine, dot or euclidean."
     config_optional = ("metric",)
+    array_queries = True  # search converts its query with np.asarray: a float32 array costs nothing
     config_defaults = {"metric": "cosine"}
 
     def __init__(self) -> None:

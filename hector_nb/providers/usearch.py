@@ -51,6 +51,7 @@ class USearchDatabase(sdk.DatabaseProvider):
     version = "0.1.0"
     description = "USearch HNSW index in memory: approximate top-k with tunable recall."
     config_optional = ("metric", *HNSW_DEFAULTS)
+    array_queries = True  # search converts its query with np.asarray: a float32 array costs nothing
 
     def __init__(self) -> None:
         self._collections: dict[str, _Collection] = {}

@@ -48,3 +48,35 @@ def test_the_timeout_is_not_a_deadline_in_kernel(session):
     llm = session.add("slow", Slow())
     threading.Timer(0.3, release.set).start()  # later than the call's timeout below
     assert llm.generate("x", timeout=0.01).text == "here"
+
+
+class QueryTypes(sdk.DatabaseProvider):
+    """Records the type of every query its search is given."""
+
+    def __init__(self):
+        self.queries: list[type] = []
+
+    def search(self, collection, vector, top_k):
+        self.queries.append(type(vector))
+        return [sdk.SearchResult(id="a", score=float(sum(vector)))]
+
+
+class ArrayQueryTypes(QueryTypes):
+    array_queries = True
+
+
+def test_a_query_reaches_the_provider_as_a_list_unless_it_takes_arrays(session):
+    """In-kernel, a provider declaring array_queries gets the caller's checked float32 array as it is;
+    any other gets a list of floats, as over the wire (where every provider gets a list)."""
+    import numpy as np
+
+    lists, arrays, wired = QueryTypes(), ArrayQueryTypes(), ArrayQueryTypes()
+    for name, provider, transport in (("lists", lists, "in-kernel"), ("arrays", arrays, "in-kernel"),
+                                      ("wired", wired, "in-process")):
+        db = session.add(name, provider, transport=transport)
+        hits = db.search("c", np.array([0.25, 0.5], dtype=np.float32), 1)
+        assert hits[0].score == 0.75
+        db.search("c", [1, 2], 1)  # a list is checked and converted as well
+    assert lists.queries == [list, list]
+    assert arrays.queries == [np.ndarray, np.ndarray]
+    assert wired.queries == [list, list]
