@@ -123,6 +123,17 @@ class PluginNotFound(PluginError):
 class WrongPluginType(PluginError):
     """The plugin is of another type than the operation needs."""
 
+    @classmethod
+    def mismatch(cls, plugin: str, operation: str, actual: str, wanted: str) -> WrongPluginType:
+        """The one message for every such case: what the plugin is, what ``operation`` needs, what to do."""
+        return cls(plugin, operation, f"is {_article(actual)} {actual}, but this needs {_article(wanted)} {wanted}; "
+                   "name another plugin (session.list() or %hector list shows each one's type)")
+
+
+def _article(word: str) -> str:
+    """``an`` before a vowel sound (``an llm_provider``), else ``a``."""
+    return "an" if word[:1].lower() in "aeiou" or word.lower().startswith("llm") else "a"
+
 
 class HandshakeError(PluginError):
     """The plugin started but did not speak the go-plugin handshake correctly."""

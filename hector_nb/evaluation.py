@@ -35,10 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import sdk
 from .compare import recall_at_k
-from .errors import DatasetError, PluginError, WrongPluginType
+from .errors import DatasetError, PluginError
 from .hector import SEARCH_THRESHOLD, hector_keeps
+from .host.clients import ClientType, DatabaseClient, EmbedderClient, expect
 from .ingest import upsert_frame
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .datasets import Dataset
-    from .host.clients import DatabaseClient, EmbedderClient, PluginClient
+    from .host.clients import PluginClient
     from .sessions import Session
 
 @dataclass
@@ -148,15 +148,15 @@ def evaluate(databases: Sequence[str | DatabaseClient], collection: str, dataset
     if isinstance(databases, str):
         raise TypeError(f"databases is a list of names or clients, e.g. {databases.split(',')!r}, not the text "
                         f"{databases!r}")
-    clients = _unique_clients(_plugin(session, item, sdk.PLUGIN_TYPE_DATABASE) for item in databases)
+    clients = _unique_clients(_plugin(session, item, DatabaseClient) for item in databases)
     if not clients:
         raise ValueError("no databases to evaluate: pass at least one loaded database plugin")
-    reference_client = None if reference is None else _plugin(session, reference, sdk.PLUGIN_TYPE_DATABASE)
+    reference_client = None if reference is None else _plugin(session, reference, DatabaseClient)
     if reference_client is not None and reference_client.name not in clients:
         clients = {reference_client.name: reference_client, **clients}
     runs = _runs(clients, reference_client, sweep)
     queries = judged_queries(dataset)
-    embedder_client = _plugin(session, embedder, sdk.PLUGIN_TYPE_EMBEDDER)
+    embedder_client = _plugin(session, embedder, EmbedderClient)
     vectors = embedder_client.embed_many(queries["text"].tolist())
     swept = any(run.setting for run in runs)
     corpus = embedder_client.embed_many(dataset.corpus["text"].tolist()) if swept else None
@@ -216,12 +216,8 @@ def judge(run: Mapping[str, Sequence[str]], qrels: pandas.DataFrame, k: int) -> 
     return pandas.DataFrame(values, index=index, columns=list(names.values())).fillna(0.0)
 
 
-def _plugin(session: Session, item: str | PluginClient, plugin_type: str) -> Any:
-    client = session.get(item) if isinstance(item, str) else item
-    if client.plugin_type != plugin_type:
-        raise WrongPluginType(client.name, "evaluate", f"is of type {client.plugin_type}, but this needs "
-                              f"{plugin_type}; pass another plugin (see %hector list)")
-    return client
+def _plugin(session: Session, item: str | PluginClient, kind: type[ClientType]) -> ClientType:
+    return expect(session.get(item) if isinstance(item, str) else item, kind, "evaluate")
 
 
 def _unique_clients(clients: Iterable[DatabaseClient]) -> dict[str, DatabaseClient]:

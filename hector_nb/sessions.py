@@ -188,8 +188,8 @@ class Session:
         spec = target if isinstance(target, LaunchSpec) else resolve(target, "load")
         wanted = plugin_type_of(kind)
         if spec.plugin_type != wanted:
-            raise WrongPluginType(name or spec.name, "load", f"is a {spec.plugin_type}, not a {wanted}; load it with "
-                                  "load(), or name another plugin")
+            actual = spec.plugin_type or "plugin of no known type"
+            raise WrongPluginType.mismatch(name or spec.name, "load", actual, wanted)
         return expect(self._launch(spec, name or spec.name, config, transport, fidelity), kind, "load")
 
     def _launch(self, spec: LaunchSpec, name: str, config: dict[str, Any] | None, transport: TransportKind | str,

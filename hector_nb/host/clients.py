@@ -433,7 +433,7 @@ ClientType = TypeVar("ClientType", bound=PluginClient)
 def expect(client: PluginClient, kind: type[ClientType], operation: str = "get") -> ClientType:
     """``client`` as the client type ``kind`` (e.g. :class:`LLMClient`), or :class:`WrongPluginType`."""
     if not isinstance(client, kind):
-        raise WrongPluginType(client.name, operation, f"is a {client.plugin_type}, not a {plugin_type_of(kind)}")
+        raise WrongPluginType.mismatch(client.name, operation, client.plugin_type, plugin_type_of(kind))
     return client
 
 

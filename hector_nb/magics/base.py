@@ -13,8 +13,7 @@ from IPython.core.display import Image as IPythonImage
 from IPython.core.display_functions import display as ipython_display
 from IPython.core.error import UsageError
 
-from ..errors import WrongPluginType
-from ..host.clients import ClientType, plugin_type_of
+from ..host.clients import ClientType, expect
 from ..options import Options, add_options
 from ..sessions import Session
 
@@ -102,17 +101,7 @@ class MagicContext:
 
     def client(self, name: str, kind: type[ClientType]) -> ClientType:
         """The plugin ``name``, checked to be of the client type ``kind`` (``LLMClient``...)."""
-        client = self.session.get(name)
-        plugin_type = plugin_type_of(kind)
-        if not isinstance(client, kind):
-            raise WrongPluginType(name, "use", f"is {article(client.plugin_type)} {client.plugin_type}, but this "
-                                  f"needs {article(plugin_type)} {plugin_type}; pass another plugin (see %hector list)")
-        return client
-
-
-def article(word: str) -> str:
-    """``an`` before a vowel sound (``an llm_provider``), else ``a``."""
-    return "an" if word[:1].lower() in "aeiou" or word.lower().startswith("llm") else "a"
+        return expect(self.session.get(name), kind, "use")
 
 
 def comma_separated(text: str) -> list[str]:

@@ -130,7 +130,7 @@ def test_transport_and_fidelity_take_enums_and_strings(session):
 
 
 def test_typed_loads_refuse_another_kind_before_starting_it(session):
-    with pytest.raises(WrongPluginType, match="is a llm_provider, not a database_provider"):
+    with pytest.raises(WrongPluginType, match="is an llm_provider, but this needs a database_provider"):
         session.load_database("builtin:echo")
     assert session.names() == []
     embedder = session.load_embedder(builtin_plugin_path("hashing"))

@@ -59,7 +59,8 @@ def test_eval_sweep_draws_a_line_per_swept_database(indexed, monkeypatch):
     ("eval exact docs --dataset text --embedder hashing", "text is a str, not a dataset"),
     ("eval exact docs --dataset ds --embedder hashing --sweep metric", "--sweep takes KEY=V1,V2,..."),
     ("eval exact docs --dataset ds --embedder hashing --at-recall 0.9", "%hector eval: at_recall compares recall"),
-    ("eval exact docs --dataset ds --embedder exact", "plugin 'exact', evaluate: is of type database_provider"),
+    ("eval exact docs --dataset ds --embedder exact", "plugin 'exact', evaluate: is a database_provider, "
+     "but this needs an embedder_provider"),
     ("eval exact nowhere --dataset ds --embedder hashing", "plugin 'exact', search:"),
     ("upsert exact docs --from ds.nothing --text-column text --embedder hashing",
      "ds.nothing: Dataset 'ds' has no attribute 'nothing'"),
