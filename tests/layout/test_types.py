@@ -1,4 +1,5 @@
-"""``mypy hector_nb`` passes: the public API's types, the generated message stubs and the code agree."""
+"""``mypy hector_nb`` passes in strict mode (pyproject.toml): the public API's types, the generated message stubs and
+the code agree."""
 
 from __future__ import annotations
 

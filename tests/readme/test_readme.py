@@ -140,7 +140,9 @@ def module_name(page: Path, suffix: str = "") -> str:
 @pytest.mark.timeout(600)
 def test_mypy_passes_over_the_python_blocks(tmp_path: Path) -> None:
     """Each page's Python blocks as one module (later blocks use earlier names), each Python file a page
-    writes as one module of its own, checked with the project's mypy settings."""
+    writes as one module of its own, checked with the project's mypy settings, less strict's demand that every
+    def be annotated: the blocks are a user's code, and a user's project need not annotate a provider's methods
+    (their bodies are still checked, and every call into hector_nb is)."""
     modules: dict[str, str] = {}
     for page in PAGES:
         blocks = [b for b in page_blocks(page) if b.language == "python" and b.marker != "skip"]
@@ -155,6 +157,7 @@ def test_mypy_passes_over_the_python_blocks(tmp_path: Path) -> None:
         (tmp_path / f"{name}.py").write_text(source + "\n")
     # MYPYPATH: this checkout's hector_nb, whichever one is installed.
     checked = subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(ROOT / "pyproject.toml"),
+                              "--allow-untyped-defs", "--allow-incomplete-defs", "--allow-untyped-calls",
                               "--cache-dir", str(tmp_path / ".mypy_cache"), *sorted(f"{n}.py" for n in modules)],
                              cwd=tmp_path, capture_output=True, text=True, timeout=540,
                              env={**os.environ, "MYPYPATH": str(ROOT)})
