@@ -144,7 +144,8 @@ def test_errors_say_what_to_check(session, monkeypatch):
 def test_the_api_key_is_never_written_by_export(session, tmp_path, monkeypatch):
     require("openai", "openai")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
-    llm = session.load("builtin:openai", config={"model": "gpt-4o-mini", "api_key": "sk-very-secret"})
+    llm = session.load("builtin:openai", config={"model": "gpt-4o-mini", "api_key": "sk-very-secret"},
+                       transport="in-kernel")
     result = export_provider(llm.provider, tmp_path / "plugins")
     written = "".join(p.read_text() for p in result.directory.rglob("*") if p.is_file())
     assert "sk-very-secret" not in written and "sk-from-the-environment" not in written
