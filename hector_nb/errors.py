@@ -28,7 +28,6 @@ Every error's message says what went wrong and what to do about it::
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -70,15 +69,6 @@ class PluginError(OperationError):
 
 class ProviderError(PluginError):
     """The provider itself reported an error (it raised, or answered success=false)."""
-
-
-#: How providers word a missing collection or id (Hector's, Qdrant's, Milvus', hector_nb's own).
-_MISSING = re.compile(r"no collection|no id|not found|does ?n[o']t exist|unknown collection|no such", re.I)
-
-
-def says_missing(error: ProviderError) -> bool:
-    """Whether the provider's message says that the collection (or id) it was asked about does not exist."""
-    return _MISSING.search(error.message) is not None
 
 
 class PluginCrashed(PluginError):

@@ -21,6 +21,7 @@ maps it with :func:`~hector_nb.bridge.failures.http_failure`). Nothing here know
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import hector, sdk
-from ..errors import HectorError, ProviderError, says_missing
+from ..errors import HectorError, ProviderError
 from ..host.clients import DatabaseClient
 from . import filters
 from .failures import BridgeError, http_failure
@@ -265,6 +266,21 @@ class VectorStore:
                 raise BridgeError(404, str(exc)) from exc
             raise
 
+
+#: How databases word a missing collection or id (Hector's Go plugins, Qdrant, Milvus, hector_nb's own).
+_MISSING = re.compile(r"no collection|no id|not found|does ?n[o']t exist|unknown collection|no such", re.I)
+
+
+def says_missing(error: ProviderError) -> bool:
+    """Whether the database's answer says the collection (or id) it was asked about does not exist.
+
+    The one place hector_nb reads a message's words, and on purpose: Hector's database wire answers a
+    failed Search, Upsert, Delete or DeleteCollection with ``error`` text only (no status, no code;
+    CONTRACT.md section 2), and it has no call that asks whether a collection exists. The store
+    bridge must still answer Hector's document store as Milvus would (a search of a collection never
+    written is no hits, a drop of a missing one a 404), so the text is all there is to go on.
+    """
+    return _MISSING.search(error.message) is not None
 
 def _write(db: DatabaseClient, collection: str, rows: Sequence[Row]) -> None:
     if len(rows) == 1:

@@ -11,7 +11,7 @@ from IPython.core.error import UsageError
 
 from ..compare import OVERLAP_DEFINITION, RECALL_DEFINITION, compare_search
 from ..display import results_frame
-from ..errors import ProviderError, says_missing
+from ..errors import ProviderError
 from ..hector import SEARCH_THRESHOLD
 from ..host.clients import DatabaseClient, EmbedderClient
 from ..ingest import upsert_frame
@@ -122,14 +122,15 @@ def search(ctx: MagicContext, args: argparse.Namespace, cell: str | None) -> pan
 
 @contextlib.contextmanager
 def creating_hint(collection: str) -> Iterator[None]:
-    """A search of a collection that does not exist says which magic creates it."""
+    """A failed search says which magic creates the collection, should it not exist yet (the database's
+    answer is text only, so which it is stays the reader's to tell)."""
     try:
         yield
     except ProviderError as exc:
-        if exc.operation == "search" and says_missing(exc):
-            raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; in a notebook, %hector upsert "
-                                f"{exc.plugin} {collection} --from DF --text-column COLUMN --embedder E "
-                                "creates and fills it") from exc
+        if exc.operation == "search":
+            raise ProviderError(exc.plugin, exc.operation, f"{exc.message}; if {collection!r} does not exist yet, "
+                                f"in a notebook %hector upsert {exc.plugin} {collection} --from DF --text-column "
+                                "COLUMN --embedder E creates and fills it") from exc
         raise
 
 
