@@ -106,6 +106,12 @@ def test_the_readme_opens_with_the_two_commands_ci_runs() -> None:
         assert command in ci, f".ci/run no longer runs the README's {command!r}"
 
 
+def test_the_readme_maps_every_docs_page() -> None:
+    text = README.read_text()
+    unmapped = [page.name for page in PAGES[1:] if f"](docs/{page.name})" not in text]
+    assert not unmapped, f"the README's map of the docs lacks {unmapped}: add a row for each"
+
+
 def test_bash_blocks_parse_and_name_real_commands() -> None:
     for block in all_blocks():
         if block.language != "bash":
