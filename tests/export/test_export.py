@@ -212,7 +212,7 @@ def test_export_overrides_are_what_the_plugin_answers(tmp_path):
     assert (verdicts["manifest"], verdicts["get_manifest"]) == ("pass", "pass"), report.to_string()
     with Session(timeout=30, start_timeout=60) as session:
         quiet = session.load(launcher)
-        answered = quiet._call("GetManifest", sdk.ManifestRequest())  # the RPC itself, not the .plugin.yaml
+        answered = quiet._stub.GetManifest(sdk.ManifestRequest(), timeout=30)  # the RPC itself, not the .plugin.yaml
         assert {fact: getattr(answered, fact) for fact in overrides} == overrides
         with pytest.raises(ProviderError, match="asked to fail"):
             quiet.generate("fail")
