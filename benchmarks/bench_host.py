@@ -12,9 +12,9 @@ Figures (run them all, or name some: ``python benchmarks/bench_host.py search co
   same rows into an array allocated beforehand (no target: it shows what growing costs);
 - ``search``: exact top-10 over 100k x 384, in-kernel, beside numpy's normalised
   matrix product and ``argpartition`` (target: at most 1.3x);
-- ``cold-start``: ``Session.load`` of each toy built-in and of the README's SDK
+- ``cold-start``: ``Session.load`` of each toy built-in and of docs/plugins.md's SDK
   plugin to its first answer, beside a process importing grpc (and numpy for the
-  numpy providers; through ``/usr/bin/env python3`` for the README's plugin, as its
+  numpy providers; through ``/usr/bin/env python3`` for docs/plugins.md's plugin, as its
   shebang runs it) (target: at most 1.3x), with where the time goes (the host's
   steps, ``python -X importtime`` by package, each plugin process's CPU time);
 - ``upsert-wire``: ``upsert_many`` of 10k x 384 into the memory database as a
@@ -337,10 +337,10 @@ def cold_start(args: argparse.Namespace) -> list[Figure]:
                                            "import hector_nb.plugin.serve, hector_nb.providers.memory", "numpy"),
                "builtin:hashing": ColdStart("builtin:hashing", lambda client: client.health(),
                                             "import hector_nb.plugin.serve, hector_nb.providers.hashing", "numpy"),
-               "the README's SDK plugin": ColdStart("", llm.first_answer, "from hector_nb.sdk import *; "
+               "docs/plugins.md's SDK plugin": ColdStart("", llm.first_answer, "from hector_nb.sdk import *; "
                                                     "from hector_nb.plugin import serve", shebang=True)}
     if args.quick:
-        plugins = {name: plugins[name] for name in ("builtin:echo", "the README's SDK plugin")}
+        plugins = {name: plugins[name] for name in ("builtin:echo", "docs/plugins.md's SDK plugin")}
 
     def load(plugin: ColdStart) -> tuple[float, float]:
         cpu = _children_cpu()
@@ -365,7 +365,7 @@ def cold_start(args: argparse.Namespace) -> list[Figure]:
     steps: dict[str, float] = {}
     with _timed_methods(marks), readme_plugin() as my_llm, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the fidelity warnings about config defaults
-        plugins["the README's SDK plugin"].target = my_llm
+        plugins["docs/plugins.md's SDK plugin"].target = my_llm
         for _ in range(args.repeats + 2):  # interleaved, so that each sees the same load on the machine
             for name, run in runs.items():
                 wall, cpu = run()

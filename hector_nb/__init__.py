@@ -46,6 +46,7 @@ _PUBLIC = {
     "Dataset": "datasets", "load_beir": "datasets",
     "export_provider": "export",
     "upsert_frame": "ingest",
+    "HectorDocumentStore": "bridge.simulated_hector", "HectorVectorStore": "bridge.simulated_hector",
     **dict.fromkeys(["HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
                      "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError",
                      "InvalidInput", "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError",
@@ -58,7 +59,7 @@ __all__ = [
     "Session", "evaluate", "Evaluation", "compare_search", "Comparison", "SearchResults", "Generation", "CheckReport",
     "PluginClient", "LLMClient", "DatabaseClient", "EmbedderClient", "Fidelity", "HectorFidelityWarning",
     "TransportKind", "load_corpus", "STDLIB_QRELS", "Dataset", "load_beir", "export_provider",
-    "upsert_frame",
+    "upsert_frame", "HectorDocumentStore", "HectorVectorStore",
     "HectorError", "OperationError", "PluginError", "ProviderError", "PluginCrashed", "PluginGaveUp",
     "PluginNotAnswering", "PluginTimeout", "PluginNotFound", "WrongPluginType", "HandshakeError", "InvalidInput",
     "PartialLoad", "CallCancelled", "SettingsError", "ConfigError", "ManifestError", "ExportError", "DatasetError",
@@ -68,6 +69,7 @@ if TYPE_CHECKING:
     import os
     from collections.abc import Iterable
 
+    from .bridge.simulated_hector import HectorDocumentStore, HectorVectorStore
     from .compare import Comparison, compare_search
     from .conformance.report import CheckReport
     from .data import STDLIB_QRELS, load_corpus

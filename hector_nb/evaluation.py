@@ -101,6 +101,10 @@ class Evaluation:
     def __repr__(self) -> str:
         return repr(self.table)
 
+    def plot(self) -> Figure:
+        """Recall against queries per second: :func:`plot`'s figure of this evaluation."""
+        return plot(self)
+
 
 def evaluate(databases: Sequence[str | DatabaseClient], collection: str, dataset: Dataset,
              embedder: str | EmbedderClient, k: int = 10, reference: str | DatabaseClient | None = None, *,

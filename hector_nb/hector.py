@@ -913,7 +913,7 @@ def name_required_message(section: str, key: str) -> str:
 
 
 # ---------------------------------------------------------------------------
-# The facts above as one table (README.md, "What Hector really does"; a test keeps both equal)
+# The facts above as one table (docs/fidelity.md shows it; a test keeps both equal)
 
 #: (what Hector does, what hector_nb does by default, what ``lenient`` fidelity does), one row per fact.
 FIDELITY_TABLE: tuple[tuple[str, str, str], ...] = (
@@ -977,7 +977,7 @@ FIDELITY_TABLE: tuple[tuple[str, str, str], ...] = (
 
 
 def fidelity_table_markdown() -> str:
-    """:data:`FIDELITY_TABLE` as the Markdown table README.md shows."""
+    """:data:`FIDELITY_TABLE` as the Markdown table docs/fidelity.md shows."""
     rows = ["| Hector | hector_nb (default) | lenient |", "| --- | --- | --- |"]
     rows += [f"| {hector} | {ours} | {lenient} |" for hector, ours, lenient in FIDELITY_TABLE]
     return "\n".join(rows)
