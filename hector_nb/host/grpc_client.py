@@ -65,7 +65,8 @@ class GrpcTransport(Transport):
 
     #: True while the host stops (or restarts) the provider: a call cut short then was cancelled, not crashed.
     _stopping = False
-    #: Counts connections: a call made on an earlier one was cut short by the host's own restart or unload.
+    #: Counts connections and their closings: a call made on an earlier one was cut short by the host's own
+    #: restart or unload.
     generation = 0
 
     def __init__(self, name: str, plugin_type: str) -> None:
@@ -92,7 +93,12 @@ class GrpcTransport(Transport):
         self.offers_bulk: bool | None = None
 
     def close_channel(self) -> None:
-        """Close the connection; a call from now on fails as on a closed channel (until the next connection)."""
+        """Close the connection; a call from now on fails as on a closed channel (until the next connection).
+
+        A new generation first: a call on the closed connection is judged cut by the host
+        even when its failure is read after the next connection is up.
+        """
+        self.generation += 1
         self._current.close()
 
     def cut_by_host(self, generation: int) -> bool:

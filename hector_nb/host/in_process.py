@@ -36,8 +36,9 @@ class InProcessTransport(GrpcTransport):
         except OSError as exc:
             raise PluginError(self.name, "start", str(exc)) from None
         self.server.servicer.report_failure = self.record_failure  # type: ignore[method-assign]
-        self._stopped = self._stopping = False
         self._connect(self.server.address)  # a server of this process, listening already
+        # Only once connected: a call the stop cut short may be judged while this restart runs.
+        self._stopped = self._stopping = False
 
     def stop(self, timeout: float | None) -> None:
         if self._stopped:

@@ -50,12 +50,13 @@ class SubprocessTransport(GrpcTransport):
     def start(self, timeout: float | None) -> None:
         """Start a new process (after killing any previous one) and connect to it."""
         self._discard()
-        self._stopping = False
         process = PluginProcess(self.name, self.command, self.log, self.env, strict_stdout=self.strict_stdout)
         handshake = process.start(timeout)
         self.process = process
         try:
             self._connect(handshake.target)
+            # Only once connected: a call the discard cut short may be judged while this start runs.
+            self._stopping = False
             # wait_for_ready: the health check makes the connection too (one round trip, no separate wait).
             health = health_pb2_grpc.HealthStub(self.channel)
             health.Check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout, wait_for_ready=True)

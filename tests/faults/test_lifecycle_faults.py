@@ -107,7 +107,27 @@ def test_calls_racing_restart_and_unload_raise_only_hector_errors(session, trans
     wrong = [exc for exc in failures if not isinstance(exc, HectorError) or isinstance(exc, PluginCrashed)]
     assert wrong == [], [f"{type(exc).__name__}: {exc}" for exc in wrong[:3]]
     assert all(isinstance(exc, CallCancelled) or "was shut down (unloaded)" in str(exc) for exc in failures), \
-        {f"{type(exc).__name__}: {exc}" for exc in failures}
+        "\n".join(sorted({f"{type(exc).__name__}: {exc}" for exc in failures}))  # a string: pytest cuts a set's repr
+
+
+# Item 14 too: a stream the restart cut short is CallCancelled even when read while the new process starts
+# (once it was judged then as the old process's crash).
+def test_a_stream_cut_by_a_restart_is_cancelled_while_the_new_process_starts(session, scripted, tmp_path):
+    llm = scripted("held_restart.py", "Held", "subprocess")
+    chunks = iter(llm.stream("hello"))
+    assert next(chunks).text == "first"
+    old = llm.pid
+    restart = threading.Thread(target=session.restart, args=(llm.name,))
+    restart.start()
+    try:
+        assert wait_until(lambda: process_gone(old), 30), "the restart did not stop the old process"
+        assert restart.is_alive()  # the new process waits for the file go
+        with pytest.raises(CallCancelled, match="restarted"):
+            list(chunks)
+    finally:
+        (tmp_path / "go").touch()
+        restart.join(60)
+    assert (llm.status, llm.restarts) == ("ready", 1) and llm.pid != old
 
 
 # Item 15: two threads loading one name: exactly one wins, the other hears why; no process left behind.
