@@ -7,15 +7,21 @@ rate of N clustered vectors of 384 dimensions (``benchmarks/clustered.py``) and 
 search p50 of top-10 queries, three ways:
 
 - native: the engine's own Python client, as a user would call it (one bulk call per
-  1,024 rows, a query as a list or array), the floor;
+  1,024 rows, a query as a list or array), the floor. USearch keeps no documents, so
+  its native search also maps each hit's key to the user's id and metadata, as any
+  program using it must; and it searches the very graph the in-kernel provider built
+  (two HNSW builds on several threads differ, and by more search time than hector_nb
+  adds);
 - in-kernel: ``session.load("builtin:NAME", transport="in-kernel")``, target at most
   1.2x the native search p50;
 - subprocess: the built-in as a plugin process, the wire's cost beside it.
 
-The three ways are built one after the other (each insert timed alone), then every
-query runs on the three in turn, so that the searches see the same load; the p50 is
-the median over the queries, after a warm-up. The machine's load is printed beside
-each engine's figures.
+The three ways are built one after the other (each insert timed alone), then the
+queries run in rounds: in each, every way runs all of them in a row, so each way's
+searches see their own caches (a search right after another way's search of the same
+query would find it warm; one right after a subprocess call shares the cores with
+grpc's threads winding down). The p50 is the median over all rounds, after a
+warm-up. The machine's load is printed beside each engine's figures.
 Usage: ``python benchmarks/bench_engines.py [ENGINE ...] [--vectors N] [--quick]``
 (``--quick``: 2,000 vectors and 100 queries; the default, 10,000 vectors and 300
 queries, takes about a minute on an idle 2-core machine, most of it Qdrant's inserts).
@@ -33,7 +39,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from clustered import clustered, queries
@@ -43,6 +49,7 @@ from hector_nb import Session
 DIMENSION = 384
 BATCH = 1024
 TOP_K = 10
+ROUNDS = 3
 
 
 @dataclass
@@ -52,6 +59,8 @@ class Run:
     insert_seconds: float
     search: Callable[[np.ndarray], object]
     search_seconds: list[float] = field(default_factory=list)
+    #: The database client, for a way through hector_nb.
+    database: Any = None
 
     def rate(self, count: int) -> float:
         return count / self.insert_seconds
@@ -67,15 +76,16 @@ def _batches(count: int) -> Iterator[slice]:
 
 
 def timed_searches(runs: list[Run], probes: np.ndarray) -> None:
-    """Each query on every way in turn, so that all see the same load; after a warm-up (caches, the channel)."""
-    for query in probes[:20]:
-        for run in runs:
+    """All queries on one way after another, in rounds (see the module's docstring); after a warm-up."""
+    for run in runs:
+        for query in probes[:20]:
             run.search(query)
-    for query in probes:
+    for _ in range(ROUNDS):
         for run in runs:
-            start = time.perf_counter()
-            run.search(query)
-            run.search_seconds.append(time.perf_counter() - start)
+            for query in probes:
+                start = time.perf_counter()
+                run.search(query)
+                run.search_seconds.append(time.perf_counter() - start)
 
 
 @contextlib.contextmanager
@@ -85,11 +95,26 @@ def native_usearch(vectors: np.ndarray) -> Iterator[Run]:
     from hector_nb.providers.usearch import HNSW_DEFAULTS
 
     index = Index(ndim=DIMENSION, metric="cos", **HNSW_DEFAULTS)
+    documents: list[tuple[str, dict[str, str]]] = []  # by key: what the user's program keeps beside USearch
     start = time.perf_counter()
     for rows in _batches(len(vectors)):
         index.add(np.arange(rows.start, rows.stop, dtype=np.uint64), vectors[rows])
+        documents.extend((f"id{i}", {"n": str(i)}) for i in range(rows.start, rows.stop))
     inserted = time.perf_counter() - start
-    yield Run(inserted, lambda query: index.search(query, TOP_K))
+    yield Run(inserted, USearchHits(index, documents))
+
+
+@dataclass
+class USearchHits:
+    """USearch's top-k as a user's program has them: each key's id and metadata, with the distance."""
+
+    index: Any
+    documents: list[tuple[str, dict[str, str]]]
+
+    def __call__(self, query: np.ndarray) -> list[tuple[str, dict[str, str], float]]:
+        matches = self.index.search(query, TOP_K)
+        return [(*self.documents[key], distance)
+                for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
 
 
 @contextlib.contextmanager
@@ -151,7 +176,7 @@ def through_hector_nb(engine: str, transport: str, vectors: np.ndarray) -> Itera
         start = time.perf_counter()
         db.upsert_many("c", items)
         inserted = time.perf_counter() - start
-        yield Run(inserted, lambda query: db.search("c", query, TOP_K))
+        yield Run(inserted, lambda query: db.search("c", query, TOP_K), database=db)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
             runs = {"native": stack.enter_context(NATIVE[engine](vectors)),
                     "in-kernel": stack.enter_context(through_hector_nb(engine, "in-kernel", vectors)),
                     "subprocess": stack.enter_context(through_hector_nb(engine, "subprocess", vectors))}
+            if engine == "usearch":  # the same graph (see the module's docstring); both give keys in order
+                cast(USearchHits, runs["native"].search).index = runs["in-kernel"].database.provider._collections[
+                    "c"].index
             timed_searches(list(runs.values()), probes)
         native, load = runs["native"], os.getloadavg()[0]
         for way, run in runs.items():

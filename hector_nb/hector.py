@@ -21,6 +21,7 @@ import enum
 import hashlib
 import json
 import math
+import operator
 import os
 import sys
 import threading
@@ -28,6 +29,7 @@ import uuid
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
 from typing import Any
 
 import yaml
@@ -819,9 +821,14 @@ def dropped_hits(results: Iterable[sdk.SearchResult], threshold: float = SEARCH_
     return sum(not hector_keeps(result.score, threshold) for result in results)
 
 
+_SCORE = operator.attrgetter("score")
+
+
 def warn_below_threshold(plugin: str, results: Sequence[sdk.SearchResult],
                          threshold: float = SEARCH_THRESHOLD) -> bool:
     """Hits scoring below Hector's ``search.threshold``: Hector never shows them to an agent."""
+    if threshold <= 0 or all(map(operator.le, repeat(threshold), map(_SCORE, results))):  # the usual case, in C
+        return False
     low = [result.score for result in results if not hector_keeps(result.score, threshold)]
     if not low:
         return False

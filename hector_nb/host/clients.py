@@ -332,12 +332,13 @@ class DatabaseClient(PluginClient):
         ``search.threshold``, 0.5 by default; 0 for none) bring a one-line warning,
         once per database: Hector's document store would drop them.
         """
-        query = inputs.row(self.name, "search", vector, "the query vector")
-        with inputs.building(self.name, "search", "the collection name"):
-            request = sdk.SearchRequest(collection=collection, top_k=inputs.top_k(self.name, top_k))
+        name = self.name
+        query = inputs.row(name, "search", vector, "the query vector")
+        with inputs.building(name, "search", "the collection name"):
+            request = sdk.SearchRequest(collection=collection, top_k=inputs.top_k(name, top_k))
         results = self._supervisor.search(request, query, self._deadline(timeout, "search"))
         if self.fidelity == hector.HECTOR:
-            hector.warn_below_threshold(self.name, results, threshold)
+            hector.warn_below_threshold(name, results, threshold)
         return results
 
     def delete(self, collection: str, id: str, timeout: float | None = None) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -151,12 +151,6 @@ class USearchDatabase(sdk.DatabaseProvider):
             store.index.remove(key)
             del store.hits[key]
 
-    def _score(self, distance: float) -> float:
-        # USearch's distances: cos = 1 - cosine, ip = 1 - dot, l2sq = squared euclidean.
-        if self.metric == "euclidean":
-            return -float(np.sqrt(max(distance, 0.0)))
-        return 1.0 - float(distance)
-
     def search(self, collection: str, vector: Any, top_k: int) -> list[sdk.SearchResult]:
         with self._lock:
             if collection not in self._collections:
@@ -165,19 +159,22 @@ class USearchDatabase(sdk.DatabaseProvider):
             query = self._vector(vector, store, "the query has")
             if top_k <= 0 or not store.keys:
                 return []
-            matches = store.index.search(query, min(top_k, len(store.keys)))
-            # As Python numbers first: a numpy scalar per hit costs more than the lookups.
-            found = [(store.hits[key], self._score(distance))
-                     for key, distance in zip(matches.keys.tolist(), matches.distances.tolist(), strict=True)]
-        return [_scored(hit, score) for hit, score in found]
+            # One query on this thread: USearch's default (every core) only adds a dispatch to a pool.
+            matches = store.index.search(query, min(top_k, len(store.keys)), threads=1)
+            hits = [store.hits[key] for key in matches.keys.tolist()]
+        # USearch's distances: cos = 1 - cosine, ip = 1 - dot, l2sq = squared euclidean.
+        distances = matches.distances
+        scores = -np.sqrt(np.maximum(distances, 0.0)) if self.metric == "euclidean" else 1.0 - distances
+        found = [_parse(hit) for hit in hits]
+        for result, score in zip(found, scores.tolist(), strict=True):
+            result.score = score
+        return found
+
+
+#: A serialized hit back as a message (see ``_Collection.hits``).
+_parse = sdk.SearchResult.FromString
 
 
 def _unscored_hit(id: str, metadata: Mapping[str, str]) -> bytes:
     """The hit ``id`` would be (its text where Hector reads it), without a score, serialized."""
     return search_result(id, 0.0, metadata).SerializeToString()
-
-
-def _scored(hit: bytes, score: float) -> sdk.SearchResult:
-    result = sdk.SearchResult.FromString(hit)
-    result.score = score
-    return result

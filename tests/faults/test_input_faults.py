@@ -60,6 +60,9 @@ def test_nan_and_infinite_vectors_are_refused(session, transport):
         db.upsert_many("c", [("a", [1.0, 0.0], {}), ("b", np.array([np.nan, 0.0]), {})])
     with pytest.raises(InvalidInput, match="the vector of id 'big' holds NaN or infinite"):
         db.upsert("c", "big", [1e39, 0.0])  # overflows float32, the wire's type
+    # Finite values whose squares overflow float32 are finite still: sent, and found.
+    db.upsert("c", "huge", [3e38, -3e38])
+    assert [hit.id for hit in db.search("c", np.array([3e38, -3e38], dtype=np.float32), 1)] == ["huge"]
 
 
 def test_the_built_in_database_refuses_nan_itself():
