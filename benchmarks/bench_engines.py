@@ -50,6 +50,8 @@ DIMENSION = 384
 BATCH = 1024
 TOP_K = 10
 ROUNDS = 3
+ROUNDS_SECONDS = 30.0
+WARM_UP = 20
 
 
 @dataclass
@@ -76,11 +78,17 @@ def _batches(count: int) -> Iterator[slice]:
 
 
 def timed_searches(runs: list[Run], probes: np.ndarray) -> None:
-    """All queries on one way after another, in rounds (see the module's docstring); after a warm-up."""
+    """All queries on one way after another, in rounds (see the module's docstring); after a warm-up.
+
+    Up to :data:`ROUNDS` rounds, as many as fit in :data:`ROUNDS_SECONDS` by the warm-up's pace: one
+    for engines whose searches take milliseconds, where a few µs of cache do not matter.
+    """
+    start = time.perf_counter()
     for run in runs:
-        for query in probes[:20]:
+        for query in probes[:WARM_UP]:
             run.search(query)
-    for _ in range(ROUNDS):
+    round_seconds = (time.perf_counter() - start) / WARM_UP * len(probes)
+    for _ in range(max(1, min(ROUNDS, int(ROUNDS_SECONDS / round_seconds)))):
         for run in runs:
             for query in probes:
                 start = time.perf_counter()
