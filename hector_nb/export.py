@@ -293,7 +293,9 @@ def export_provider(
     names its interpreter instead.
     """
     cls = provider if isinstance(provider, type) else type(provider)
-    require_provider(cls, getattr(cls, "__name__", "?"), "export")
+    # Named after its class only when it is one, or a provider: ``None`` is not a plugin called 'NoneType'.
+    named = isinstance(provider, (type, sdk.Provider))
+    require_provider(provider, getattr(cls, "__name__", "?") if named else "", "export")
     plugin = _checked_name(name or sdk.plugin_name(cls))
     if venv and python is not None:
         raise ExportError(plugin, "export", "give either --python or --venv: the launcher names one interpreter")

@@ -829,6 +829,8 @@ def warn_below_threshold(plugin: str, results: Sequence[sdk.SearchResult],
     """Hits scoring below Hector's ``search.threshold``: Hector never shows them to an agent."""
     if threshold <= 0 or all(map(operator.le, repeat(threshold), map(_SCORE, results))):  # the usual case, in C
         return False
+    if (plugin, CAUSE_SEARCH_THRESHOLD) in _warned:  # said once: no message to build on every search
+        return False
     low = [result.score for result in results if not hector_keeps(result.score, threshold)]
     if not low:
         return False

@@ -107,7 +107,7 @@ def require_provider(candidate: type | object, plugin: str, operation: str) -> s
     else:
         cls = candidate if isinstance(candidate, type) else type(candidate)
         plugin_type = getattr(cls, "plugin_type", None) if issubclass(cls, sdk.Provider) else None
-        what = cls.__qualname__
+        what = cls.__qualname__ if candidate is cls else f"a {cls.__qualname__} object"
     if not isinstance(plugin_type, str) or plugin_type not in sdk.PLUGIN_TYPES:
         types = ", ".join(sdk.PLUGIN_TYPES)
         raise WrongPluginType(plugin, operation, f"{what} is not a provider hector_nb runs ({types}); subclass "

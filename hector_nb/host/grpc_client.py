@@ -35,8 +35,8 @@ from ..plugin._wire import bulk_pb2, bulk_pb2_grpc, database_pb2_grpc, embedder_
 from ..plugin.serve import GRPC_OPTIONS
 from . import bulk, deadlines
 from .rpc import BulkDatabaseStub, BulkEmbedderStub, DatabaseStub, EmbedderStub, LLMStub, ProviderStub
-from .rpc_errors import CUT_SHORT, FailedCall, closed_channel, rpc_status, status_error
-from .transport import Transport, operation_name
+from .rpc_errors import CUT_SHORT, FailedCall, closed_channel, operation_name, rpc_status, status_error
+from .transport import Transport
 
 if TYPE_CHECKING:  # mypy holds each generated stub to its service's protocol, method by method
     _LLM: type[LLMStub] = llm_pb2_grpc.LLMProviderStub

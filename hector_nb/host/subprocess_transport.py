@@ -24,8 +24,7 @@ from ..plugin.constants import HEALTH_SERVICE
 from .deadlines import STEP_TIMEOUT, bounded
 from .grpc_client import GrpcTransport
 from .process import PluginProcess, exit_text
-from .rpc_errors import CUT_SHORT, rpc_status
-from .transport import operation_name
+from .rpc_errors import CUT_SHORT, operation_name, rpc_status
 
 
 class SubprocessTransport(GrpcTransport):

@@ -30,7 +30,8 @@ from ..errors import PluginError, PluginGaveUp, ProviderError
 from ..plugin import sdk
 from ..plugin.constants import Status
 from .rpc import ProviderStub
-from .transport import Transport, operation_name
+from .rpc_errors import operation_name
+from .transport import Transport
 
 if TYPE_CHECKING:
     import numpy as np

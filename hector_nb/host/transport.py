@@ -30,9 +30,8 @@ from ..plugin import sdk
 from . import bulk
 from .log import PluginLog
 from .rpc import ProviderStub
-from .rpc_errors import operation_name
 
-__all__ = ["BeforeCall", "Transport", "TransportKind", "operation_name"]
+__all__ = ["BeforeCall", "Transport", "TransportKind"]
 
 #: The supervisor's step before every call through :attr:`Transport.stub`: the wire method and its deadline.
 BeforeCall = Callable[[str, "float | None"], None]

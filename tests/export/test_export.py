@@ -127,6 +127,8 @@ def test_classes_without_source_and_executables_cannot_be_exported(notebook, tmp
         export_provider(made, tmp_path, namespace={"In": []})
     with pytest.raises(WrongPluginType, match="int is not a provider hector_nb runs"):
         export_provider(int, tmp_path)
+    with pytest.raises(WrongPluginType, match=r"^export: a NoneType object is not a provider hector_nb runs"):
+        export_provider(None, tmp_path)  # type: ignore[arg-type]
     from hector_nb.providers import builtin_plugin_path
 
     # Loaded from its executable, in the session the magics use, and still loaded when export is asked for.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 import uuid
 import warnings
@@ -268,6 +269,21 @@ def test_each_warning_is_one_line_once_per_plugin_and_cause(emit, cause, pattern
     assert "\n" not in str(warning) and re.search(pattern, str(warning)), str(warning)
     assert (warning.plugin, warning.cause) == ("p", cause)
     assert caught[0].filename == __file__  # points at the caller, not at hector_nb
+
+
+def test_the_threshold_warning_comes_exactly_when_hector_drops_a_hit():
+    def hits(*scores):
+        return [sdk.SearchResult(id=str(n), score=score) for n, score in enumerate(scores)]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        assert hector.warn_below_threshold("kept", hits(0.9, 0.5, 0.7)) is False  # none dropped
+        assert hector.warn_below_threshold("kept", hits(0.9, 0.8), threshold=0.85) is True
+        # A NaN score is never kept (as dropped_hits counts it), wherever it stands among high ones.
+        nan = hits(0.9, math.nan, 0.8)
+        assert hector.dropped_hits(nan) == 1 and hector.warn_below_threshold("nan", nan) is True
+        assert hector.warn_below_threshold("none", hits(0.1), threshold=0) is False
+    assert [w.message.plugin for w in caught] == ["kept", "nan"]
 
 
 def test_forgetting_a_plugin_shows_its_warnings_again():
