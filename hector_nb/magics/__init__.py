@@ -10,6 +10,7 @@ import argparse
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -85,6 +86,27 @@ _magics_init = cast("Callable[[Magics, Any], None]", Magics.__init__)
 _UNITS = {"timeout": "seconds", "stream_fps": "redraws per second"}
 
 
+def _drop_refused_settings(shell: Any) -> None:
+    """Drop, with a warning, the HectorMagics values in the shell's config that HectorMagics refuses.
+
+    ``%config`` merges a value into the shell's shared config even when this class refused it
+    (the refusal is only logged), and every later ``%load_ext`` / ``%reload_ext`` would meet it
+    and fail. Each value is tried on a bare instance, which applies the same checks.
+    """
+    section = getattr(shell, "config", {}).get("HectorMagics")
+    if not section:
+        return
+    traits = HectorMagics.class_traits(config=True)
+    probe = HectorMagics.__new__(HectorMagics)
+    for name in [name for name in section if name in traits]:
+        try:
+            setattr(probe, name, section[name])
+        except TraitError as refused:
+            warnings.warn(f"{refused}; it stays {traits[name].default_value!r} (its default)", UserWarning,
+                          stacklevel=4)
+            del section[name]
+
+
 @magics_class
 class HectorMagics(Magics):
     """Build, run and compare Hector plugins from a notebook."""
@@ -113,6 +135,7 @@ class HectorMagics(Magics):
         return value
 
     def __init__(self, shell: Any, session: Session) -> None:
+        _drop_refused_settings(shell)
         _magics_init(self, shell)
         self.session = session
         self.session.timeout = self.timeout

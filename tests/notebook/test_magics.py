@@ -196,3 +196,12 @@ def test_plugin_management_subcommands(ip, capsys, tmp_path):
     loaded = ip.run_line_magic("hector", f"load --config {tmp_path / 'hector.yaml'}")
     assert list(loaded["name"]) == ["emb"]
     assert hector_nb.session().get("emb").info().dimension == 16
+
+
+def test_a_refused_setting_left_in_the_shells_config_does_not_stop_a_reload(ip):
+    ip.run_line_magic("config", "HectorMagics.stream_fps = 0")  # refused, yet IPython keeps it in the shell's config
+    with pytest.warns(UserWarning, match=r"HectorMagics\.stream_fps must be a positive finite number .*; "
+                                         r"it stays 20\.0 \(its default\)"):
+        ip.run_line_magic("reload_ext", "hector_nb")
+    assert ip.magics_manager.registry["HectorMagics"].stream_fps == 20.0
+    assert "stream_fps" not in ip.config.HectorMagics
