@@ -16,12 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import grpc
-from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ..errors import PluginCrashed, PluginError, PluginTimeout
 from ..host.handshake import Handshake, parse_handshake
-from ..host.log import PluginLog
+from ..host.log import PluginLog, read_stdio
 from ..host.process import PluginProcess
 from ..host.rpc import ProviderStub
 from ..host.rpc_errors import rpc_status
@@ -30,7 +29,7 @@ from ..plugin._wire import (
     embedder_pb2_grpc,
     grpc_controller_pb2,
     grpc_controller_pb2_grpc,
-    grpc_stdio_pb2_grpc,
+    grpc_stdio_pb2,
     llm_pb2_grpc,
 )
 from ..plugin.constants import HEALTH_SERVICE
@@ -135,12 +134,11 @@ class RunningProbe:
         return channel
 
     def _mirror_stdio(self, channel: grpc.Channel) -> None:
-        try:
-            for data in grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty()):
-                with self._lock:
-                    self.facts.stdio_bytes += len(data.data)
-        except grpc.RpcError:
-            pass  # the plugin left, or has no stdio service (go-plugin tolerates both)
+        read_stdio(channel, self._count_stdio)
+
+    def _count_stdio(self, data: grpc_stdio_pb2.StdioData) -> None:
+        with self._lock:
+            self.facts.stdio_bytes += len(data.data)
 
     def health(self, timeout: float) -> str:
         """The ``plugin`` health status name, or what went wrong."""

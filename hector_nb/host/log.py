@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import collections
 import threading
+from collections.abc import Callable
+
+import grpc
+from google.protobuf import empty_pb2
+
+from ..plugin._wire import grpc_stdio_pb2, grpc_stdio_pb2_grpc
 
 DEFAULT_LINES = 2000
 #: Characters the log keeps at most: a plugin writing without end must not grow its host.
@@ -48,3 +54,13 @@ class PluginLog:
         if source is not None:
             lines = [line for line in lines if line.startswith(f"[{source}]")]
         return "\n".join(lines[-count:])
+
+
+def read_stdio(channel: grpc.Channel, each: Callable[[grpc_stdio_pb2.StdioData], None]) -> None:
+    """Pass each message of the plugin's GRPCStdio stream to ``each`` until the stream ends, as go-plugin's
+    host reads it: the channel closing, or a plugin without the service, ends it quietly."""
+    try:
+        for data in grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty()):
+            each(data)
+    except grpc.RpcError:
+        pass

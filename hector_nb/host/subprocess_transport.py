@@ -14,15 +14,15 @@ import threading
 from collections.abc import Sequence
 
 import grpc
-from google.protobuf import empty_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from ..errors import PluginCrashed, PluginError, PluginNotAnswering
 from ..plugin import sdk
-from ..plugin._wire import grpc_controller_pb2, grpc_controller_pb2_grpc, grpc_stdio_pb2_grpc
+from ..plugin._wire import grpc_controller_pb2, grpc_controller_pb2_grpc
 from ..plugin.constants import HEALTH_SERVICE
 from .deadlines import STEP_TIMEOUT, bounded
 from .grpc_client import GrpcTransport
+from .log import read_stdio
 from .process import PluginProcess, exit_text
 from .rpc_errors import CUT_SHORT, operation_name, rpc_status
 
@@ -70,11 +70,8 @@ class SubprocessTransport(GrpcTransport):
 
     def _mirror_stdio(self, channel: grpc.Channel) -> None:
         sources = {1: "stdout", 2: "stderr"}
-        try:
-            for data in grpc_stdio_pb2_grpc.GRPCStdioStub(channel).StreamStdio(empty_pb2.Empty()):
-                self.log.add(sources.get(data.channel, "stdio"), data.data.decode(errors="replace"))
-        except grpc.RpcError:
-            pass  # the channel closed, or the plugin has no stdio service
+        read_stdio(channel, lambda data: self.log.add(sources.get(data.channel, "stdio"),
+                                                      data.data.decode(errors="replace")))
 
     def _watch_exit(self, process: PluginProcess) -> None:
         process.wait(timeout=None)
