@@ -125,9 +125,15 @@ class WidgetView:
     def render(self, generation: Generation, final: bool) -> None:
         text = generation.text
         if len(text) > self._shown:
-            with self.text:  # captured for the frame's write only: other output of the cell stays below it
+            # Captured for the frame's write only: other output of the cell stays below it. Not as
+            # ``with self.text:``: in IPython, Output's __exit__ swallows the exception it exits with, and
+            # a kernel interrupt landing in the write would be lost, the stream going on to its deadline.
+            self.text.__enter__()
+            try:
                 sys.stdout.write(text[self._shown:])
                 sys.stdout.flush()
+            finally:
+                self.text.__exit__(None, None, None)
             self._shown = len(text)
         if generation.tool_calls:
             calls = "".join(f"<li><code>{html.escape(c.name)}({html.escape(c.arguments_json)})</code></li>"

@@ -215,3 +215,41 @@ def test_a_streaming_widget_is_sent_each_frames_new_text_only():
     finally:
         client.stop_channels()
         manager.shutdown_kernel(now=True)
+
+
+INTERRUPTED_FRAME = """
+import sys
+from hector_nb import sdk
+from hector_nb.display import WidgetView, run_stream
+
+view = WidgetView()
+write = sys.stdout.write
+
+def interrupted(text):  # the kernel's interrupt, landing in the widget's write of a frame
+    sys.stdout.write = write
+    raise KeyboardInterrupt
+
+def chunks():
+    yield sdk.StreamChunk(type=sdk.CHUNK_TYPE_TEXT, text="first")
+    yield sdk.StreamChunk(type=sdk.CHUNK_TYPE_TEXT, text=" second")
+
+sys.stdout.write = interrupted
+generation = run_stream("llm", chunks(), view, fps=1e9)
+print("after the stream:", generation.interrupted, repr(generation.text), view.text.msg_id == "")
+"""
+
+
+@pytest.mark.timeout(180)
+def test_an_interrupt_landing_in_a_widget_frame_ends_the_stream():
+    # In IPython, ipywidgets' Output used as a context manager swallows the exception it exits with (it shows
+    # it in the widget): an interrupt landing in a frame's write was lost, the stream running to its deadline.
+    manager, client = start_new_kernel(kernel_name="python3")
+    try:
+        messages = iopub_of(INTERRUPTED_FRAME, client)
+        printed = "".join(m["content"]["text"] for m in messages if m["msg_type"] == "stream")
+        assert "after the stream: True 'first' True" in printed, printed
+        assert not [m for m in messages if m["msg_type"] == "error"]
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
